@@ -1,0 +1,3 @@
+using Bbn.Hosting;
+
+return await BbnApplication.RunAsync(args, Console.Out, Console.Error);

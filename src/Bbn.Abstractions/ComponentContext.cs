@@ -1,0 +1,54 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Bbn.Abstractions;
+
+/// <summary>What a component factory receives: its name, its configuration section and the services.</summary>
+public sealed class ComponentContext
+{
+    /// <summary>Creates a context.</summary>
+    public ComponentContext(string name, IConfigurationSection settings, IServiceProvider services)
+    {
+        Name = name;
+        Settings = settings;
+        Services = services;
+    }
+
+    /// <summary>The name the component was selected by.</summary>
+    public string Name { get; }
+
+    /// <summary>The component's own configuration section (for example <c>Bbn:Samplers:Rebalancing</c>).</summary>
+    public IConfigurationSection Settings { get; }
+
+    /// <summary>The host's services.</summary>
+    public IServiceProvider Services { get; }
+
+    /// <summary>Reads a setting of the component's section, or <paramref name="defaultValue"/> when absent.</summary>
+    /// <exception cref="ComponentConfigurationException">The value cannot be read as <typeparamref name="T"/>.</exception>
+    public T Get<T>(string key, T defaultValue)
+    {
+        string? raw = Settings[key];
+        if (raw is null) return defaultValue;
+        try
+        {
+            return Settings.GetValue(key, defaultValue)!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Invalid(key, raw, $"a value of type {typeof(T).Name}");
+        }
+    }
+
+    /// <summary>Reads a number that must lie in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public double GetInRange(string key, double defaultValue, double min, double max)
+    {
+        double value = Get(key, defaultValue);
+        if (double.IsNaN(value) || value < min || value > max)
+            throw Invalid(key, value.ToString(CultureInfo.InvariantCulture), $"a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
+        return value;
+    }
+
+    /// <summary>An error naming the full setting path, the bad value and what is allowed.</summary>
+    public ComponentConfigurationException Invalid(string key, string? value, string allowed) =>
+        new($"{Settings.Path}:{key}", value, allowed);
+}

@@ -1,0 +1,51 @@
+using static TorchSharp.torch;
+
+namespace Bbn.Abstractions;
+
+/// <summary>A source of labelled images. The trainer applies the long-tailed profile itself.</summary>
+public interface IDatasetSource
+{
+    /// <summary>
+    /// Loads one split. Throws <see cref="DatasetNotFoundException"/> naming the missing file and
+    /// how to get it when the data are absent.
+    /// </summary>
+    LabelledImages Load(DatasetSplit split);
+}
+
+/// <summary>Which part of a dataset.</summary>
+public enum DatasetSplit
+{
+    /// <summary>The training images.</summary>
+    Train,
+
+    /// <summary>The test (or validation) images.</summary>
+    Test,
+}
+
+/// <summary>
+/// Images decoded once into memory. Owns <see cref="Images"/>; dispose it when done.
+/// </summary>
+/// <param name="Images">uint8 [N, C, H, W] pixels, on the CPU.</param>
+/// <param name="Labels">The class index of each image.</param>
+/// <param name="ClassNames">One name per class; the class count is its length.</param>
+/// <param name="Normalization">Per-channel mean and standard deviation of pixel/255.</param>
+public sealed record LabelledImages(Tensor Images, int[] Labels, IReadOnlyList<string> ClassNames, ChannelNormalization Normalization) : IDisposable
+{
+    /// <summary>The shape of one image.</summary>
+    public ImageShape Shape => new((int)Images.shape[1], (int)Images.shape[2], (int)Images.shape[3]);
+
+    /// <inheritdoc />
+    public void Dispose() => Images.Dispose();
+}
+
+/// <summary>Per-channel mean and standard deviation (of pixel values scaled to [0, 1]).</summary>
+/// <param name="Mean">One value per channel.</param>
+/// <param name="Std">One value per channel.</param>
+public sealed record ChannelNormalization(float[] Mean, float[] Std);
+
+/// <summary>The dataset's files are not where the configuration points.</summary>
+public sealed class DatasetNotFoundException : Exception
+{
+    /// <summary>Creates the error; the message says which file is missing and what to do.</summary>
+    public DatasetNotFoundException(string message) : base(message) { }
+}

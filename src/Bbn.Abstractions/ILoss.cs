@@ -1,0 +1,16 @@
+using static TorchSharp.torch;
+
+namespace Bbn.Abstractions;
+
+/// <summary>A classification loss.</summary>
+public interface ILoss
+{
+    /// <summary>The mean loss (a scalar tensor) of <paramref name="logits"/> [N, K] against class indices <paramref name="targets"/> [N] (int64).</summary>
+    Tensor Compute(Tensor logits, Tensor targets, LossContext context);
+}
+
+/// <summary>What a loss may need beyond the batch.</summary>
+/// <param name="ClassCounts">How many training images each class has.</param>
+/// <param name="Epoch">The epoch, from 1.</param>
+/// <param name="TotalEpochs">The number of epochs of the run.</param>
+public sealed record LossContext(IReadOnlyList<int> ClassCounts, int Epoch, int TotalEpochs);

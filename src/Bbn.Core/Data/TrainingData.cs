@@ -1,0 +1,62 @@
+using Bbn.Abstractions;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Data;
+
+/// <summary>A set of images resident on the training device, with its per-class counts.</summary>
+public sealed class ImageSet : IDisposable
+{
+    private ImageSet(Tensor images, Tensor labels, int[] labelArray, IReadOnlyList<string> classNames, ChannelNormalization normalization)
+    {
+        Images = images;
+        Labels = labels;
+        LabelArray = labelArray;
+        ClassNames = classNames;
+        Normalization = normalization;
+        ClassCounts = new int[classNames.Count];
+        foreach (int label in labelArray) ClassCounts[label]++;
+    }
+
+    /// <summary>uint8 [N, C, H, W] on the device.</summary>
+    public Tensor Images { get; }
+
+    /// <summary>int64 [N] on the device.</summary>
+    public Tensor Labels { get; }
+
+    public int[] LabelArray { get; }
+    public int[] ClassCounts { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+    public ChannelNormalization Normalization { get; }
+    public int Count => LabelArray.Length;
+    public ImageShape Shape => new((int)Images.shape[1], (int)Images.shape[2], (int)Images.shape[3]);
+
+    /// <summary>Takes the whole set onto <paramref name="device"/>.</summary>
+    public static ImageSet From(LabelledImages source, Device device) =>
+        Subset(source, Enumerable.Range(0, source.Labels.Length).ToArray(), device);
+
+    /// <summary>Takes the images at <paramref name="indices"/> onto <paramref name="device"/>.</summary>
+    public static ImageSet Subset(LabelledImages source, int[] indices, Device device)
+    {
+        using var index = tensor(indices.Select(i => (long)i).ToArray());
+        using var chosen = source.Images.index_select(0, index);
+        int[] labels = indices.Select(i => source.Labels[i]).ToArray();
+        var images = chosen.to(device);
+        var labelTensor = tensor(labels.Select(l => (long)l).ToArray()).to(device);
+        return new ImageSet(images, labelTensor, labels, source.ClassNames, source.Normalization);
+    }
+
+    /// <summary>The long-tailed training subset of <paramref name="source"/> (see <see cref="LongTailProfile"/>).</summary>
+    public static ImageSet LongTailed(LabelledImages source, double imbalanceRatio, int seed, Device device)
+    {
+        int[] available = new int[source.ClassNames.Count];
+        foreach (int label in source.Labels) available[label]++;
+        int[] keep = LongTailProfile.ClassCounts(available.Max(), imbalanceRatio, available.Length);
+        return Subset(source, LongTailProfile.SelectSubset(source.Labels, keep, seed), device);
+    }
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+    }
+}

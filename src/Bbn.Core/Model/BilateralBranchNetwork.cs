@@ -1,0 +1,63 @@
+using Bbn.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Model;
+
+/// <summary>
+/// BBN's network: a shared trunk, one block per branch, one linear classifier (with bias) over the
+/// concatenated branch features. With a single branch it is the plain network of the baseline.
+/// <see cref="forward"/> is inference: every branch sees the same images and, for two branches,
+/// the features are concatenated as with alpha = 0.5 (2 * cat(0.5 f_c, 0.5 f_r) = cat(f_c, f_r)).
+/// </summary>
+public sealed class BilateralBranchNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> trunk;
+    private readonly nn.Module<Tensor, Tensor> conventional;
+    private readonly nn.Module<Tensor, Tensor>? rebalancing;
+    private readonly nn.Module<Tensor, Tensor> classifier;
+
+    public BilateralBranchNetwork(BackboneParts parts, int classCount, bool bilateral) : base(nameof(BilateralBranchNetwork))
+    {
+        trunk = parts.Trunk;
+        conventional = parts.CreateBranch();
+        rebalancing = bilateral ? parts.CreateBranch() : null;
+        FeatureSize = parts.FeatureSize;
+        classifier = nn.Linear(FeatureSize * (bilateral ? 2 : 1), classCount, hasBias: true);
+        RegisterComponents();
+    }
+
+    public int FeatureSize { get; }
+    public bool IsBilateral => rebalancing is not null;
+    public nn.Module<Tensor, Tensor> Trunk => trunk;
+    public nn.Module<Tensor, Tensor> ConventionalBranch => conventional;
+    public nn.Module<Tensor, Tensor> RebalancingBranch => rebalancing ?? throw new InvalidOperationException("This network has a single branch.");
+    public nn.Module<Tensor, Tensor> Classifier => classifier;
+
+    /// <summary>f_c: the conventional branch's features of <paramref name="images"/>.</summary>
+    public Tensor ConventionalFeatures(Tensor images)
+    {
+        using var shared = trunk.call(images);
+        return conventional.call(shared);
+    }
+
+    /// <summary>f_r: the re-balancing branch's features of <paramref name="images"/>.</summary>
+    public Tensor RebalancingFeatures(Tensor images)
+    {
+        using var shared = trunk.call(images);
+        return RebalancingBranch.call(shared);
+    }
+
+    /// <summary>The classifier's logits for (already mixed) features.</summary>
+    public Tensor Classify(Tensor features) => classifier.call(features);
+
+    public override Tensor forward(Tensor images)
+    {
+        using var shared = trunk.call(images);
+        using var fc = conventional.call(shared);
+        if (rebalancing is null) return classifier.call(fc);
+        using var fr = rebalancing.call(shared);
+        using var both = cat([fc, fr], 1);
+        return classifier.call(both);
+    }
+}

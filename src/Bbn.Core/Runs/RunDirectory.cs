@@ -1,0 +1,87 @@
+using System.Text.Json;
+
+namespace Bbn.Core;
+
+/// <summary>The folder a run writes: config.json, metrics.jsonl, summary.json, checkpoint.bbn.</summary>
+public sealed class RunDirectory
+{
+    public const string CheckpointFile = "checkpoint.bbn";
+
+    public RunDirectory(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+    }
+
+    public string Path { get; }
+    public string ConfigPath => System.IO.Path.Combine(Path, "config.json");
+    public string MetricsPath => System.IO.Path.Combine(Path, "metrics.jsonl");
+    public string SummaryPath => System.IO.Path.Combine(Path, "summary.json");
+    public string CheckpointPath => System.IO.Path.Combine(Path, CheckpointFile);
+    public bool HasCheckpoint => File.Exists(CheckpointPath);
+
+    /// <summary>
+    /// The run directory for a new run: <paramref name="runName"/> under <paramref name="outputDirectory"/>,
+    /// or a new timestamped name. Refuses a folder that already holds a run, so nothing is overwritten.
+    /// </summary>
+    public static RunDirectory ForNewRun(string outputDirectory, string? runName, string prefix, DateTimeOffset now)
+    {
+        string name = string.IsNullOrWhiteSpace(runName) ? $"{prefix}-{now:yyyyMMdd-HHmmss}" : runName;
+        var run = new RunDirectory(System.IO.Path.Combine(outputDirectory, name));
+        if (run.HasCheckpoint || File.Exists(run.SummaryPath) || File.Exists(run.MetricsPath))
+            throw new RunDirectoryException(
+                $"Run directory {run.Path} already holds a run. Continue it with --Bbn:Training:Resume=true " +
+                $"--Bbn:Training:RunName={name}, or choose another Bbn:Training:RunName; nothing was overwritten.");
+        Directory.CreateDirectory(run.Path);
+        return run;
+    }
+
+    /// <summary>The run to continue: <paramref name="runName"/>, or the newest run with a checkpoint.</summary>
+    public static RunDirectory ForResume(string outputDirectory, string? runName)
+    {
+        RunDirectory? run = null;
+        if (!string.IsNullOrWhiteSpace(runName))
+        {
+            run = new RunDirectory(System.IO.Path.Combine(outputDirectory, runName));
+        }
+        else if (Directory.Exists(outputDirectory))
+        {
+            run = Directory.GetDirectories(outputDirectory)
+                .Select(d => new RunDirectory(d))
+                .Where(r => r.HasCheckpoint)
+                .OrderByDescending(r => File.GetLastWriteTimeUtc(r.CheckpointPath))
+                .FirstOrDefault();
+        }
+        if (run is null || !run.HasCheckpoint)
+            throw new RunDirectoryException(
+                $"Bbn:Training:Resume is true but {(run?.CheckpointPath ?? $"no run directory under {System.IO.Path.GetFullPath(outputDirectory)}")} " +
+                $"holds a {CheckpointFile}. Set Bbn:Training:RunName to a run that was checkpointed, or drop Resume to start a new run.");
+        return run;
+    }
+
+    public void WriteConfig(string json) => AtomicFile.WriteAllText(ConfigPath, json);
+
+    public void WriteSummary(RunSummary summary) => WriteSummary(summary, SummaryPath);
+
+    public static void WriteSummary(RunSummary summary, string path) =>
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(summary, RunJson.Indented));
+
+    public void AppendMetrics(EpochMetrics metrics) =>
+        File.AppendAllText(MetricsPath, JsonSerializer.Serialize(metrics, RunJson.Options) + "\n");
+
+    /// <summary>Drops metric lines of epochs at or after <paramref name="epoch"/> (an interrupted epoch is redone on resume).</summary>
+    public void TrimMetricsFrom(int epoch)
+    {
+        if (!File.Exists(MetricsPath)) return;
+        var kept = File.ReadAllLines(MetricsPath)
+            .Where(line => line.Length > 0 && JsonSerializer.Deserialize<EpochMetrics>(line, RunJson.Options)!.Epoch < epoch)
+            .Select(line => line + "\n");
+        AtomicFile.WriteAllText(MetricsPath, string.Concat(kept));
+    }
+
+    public IReadOnlyList<EpochMetrics> ReadMetrics() =>
+        File.Exists(MetricsPath)
+            ? File.ReadAllLines(MetricsPath).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, RunJson.Options)!).ToList()
+            : [];
+}
+
+public sealed class RunDirectoryException(string message) : Exception(message);

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using Bbn.Abstractions;
+using Bbn.Core.Data;
+using Bbn.Core.Evaluation;
+using Bbn.Core.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Training;
+
+/// <summary>
+/// The training loop of BBN (and of the single-branch baseline): per step, a conventional batch
+/// from the conventional sampler and, for BBN, a re-balancing batch from the re-balancing sampler,
+/// two forward passes, mixing with the epoch's alpha, one optimiser step. Every step runs in a
+/// dispose scope; every random choice derives from (seed, epoch, step).
+/// </summary>
+public sealed class BbnTrainer : IDisposable
+{
+    private readonly TrainingComponents components;
+    private readonly TrainingOptions options;
+    private readonly ImageSet train;
+    private readonly ImageSet test;
+    private readonly RunIdentity identity;
+    private readonly BatchAugmenter augmenter;
+    private readonly LearningRateSchedule learningRates;
+
+    public BbnTrainer(TrainingComponents components, TrainingOptions options, ImageSet train, ImageSet test, Device device, RunIdentity identity)
+    {
+        this.components = components;
+        this.options = options;
+        this.train = train;
+        this.test = test;
+        this.identity = identity;
+        Device = device;
+
+        manual_seed(options.Seed);
+        Network = new BilateralBranchNetwork(components.Backbone.Build(train.Shape), train.ClassNames.Count, components.IsBilateral);
+        Network.to(device);
+        Optimizer = optim.SGD(Network.parameters(), options.LearningRate, options.Momentum, weight_decay: options.WeightDecay, nesterov: options.Nesterov);
+        augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
+        learningRates = new LearningRateSchedule(options.LearningRate, options.WarmupEpochs,
+            LearningRateSchedule.MilestonesFromFractions(options.LrDecayAt, options.Epochs), options.LrDecayFactor);
+    }
+
+    public BilateralBranchNetwork Network { get; }
+    public TorchSharp.Modules.OptimizerHelper Optimizer { get; }
+    public Device Device { get; }
+    public int BranchCount => components.IsBilateral ? 2 : 1;
+
+    public double Alpha(int epoch) => components.Adaptor?.Alpha(epoch, options.Epochs) ?? 1.0;
+
+    public double LearningRate(int epoch) => learningRates.At(epoch);
+
+    public CheckpointHeader Header(TrainingPosition position, bool completed) => new(
+        Checkpoint.FormatVersion, components.Method.Name(), identity.Backbone, identity.Dataset,
+        train.ClassNames.Count, options.Seed, options.Epochs, position, completed);
+
+    /// <summary>Loads a checkpoint into the network and optimiser and returns where to continue.</summary>
+    public TrainingPosition Restore(string checkpointPath)
+    {
+        var expected = Header(TrainingPosition.Start, false);
+        var found = Checkpoint.ReadHeader(checkpointPath);
+        if (found.Method != expected.Method || found.Backbone != expected.Backbone || found.ClassCount != expected.ClassCount || found.Dataset != expected.Dataset)
+            throw new InvalidDataException(
+                $"Checkpoint {checkpointPath} was written by a {found.Method} run of {found.Backbone} on {found.Dataset} ({found.ClassCount} classes); " +
+                $"the configuration asks for {expected.Method} with {expected.Backbone} on {expected.Dataset} ({expected.ClassCount} classes). Use the configuration of that run.");
+        return Checkpoint.Load(checkpointPath, Network, Optimizer).Position;
+    }
+
+    /// <summary>The index sequences of an epoch: conventional, and re-balancing for BBN.</summary>
+    public (int[] Conventional, int[]? Rebalancing) EpochOrder(int epoch)
+    {
+        int[] conventional = Sample(components.ConventionalSampler, "sampler-conventional", epoch);
+        int[]? rebalancing = components.IsBilateral ? Sample(components.RebalancingSampler!, "sampler-rebalancing", epoch) : null;
+        return (conventional, rebalancing);
+    }
+
+    public int StepsInEpoch(int[] conventional, int[]? rebalancing)
+    {
+        int steps = Math.Min(conventional.Length, rebalancing?.Length ?? int.MaxValue) / options.BatchSize;
+        return options.MaxStepsPerEpoch > 0 ? Math.Min(steps, options.MaxStepsPerEpoch) : steps;
+    }
+
+    /// <summary>Runs from <paramref name="start"/> to the last epoch, or until cancellation (then checkpoints where it stands).</summary>
+    public TrainingOutcome Run(RunDirectory run, TrainingPosition start, ITrainingObserver observer, CancellationToken cancellation)
+    {
+        var position = start;
+        Network.train();
+        var epochClock = new List<double>();
+        for (int epoch = position.Epoch; epoch <= options.Epochs; epoch++)
+        {
+            double alpha = Alpha(epoch);
+            double lr = LearningRate(epoch);
+            foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
+            var (conventional, rebalancing) = EpochOrder(epoch);
+            int steps = StepsInEpoch(conventional, rebalancing);
+            var lossContext = new LossContext(train.ClassCounts, epoch, options.Epochs);
+            var epochWatch = Stopwatch.StartNew();
+            long epochImages = 0;
+            int firstStep = position.Step;
+
+            for (int step = position.Step; step < steps; step++)
+            {
+                if (cancellation.IsCancellationRequested)
+                {
+                    Checkpoint.Save(run.CheckpointPath, Header(position, completed: false), Network, Optimizer);
+                    return TrainingOutcome.Stopped;
+                }
+                var stepWatch = Stopwatch.StartNew();
+                double loss = Step(epoch, step, conventional, rebalancing, alpha, lossContext);
+                double seconds = stepWatch.Elapsed.TotalSeconds;
+                int images = options.BatchSize * BranchCount;
+                epochImages += images;
+                position = position with
+                {
+                    Step = step + 1,
+                    EpochLossSum = position.EpochLossSum + (loss * options.BatchSize),
+                    EpochSamples = position.EpochSamples + options.BatchSize,
+                    ImagesSeen = position.ImagesSeen + images,
+                    TrainingSeconds = position.TrainingSeconds + seconds,
+                };
+                if ((step + 1) % Math.Max(1, options.LogEverySteps) == 0 || step + 1 == steps)
+                {
+                    double rate = epochImages / epochWatch.Elapsed.TotalSeconds;
+                    var remaining = TimeSpan.FromSeconds((steps - step - 1) * epochWatch.Elapsed.TotalSeconds / (step + 1 - firstStep));
+                    observer.StepCompleted(new StepProgress(epoch, step + 1, steps, position.EpochLossSum / Math.Max(1, position.EpochSamples), rate, remaining));
+                }
+            }
+
+            bool evaluate = epoch == options.Epochs || epoch % Math.Max(1, options.EvaluateEvery) == 0;
+            EvaluationReport? report = evaluate ? Evaluate() : null;
+            double epochSeconds = epochWatch.Elapsed.TotalSeconds;
+            epochClock.Add(epochSeconds);
+            var metrics = new EpochMetrics(epoch, alpha, lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
+                report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochSeconds), epochSeconds, steps);
+
+            position = position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };
+            bool last = epoch == options.Epochs;
+            Checkpoint.Save(run.CheckpointPath, Header(position, completed: last), Network, Optimizer);
+            run.AppendMetrics(metrics);
+            observer.EpochCompleted(metrics, TimeSpan.FromSeconds(epochClock.Average() * (options.Epochs - epoch)));
+            if (last)
+            {
+                run.WriteSummary(Summarize(report!, position, run.CheckpointPath));
+            }
+        }
+        return TrainingOutcome.Completed;
+    }
+
+    /// <summary>One optimiser step; returns the batch's loss.</summary>
+    internal double Step(int epoch, int step, int[] conventional, int[]? rebalancing, double alpha, LossContext lossContext)
+    {
+        using var scope = NewDisposeScope();
+        int batch = options.BatchSize;
+        var conventionalIndices = conventional.AsSpan(step * batch, batch);
+        var xc = augmenter.Train(train, conventionalIndices, SeedStreams.Random(options.Seed, "augment-conventional", epoch, step));
+        var yc = BatchAugmenter.Labels(train, conventionalIndices);
+        Tensor loss;
+        if (rebalancing is null)
+        {
+            var logits = Network.Classify(Network.ConventionalFeatures(xc));
+            loss = components.Loss.Compute(logits, yc, lossContext);
+        }
+        else
+        {
+            var rebalancingIndices = rebalancing.AsSpan(step * batch, batch);
+            var xr = augmenter.Train(train, rebalancingIndices, SeedStreams.Random(options.Seed, "augment-rebalancing", epoch, step));
+            var yr = BatchAugmenter.Labels(train, rebalancingIndices);
+            var fc = Network.ConventionalFeatures(xc);
+            var fr = Network.RebalancingFeatures(xr);
+            var logits = Network.Classify(CumulativeLearning.MixFeatures(fc, fr, alpha));
+            loss = CumulativeLearning.MixLoss(components.Loss, logits, yc, yr, alpha, lossContext);
+        }
+        Optimizer.zero_grad();
+        loss.backward();
+        Optimizer.step();
+        return loss.item<float>();
+    }
+
+    public EvaluationReport Evaluate() =>
+        Evaluator.Evaluate(Network, test, augmenter, options.EvaluationBatchSize, train.ClassCounts,
+            new ShotThresholds(options.ManyShotThreshold, options.FewShotThreshold));
+
+    public RunSummary Summarize(EvaluationReport report, TrainingPosition position, string? checkpoint) => new(
+        components.Method.Name(), report.Top1, report.Many, report.Medium, report.Few, report.PerClass,
+        train.ClassNames, train.ClassCounts, options.Epochs,
+        position.TrainingSeconds > 0 ? position.ImagesSeen / position.TrainingSeconds : 0,
+        position.TrainingSeconds, report.Samples, options.ManyShotThreshold, options.FewShotThreshold, checkpoint);
+
+    private int[] Sample(ISampler sampler, string stream, int epoch) =>
+        sampler.Sample(new SamplingContext(train.LabelArray, train.ClassCounts, epoch, options.Epochs, SeedStreams.Random(options.Seed, stream, epoch)));
+
+    public void Dispose()
+    {
+        augmenter.Dispose();
+        Optimizer.Dispose();
+        Network.Dispose();
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text;
+using System.Text.Json;
+using Bbn.Core.Model;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Training;
+
+/// <summary>Where a run stands: the next step to run and what the epoch has accumulated so far.</summary>
+public sealed record TrainingPosition(int Epoch, int Step, double EpochLossSum, long EpochSamples, long ImagesSeen, double TrainingSeconds)
+{
+    public static TrainingPosition Start => new(1, 0, 0, 0, 0, 0);
+}
+
+/// <summary>The checkpoint's header: enough to refuse a mismatched network and to resume exactly.</summary>
+public sealed record CheckpointHeader(
+    int FormatVersion, string Method, string Backbone, string Dataset, int ClassCount, int Seed, int Epochs, TrainingPosition Position, bool Completed);
+
+/// <summary>
+/// One file: magic, a JSON header, the network's parameters and buffers, the optimiser's state.
+/// RNG state needs no storage: every random choice derives from (seed, epoch, step), see SeedStreams.
+/// Written to a temporary file and renamed, so an interrupted write never replaces a good checkpoint.
+/// </summary>
+public static class Checkpoint
+{
+    public const int FormatVersion = 1;
+    private const string Magic = "BBNCKPT";
+
+    public static void Save(string path, CheckpointHeader header, BilateralBranchNetwork network, TorchSharp.Modules.OptimizerHelper? optimizer)
+    {
+        string temporary = path + ".tmp";
+        using (var stream = File.Create(temporary))
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            writer.Write(JsonSerializer.Serialize(header, RunJson.Options));
+            network.save(writer);
+            writer.Write(optimizer is not null);
+            if (optimizer is not null) optimizer.save_state_dict(writer);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static CheckpointHeader ReadHeader(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        return ReadHeader(reader, path);
+    }
+
+    public static CheckpointHeader Load(string path, BilateralBranchNetwork network, TorchSharp.Modules.OptimizerHelper? optimizer)
+    {
+        using var stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        var header = ReadHeader(reader, path);
+        network.load(reader);
+        bool hasOptimizer = reader.ReadBoolean();
+        if (hasOptimizer && optimizer is not null) optimizer.load_state_dict(reader);
+        return header;
+    }
+
+    private static CheckpointHeader ReadHeader(BinaryReader reader, string path)
+    {
+        CheckpointHeader? header;
+        try
+        {
+            header = reader.ReadString() == Magic
+                ? JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString(), RunJson.Options)
+                : null;
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException)
+        {
+            header = null;
+        }
+        if (header is null)
+            throw new InvalidDataException($"{path} is not a Bbn.Framework checkpoint, or it is truncated. Point at the checkpoint.bbn of a run directory.");
+        if (header.FormatVersion != FormatVersion)
+            throw new InvalidDataException($"Checkpoint {path} has format {header.FormatVersion}; this build reads format {FormatVersion}.");
+        return header;
+    }
+}

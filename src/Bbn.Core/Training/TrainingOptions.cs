@@ -1,0 +1,56 @@
+namespace Bbn.Core.Training;
+
+/// <summary>Bbn:Training: the optimiser recipe and the run's bookkeeping. Defaults follow the official CIFAR recipe.</summary>
+public sealed class TrainingOptions
+{
+    public const string Section = "Bbn:Training";
+
+    public int Epochs { get; set; } = 200;
+    public int BatchSize { get; set; } = 128;
+    public double LearningRate { get; set; } = 0.1;
+    public double Momentum { get; set; } = 0.9;
+    public bool Nesterov { get; set; } = true;
+    public double WeightDecay { get; set; } = 2e-4;
+    public int WarmupEpochs { get; set; } = 5;
+
+    /// <summary>Where the learning rate is multiplied by <see cref="LrDecayFactor"/>, as fractions of the run (official: epochs 120 and 160 of 200).</summary>
+    public double[] LrDecayAt { get; set; } = [0.6, 0.8];
+
+    public double LrDecayFactor { get; set; } = 0.01;
+
+    /// <summary>auto | cpu | cuda | cuda:N.</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>libtorch intra-op threads; 0 keeps libtorch's default.</summary>
+    public int Threads { get; set; }
+
+    public int Seed { get; set; }
+
+    /// <summary>The folder that holds run directories.</summary>
+    public string OutputDirectory { get; set; } = "runs";
+
+    /// <summary>The run directory's name under <see cref="OutputDirectory"/>; empty: a new timestamped name.</summary>
+    public string? RunName { get; set; }
+
+    /// <summary>Continue the run <see cref="RunName"/> (or the newest run in <see cref="OutputDirectory"/>) from its checkpoint.</summary>
+    public bool Resume { get; set; }
+
+    public int CropPadding { get; set; } = 4;
+    public bool HorizontalFlip { get; set; } = true;
+    public int EvaluationBatchSize { get; set; } = 500;
+
+    /// <summary>Evaluate on the test set every this many epochs (the last epoch always).</summary>
+    public int EvaluateEvery { get; set; } = 1;
+
+    /// <summary>Classes with more training images than this are "many-shot".</summary>
+    public int ManyShotThreshold { get; set; } = 100;
+
+    /// <summary>Classes with fewer training images than this are "few-shot"; the rest are "medium".</summary>
+    public int FewShotThreshold { get; set; } = 20;
+
+    /// <summary>Stop each epoch after this many steps; 0 runs every full batch. For quick checks.</summary>
+    public int MaxStepsPerEpoch { get; set; }
+
+    /// <summary>Report progress within an epoch every this many steps.</summary>
+    public int LogEverySteps { get; set; } = 20;
+}

@@ -1,0 +1,119 @@
+using Bbn.Hosting.Composition;
+using Bbn.Hosting.Plugins;
+using Bbn.Hosting.Runtime;
+using Bbn.Hosting.Training;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bbn.Hosting;
+
+/// <summary>
+/// The trainer application: verbs train (default), evaluate and plugins over one generic host
+/// (appsettings.json beside the host, BBN__ environment variables, --Bbn:Section:Key=value).
+/// </summary>
+public static class BbnApplication
+{
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitBadInput = 2;
+
+    public static readonly IReadOnlyList<string> Verbs = ["train", "evaluate", "plugins"];
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
+    {
+        string verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "train";
+        string[] settings = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+        if (!Verbs.Contains(verb))
+        {
+            await error.WriteLineAsync($"Unknown verb '{verb}'. Verbs: {string.Join(", ", Verbs)}. Settings follow the verb as --Bbn:Section:Key=value.");
+            return ExitBadInput;
+        }
+
+        IHost host;
+        try
+        {
+            var builder = CreateBuilder(settings);
+            var catalog = builder.AddBbnKernel();
+            if (verb == "plugins")
+            {
+                PluginListing.Write(catalog, output);
+                return ExitOk;
+            }
+            if (verb == "train") builder.Services.AddHostedService<TrainerService>();
+            else builder.Services.AddHostedService<EvaluationService>();
+            host = builder.Build();
+        }
+        catch (PluginLoadException e)
+        {
+            await error.WriteLineAsync("Plugin error: " + e.Message);
+            return ExitBadInput;
+        }
+
+        using (host)
+        {
+            try
+            {
+                await host.StartAsync(cancellation);
+            }
+            catch (OptionsValidationException e)
+            {
+                await error.WriteLineAsync("Configuration error:");
+                foreach (string failure in e.Failures) await error.WriteLineAsync("  " + failure);
+                return ExitBadInput;
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("configuration value", StringComparison.OrdinalIgnoreCase))
+            {
+                await error.WriteLineAsync("Configuration error: " + e.Message);
+                return ExitBadInput;
+            }
+            catch (TorchRuntimeException e)
+            {
+                await error.WriteLineAsync("Torch runtime error: " + e.Message);
+                return ExitFailure;
+            }
+            using var stop = cancellation.Register(() => host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
+            await host.WaitForShutdownAsync(CancellationToken.None);
+            return host.Services.GetRequiredService<RunOutcome>().ExitCode;
+        }
+    }
+
+    public static HostApplicationBuilder CreateBuilder(string[] settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = settings,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        return builder;
+    }
+
+    /// <summary>Loads the plugins and registers the kernel's services; throws <see cref="PluginLoadException"/>.</summary>
+    public static ComponentCatalog AddBbnKernel(this HostApplicationBuilder builder)
+    {
+        var pluginOptions = builder.Configuration.GetSection(PluginOptions.Section).Get<PluginOptions>() ?? new PluginOptions();
+        var directories = pluginOptions.Directories.Count > 0 ? pluginOptions.Directories : [PluginOptions.DefaultDirectory];
+        var catalog = PluginKernel.Load(directories, AppContext.BaseDirectory);
+
+        var services = builder.Services;
+        catalog.AddTo(services);
+        services.AddSingleton<ComponentResolver>();
+        services.AddSingleton<RunComposer>();
+        services.AddSingleton<RunOutcome>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<BbnOptions>().Bind(builder.Configuration.GetSection(BbnOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BbnOptions>, BbnOptionsValidator>();
+        services.AddOptions<EvaluateOptions>().Bind(builder.Configuration.GetSection(EvaluateOptions.Section));
+        // A stop request lets the trainer finish its step and checkpoint; an evaluation may be running then.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
+        return catalog;
+    }
+}

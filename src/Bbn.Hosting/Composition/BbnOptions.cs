@@ -1,0 +1,37 @@
+using Bbn.Core.Training;
+
+namespace Bbn.Hosting.Composition;
+
+/// <summary>The "Bbn" configuration section: the composition of a run.</summary>
+public sealed class BbnOptions
+{
+    public const string Section = "Bbn";
+
+    /// <summary>bbn | single-branch.</summary>
+    public string Method { get; set; } = TrainingMethodNames.Bbn;
+
+    public DatasetSelection Dataset { get; set; } = new();
+    public ComponentSelection Backbone { get; set; } = new();
+    public SamplerSelections Samplers { get; set; } = new();
+    public ComponentSelection Adaptor { get; set; } = new();
+    public ComponentSelection Loss { get; set; } = new();
+    public TrainingOptions Training { get; set; } = new();
+}
+
+/// <summary>A component chosen by name; the rest of its section is the component's own settings.</summary>
+public class ComponentSelection
+{
+    public string? Name { get; set; }
+}
+
+public sealed class DatasetSelection : ComponentSelection
+{
+    /// <summary>N_max / N_min of the long-tailed training set; 1 keeps the training set as it is.</summary>
+    public double ImbalanceRatio { get; set; } = 100;
+}
+
+public sealed class SamplerSelections
+{
+    public ComponentSelection Conventional { get; set; } = new();
+    public ComponentSelection Rebalancing { get; set; } = new();
+}

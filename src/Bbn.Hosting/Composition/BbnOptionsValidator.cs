@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Bbn.Abstractions;
+using Bbn.Core.Training;
+using Bbn.Hosting.Plugins;
+using Microsoft.Extensions.Options;
+
+namespace Bbn.Hosting.Composition;
+
+/// <summary>
+/// Validates the whole "Bbn" section at start: every value against its range (the message shows the
+/// value and the range), every component name against the catalog (the message lists the names
+/// available), and each selected component's own settings by creating it once.
+/// </summary>
+public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, ComponentResolver resolver) : IValidateOptions<BbnOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BbnOptions options)
+    {
+        var failures = new List<string>();
+        void Range(string key, double value, double min, double max, string? what = null)
+        {
+            if (double.IsNaN(value) || value < min || value > max)
+                failures.Add($"Bbn:{key} = {value.ToString(CultureInfo.InvariantCulture)} is out of range: expected {what ?? "a number"} from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        var t = options.Training;
+        Range("Training:Epochs", t.Epochs, 1, 100_000, "an integer");
+        Range("Training:BatchSize", t.BatchSize, 1, 65_536, "an integer");
+        Range("Training:LearningRate", t.LearningRate, 1e-8, 10);
+        Range("Training:Momentum", t.Momentum, 0, 0.999);
+        Range("Training:WeightDecay", t.WeightDecay, 0, 1);
+        Range("Training:WarmupEpochs", t.WarmupEpochs, 0, t.Epochs, "an integer (at most Epochs)");
+        for (int i = 0; i < t.LrDecayAt.Length; i++) Range($"Training:LrDecayAt:{i}", t.LrDecayAt[i], 0, 1, "a fraction of the run");
+        Range("Training:LrDecayFactor", t.LrDecayFactor, 1e-6, 1);
+        Range("Training:Threads", t.Threads, 0, 1024, "an integer (0: libtorch's default)");
+        Range("Training:CropPadding", t.CropPadding, 0, 64, "an integer");
+        Range("Training:EvaluationBatchSize", t.EvaluationBatchSize, 1, 65_536, "an integer");
+        Range("Training:EvaluateEvery", t.EvaluateEvery, 1, 100_000, "an integer");
+        Range("Training:FewShotThreshold", t.FewShotThreshold, 0, int.MaxValue, "an integer");
+        Range("Training:ManyShotThreshold", t.ManyShotThreshold, t.FewShotThreshold, int.MaxValue, "an integer (at least FewShotThreshold)");
+        Range("Training:MaxStepsPerEpoch", t.MaxStepsPerEpoch, 0, int.MaxValue, "an integer (0: every full batch)");
+        Range("Training:LogEverySteps", t.LogEverySteps, 1, int.MaxValue, "an integer");
+        Range("Dataset:ImbalanceRatio", options.Dataset.ImbalanceRatio, 1, 100_000);
+        if (!DevicePattern().IsMatch(t.Device ?? ""))
+            failures.Add($"Bbn:Training:Device = '{t.Device}' is invalid: expected auto, cpu, cuda or cuda:N.");
+        if (string.IsNullOrWhiteSpace(t.OutputDirectory))
+            failures.Add("Bbn:Training:OutputDirectory is empty: give the folder that receives run directories (default: runs).");
+        if (!string.IsNullOrEmpty(t.RunName) && (t.RunName.IndexOfAny(['/', '\\']) >= 0 || t.RunName is "." or ".."))
+            failures.Add($"Bbn:Training:RunName = '{t.RunName}' is invalid: expected a folder name without path separators.");
+
+        if (!TrainingMethodNames.TryParse(options.Method, out var method))
+        {
+            failures.Add($"Bbn:Method = '{options.Method}' is not a method. Available methods: {string.Join(", ", TrainingMethodNames.All)}.");
+            return ValidateOptionsResult.Fail(failures);
+        }
+
+        foreach (var slot in ComponentSlot.For(method == TrainingMethod.Bbn))
+        {
+            string? selected = slot.SelectedName(options);
+            var available = catalog.NamesOf(slot.Kind);
+            string list = available.Count == 0 ? "none (no plugin provides one)" : string.Join(", ", available);
+            if (string.IsNullOrWhiteSpace(selected))
+            {
+                failures.Add($"{slot.SectionPath}:Name is not set. Choose a {slot.Kind}; available: {list}.");
+                continue;
+            }
+            if (catalog.Find(slot.Kind, selected) is null)
+            {
+                failures.Add($"{slot.SectionPath}:Name = '{selected}' is not a known {slot.Kind}. Available {slot.Kind}s: {list}. " +
+                             "Check the spelling, or add the plugin that provides it to Bbn:Plugins:Directories.");
+                continue;
+            }
+            try
+            {
+                resolver.Resolve(slot, selected);
+            }
+            catch (ComponentConfigurationException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    [GeneratedRegex("^(auto|cpu|cuda|cuda:[0-9]+)$")]
+    private static partial Regex DevicePattern();
+}

@@ -1,0 +1,20 @@
+using Bbn.Abstractions;
+using Bbn.Hosting.Plugins;
+
+namespace Bbn.Hosting.Composition;
+
+/// <summary>A place in the composition that configuration fills with a component: its kind and its section.</summary>
+public sealed record ComponentSlot(string Kind, Type Contract, string SectionPath, Func<BbnOptions, string?> SelectedName)
+{
+    public static readonly ComponentSlot Dataset = new(ComponentKinds.Dataset, typeof(IDatasetSource), "Bbn:Dataset", o => o.Dataset.Name);
+    public static readonly ComponentSlot Backbone = new(ComponentKinds.Backbone, typeof(IBackbone), "Bbn:Backbone", o => o.Backbone.Name);
+    public static readonly ComponentSlot ConventionalSampler = new(ComponentKinds.Sampler, typeof(ISampler), "Bbn:Samplers:Conventional", o => o.Samplers.Conventional.Name);
+    public static readonly ComponentSlot RebalancingSampler = new(ComponentKinds.Sampler, typeof(ISampler), "Bbn:Samplers:Rebalancing", o => o.Samplers.Rebalancing.Name);
+    public static readonly ComponentSlot Adaptor = new(ComponentKinds.Adaptor, typeof(IAdaptorSchedule), "Bbn:Adaptor", o => o.Adaptor.Name);
+    public static readonly ComponentSlot Loss = new(ComponentKinds.Loss, typeof(ILoss), "Bbn:Loss", o => o.Loss.Name);
+
+    /// <summary>The slots a method fills: single-branch has no re-balancing sampler and no adaptor.</summary>
+    public static IReadOnlyList<ComponentSlot> For(bool bilateral) => bilateral
+        ? [Dataset, Backbone, ConventionalSampler, RebalancingSampler, Adaptor, Loss]
+        : [Dataset, Backbone, ConventionalSampler, Loss];
+}

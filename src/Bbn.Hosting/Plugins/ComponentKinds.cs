@@ -1,0 +1,26 @@
+using Bbn.Abstractions;
+
+namespace Bbn.Hosting.Plugins;
+
+/// <summary>The component kinds of the contracts, by the word used in messages and listings.</summary>
+public static class ComponentKinds
+{
+    public const string Backbone = "backbone";
+    public const string Sampler = "sampler";
+    public const string Adaptor = "adaptor";
+    public const string Loss = "loss";
+    public const string Dataset = "dataset";
+
+    private static readonly Dictionary<Type, string> ByContract = new()
+    {
+        [typeof(IBackbone)] = Backbone,
+        [typeof(ISampler)] = Sampler,
+        [typeof(IAdaptorSchedule)] = Adaptor,
+        [typeof(ILoss)] = Loss,
+        [typeof(IDatasetSource)] = Dataset,
+    };
+
+    public static string? Of(Type contract) => ByContract.GetValueOrDefault(contract);
+
+    public static IReadOnlyCollection<string> All => ByContract.Values;
+}

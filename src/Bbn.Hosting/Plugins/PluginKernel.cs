@@ -1,0 +1,141 @@
+using System.Reflection;
+using Bbn.Abstractions;
+using McMaster.NETCore.Plugins;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using TorchSharp;
+
+namespace Bbn.Hosting.Plugins;
+
+/// <summary>
+/// Discovers plugin assemblies (&lt;directory&gt;/&lt;Name&gt;/&lt;Name&gt;.dll), loads each in its own
+/// load context with the contracts, TorchSharp and the Microsoft.Extensions abstractions shared
+/// with the host, checks the contracts version, and runs the registrars into a catalog.
+/// </summary>
+public static class PluginKernel
+{
+    private static readonly Type[] SharedTypes =
+    [
+        typeof(IPluginRegistrar),
+        typeof(torch),
+        typeof(IServiceCollection),
+        typeof(IConfiguration),
+        typeof(ConfigurationBinder),
+    ];
+
+    private static readonly AssemblyName ContractsAssembly = typeof(IPluginRegistrar).Assembly.GetName();
+
+    /// <summary>Resolves the configured directories against <paramref name="baseDirectory"/> and loads every plugin.</summary>
+    public static ComponentCatalog Load(IEnumerable<string> directories, string baseDirectory)
+    {
+        var catalog = new ComponentCatalog();
+        int index = 0;
+        foreach (string configured in directories)
+        {
+            string directory = Path.GetFullPath(Path.Combine(baseDirectory, configured));
+            if (!Directory.Exists(directory))
+                throw new PluginLoadException(
+                    $"{PluginOptions.Section}:Directories:{index} = '{configured}' does not exist (resolved to {directory}). " +
+                    "Create it, or point the setting at the folder that holds the plugin folders.");
+            foreach (string assemblyPath in FindPluginAssemblies(directory))
+            {
+                LoadPlugin(assemblyPath, catalog);
+            }
+            index++;
+        }
+        return catalog;
+    }
+
+    private static IEnumerable<string> FindPluginAssemblies(string directory)
+    {
+        foreach (string loose in Directory.GetFiles(directory, "*.dll").Order(StringComparer.Ordinal))
+        {
+            string name = Path.GetFileNameWithoutExtension(loose);
+            throw new PluginLoadException(
+                $"{loose} lies directly in the plugin directory. Put each plugin in its own folder: move it to {Path.Combine(directory, name, name + ".dll")} (with its dependencies beside it).");
+        }
+        foreach (string folder in Directory.GetDirectories(directory).Order(StringComparer.Ordinal))
+        {
+            string name = Path.GetFileName(folder);
+            string assembly = Path.Combine(folder, name + ".dll");
+            if (!File.Exists(assembly))
+                throw new PluginLoadException(
+                    $"Plugin folder {folder} holds no {name}.dll. A plugin folder is named after its assembly: <plugins>/<Name>/<Name>.dll; rename the folder or remove it.");
+            yield return assembly;
+        }
+    }
+
+    private static void LoadPlugin(string path, ComponentCatalog catalog)
+    {
+        AssemblyName name = ReadAssemblyName(path);
+        CheckContractsVersion(path, name);
+        var loader = PluginLoader.CreateFromAssemblyFile(path, SharedTypes, config => config.PreferSharedTypes = true);
+        try
+        {
+            Assembly assembly = loader.LoadDefaultAssembly();
+            var plugin = new PluginInfo(name.Name!, assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? name.Version?.ToString() ?? "?", path);
+            var registrars = assembly.GetTypes()
+                .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(IPluginRegistrar).IsAssignableFrom(t))
+                .ToList();
+            if (registrars.Count == 0)
+                throw new PluginLoadException(
+                    $"{path} is a .NET assembly but has no public type implementing {nameof(IPluginRegistrar)}. Add one (with a parameterless constructor) that registers the plugin's components.");
+            foreach (var registrarType in registrars)
+            {
+                var registrar = (IPluginRegistrar)(Activator.CreateInstance(registrarType)
+                    ?? throw new PluginLoadException($"{registrarType.FullName} in {path} could not be created."));
+                registrar.Register(catalog.RegistryFor(plugin));
+            }
+        }
+        catch (Exception e) when (MissingDependency(e) is { } missing)
+        {
+            throw new PluginLoadException(
+                $"Plugin {name.Name} ({path}) needs '{missing}', which is neither in its folder {Path.GetDirectoryName(path)} nor provided by the host. " +
+                "Copy that assembly next to the plugin (dotnet publish the plugin to get its dependencies), or remove the plugin.", e);
+        }
+        catch (MissingMethodException e)
+        {
+            throw new PluginLoadException($"Plugin {name.Name} ({path}) was built against different contracts than the host's {ContractsAssembly.Name} {ContractsAssembly.Version}: {e.Message} Rebuild it against this version.", e);
+        }
+        catch (TypeLoadException e)
+        {
+            throw new PluginLoadException($"Plugin {name.Name} ({path}) was built against different contracts than the host's {ContractsAssembly.Name} {ContractsAssembly.Version}: {e.Message} Rebuild it against this version.", e);
+        }
+    }
+
+    private static AssemblyName ReadAssemblyName(string path)
+    {
+        try
+        {
+            return AssemblyName.GetAssemblyName(path);
+        }
+        catch (BadImageFormatException e)
+        {
+            throw new PluginLoadException(
+                $"{path} is not a .NET assembly. A plugin folder holds the plugin's managed DLL and its dependencies; remove this file or replace it with the plugin built for net10.0.", e);
+        }
+    }
+
+    /// <summary>A plugin must be built against the host's contracts major version, and no newer minor version.</summary>
+    private static void CheckContractsVersion(string path, AssemblyName plugin)
+    {
+        using var context = new MetadataPeek(path);
+        var referenced = context.ReferencedAssemblies().FirstOrDefault(r => r.Name == ContractsAssembly.Name);
+        if (referenced?.Version is null) return; // no reference: the missing-registrar error explains it
+        Version host = ContractsAssembly.Version!;
+        if (referenced.Version.Major != host.Major || referenced.Version.Minor > host.Minor)
+            throw new PluginLoadException(
+                $"Plugin {plugin.Name} ({path}) was built against {ContractsAssembly.Name} {referenced.Version}, but this host provides {host}. " +
+                $"Rebuild the plugin against {ContractsAssembly.Name} {host.Major}.{host.Minor} (the version of this framework), or use a host of the plugin's version.");
+    }
+
+    private static string? MissingDependency(Exception e) => e switch
+    {
+        FileNotFoundException { FileName: { } file } => file,
+        FileLoadException { FileName: { } file } => file,
+        ReflectionTypeLoadException r => r.LoaderExceptions.Select(l => l is null ? null : MissingDependency(l)).FirstOrDefault(m => m is not null),
+        TargetInvocationException { InnerException: { } inner } => MissingDependency(inner),
+        TypeInitializationException { InnerException: { } inner } => MissingDependency(inner),
+        _ => null,
+    };
+}

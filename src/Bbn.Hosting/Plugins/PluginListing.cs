@@ -1,0 +1,20 @@
+namespace Bbn.Hosting.Plugins;
+
+/// <summary>The `plugins` verb's table: kind, name, assembly, version, description.</summary>
+public static class PluginListing
+{
+    public static void Write(ComponentCatalog catalog, TextWriter output)
+    {
+        var rows = catalog.Components
+            .OrderBy(c => c.Kind, StringComparer.Ordinal).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .Select(c => new[] { c.Kind, c.Name, c.Plugin.AssemblyName, c.Plugin.Version, c.Description })
+            .ToList();
+        string[] header = ["KIND", "NAME", "ASSEMBLY", "VERSION", "DESCRIPTION"];
+        int[] widths = Enumerable.Range(0, 4).Select(i => rows.Select(r => r[i].Length).Append(header[i].Length).Max()).ToArray();
+        foreach (var row in rows.Prepend(header))
+        {
+            output.WriteLine(string.Join("  ", row.Take(4).Select((cell, i) => cell.PadRight(widths[i]))) + "  " + row[4]);
+        }
+        output.WriteLine($"{rows.Count} components from {catalog.Components.Select(c => c.Plugin.Location).Distinct().Count()} plugin assemblies.");
+    }
+}

@@ -1,0 +1,11 @@
+namespace Bbn.Hosting.Plugins;
+
+/// <summary>Bbn:Plugins.</summary>
+public sealed class PluginOptions
+{
+    public const string Section = "Bbn:Plugins";
+    public const string DefaultDirectory = "plugins";
+
+    /// <summary>Folders holding plugin folders (&lt;Name&gt;/&lt;Name&gt;.dll). Relative paths are relative to the host's folder.</summary>
+    public List<string> Directories { get; set; } = [];
+}

@@ -1,0 +1,50 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bbn.Hosting.Runtime;
+
+/// <summary>Loads libtorch once and turns the Bbn:Training:Device setting into a device.</summary>
+public static class TorchRuntime
+{
+    /// <summary>
+    /// Forces TorchSharp to load its native libraries now, so that a failure is reported at start
+    /// with its cause and TorchSharp's load trace rather than at the first tensor.
+    /// </summary>
+    public static void EnsureLoaded()
+    {
+        try
+        {
+            using var probe = ones(1);
+            _ = probe.sum().item<float>();
+        }
+        catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
+        {
+            throw new TorchRuntimeException(
+                "TorchSharp could not load libtorch for this process. Cause: " + Innermost(e).Message +
+                " On Debian 12 / Ubuntu 22.04 the build patches libLibTorchSharp.so (GLIBCXX_3.4.32); rebuild with 'dotnet build' " +
+                "rather than copying binaries from another machine. glibc 2.34 or newer is required. TorchSharp's load trace: " + e, e);
+        }
+    }
+
+    /// <summary>auto: CUDA when available, else CPU; cpu; cuda; cuda:N.</summary>
+    public static Device ResolveDevice(string setting, int threads)
+    {
+        EnsureLoaded();
+        if (threads > 0) set_num_threads(threads);
+        string value = setting.Trim().ToLowerInvariant();
+        if (value == "auto") return cuda.is_available() ? CUDA : CPU;
+        if (value == "cpu") return CPU;
+        int index = value == "cuda" ? 0 : int.Parse(value.AsSpan("cuda:".Length), System.Globalization.CultureInfo.InvariantCulture);
+        if (!cuda.is_available())
+            throw new TorchRuntimeException(
+                $"Bbn:Training:Device = '{setting}' but CUDA is not available: this build carries the CPU libtorch, or no NVIDIA GPU/driver is visible. " +
+                "Use --Bbn:Training:Device=cpu (or auto), or build with -p:BbnTorchBackend=cuda on a machine with an NVIDIA GPU.");
+        if (index >= cuda.device_count())
+            throw new TorchRuntimeException($"Bbn:Training:Device = '{setting}' but only {cuda.device_count()} CUDA device(s) are visible (cuda:0 to cuda:{cuda.device_count() - 1}).");
+        return new Device(DeviceType.CUDA, index);
+    }
+
+    private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
+}
+
+public sealed class TorchRuntimeException(string message, Exception? inner = null) : Exception(message, inner);

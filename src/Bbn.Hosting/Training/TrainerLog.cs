@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace Bbn.Hosting.Training;
+
+internal static partial class TrainerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Run directory {RunDirectory}; {Method} with {Backbone} on {Dataset} (IR {ImbalanceRatio}): {TrainImages} training images in {Classes} classes (counts {ClassCounts}), {TestImages} test images, device {Device}")]
+    public static partial void RunStarting(ILogger logger, string runDirectory, string method, string backbone, string dataset, double imbalanceRatio, int trainImages, int classes, string classCounts, int testImages, string device);
+
+    [LoggerMessage(2, LogLevel.Information, "Resuming {RunDirectory} at epoch {Epoch}, step {Step}")]
+    public static partial void Resuming(ILogger logger, string runDirectory, int epoch, int step);
+
+    [LoggerMessage(3, LogLevel.Information, "epoch {Epoch} step {Step}/{Steps} loss {Loss:F4} {ImagesPerSecond:F0} img/s epoch ETA {EpochEta}")]
+    public static partial void Progress(ILogger logger, int epoch, int step, int steps, double loss, double imagesPerSecond, string epochEta);
+
+    [LoggerMessage(4, LogLevel.Information, "epoch {Epoch}/{Epochs} alpha {Alpha:F4} lr {Lr:G4} loss {Loss:F4} top1 {Top1} many {Many} medium {Medium} few {Few} {ImagesPerSecond:F0} img/s {Seconds:F0}s ETA {Eta}")]
+    public static partial void Epoch(ILogger logger, int epoch, int epochs, double alpha, double lr, double loss, string top1, string many, string medium, string few, double imagesPerSecond, double seconds, string eta);
+
+    [LoggerMessage(5, LogLevel.Information, "Finished: top1 {Top1:P2}; summary in {SummaryPath}")]
+    public static partial void Finished(ILogger logger, double top1, string summaryPath);
+
+    [LoggerMessage(6, LogLevel.Warning, "Stopped at epoch {Epoch}, step {Step}; checkpoint {Checkpoint}. Continue with: --Bbn:Training:Resume=true --Bbn:Training:RunName={RunName}")]
+    public static partial void Stopped(ILogger logger, int epoch, int step, string checkpoint, string runName);
+
+    [LoggerMessage(7, LogLevel.Critical, "Training failed: {Reason}")]
+    public static partial void Failed(ILogger logger, string reason, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Information, "Evaluated {Checkpoint}: top1 {Top1:P2}; summary in {SummaryPath}")]
+    public static partial void Evaluated(ILogger logger, string checkpoint, double top1, string summaryPath);
+}
