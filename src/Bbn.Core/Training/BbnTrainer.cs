@@ -97,6 +97,7 @@ public sealed class BbnTrainer : IDisposable
             var lossContext = new LossContext(train.ClassCounts, epoch, options.Epochs);
             var epochWatch = Stopwatch.StartNew();
             long epochImages = 0;
+            double epochTrainingSeconds = 0;
             int firstStep = position.Step;
 
             for (int step = position.Step; step < steps; step++)
@@ -111,6 +112,7 @@ public sealed class BbnTrainer : IDisposable
                 double seconds = stepWatch.Elapsed.TotalSeconds;
                 int images = options.BatchSize * BranchCount;
                 epochImages += images;
+                epochTrainingSeconds += seconds;
                 position = position with
                 {
                     Step = step + 1,
@@ -121,7 +123,7 @@ public sealed class BbnTrainer : IDisposable
                 };
                 if ((step + 1) % Math.Max(1, options.LogEverySteps) == 0 || step + 1 == steps)
                 {
-                    double rate = epochImages / epochWatch.Elapsed.TotalSeconds;
+                    double rate = epochImages / epochTrainingSeconds;
                     var remaining = TimeSpan.FromSeconds((steps - step - 1) * epochWatch.Elapsed.TotalSeconds / (step + 1 - firstStep));
                     observer.StepCompleted(new StepProgress(epoch, step + 1, steps, position.EpochLossSum / Math.Max(1, position.EpochSamples), rate, remaining));
                 }
@@ -132,7 +134,7 @@ public sealed class BbnTrainer : IDisposable
             double epochSeconds = epochWatch.Elapsed.TotalSeconds;
             epochClock.Add(epochSeconds);
             var metrics = new EpochMetrics(epoch, alpha, lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
-                report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochSeconds), epochSeconds, steps);
+                report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochTrainingSeconds), epochSeconds, steps);
 
             position = position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };
             bool last = epoch == options.Epochs;

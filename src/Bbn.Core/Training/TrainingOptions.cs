@@ -13,8 +13,12 @@ public sealed class TrainingOptions
     public double WeightDecay { get; set; } = 2e-4;
     public int WarmupEpochs { get; set; } = 5;
 
-    /// <summary>Where the learning rate is multiplied by <see cref="LrDecayFactor"/>, as fractions of the run (official: epochs 120 and 160 of 200).</summary>
-    public double[] LrDecayAt { get; set; } = [0.6, 0.8];
+    /// <summary>
+    /// Where the learning rate is multiplied by <see cref="LrDecayFactor"/>, as fractions of the run
+    /// (official: epochs 120 and 160 of 200, i.e. 0.6 and 0.8, as appsettings.json sets). Empty here
+    /// because the configuration binder appends bound array items to a default.
+    /// </summary>
+    public double[] LrDecayAt { get; set; } = [];
 
     public double LrDecayFactor { get; set; } = 0.01;
 

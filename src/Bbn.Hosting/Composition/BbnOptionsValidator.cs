@@ -29,7 +29,7 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Training:LearningRate", t.LearningRate, 1e-8, 10);
         Range("Training:Momentum", t.Momentum, 0, 0.999);
         Range("Training:WeightDecay", t.WeightDecay, 0, 1);
-        Range("Training:WarmupEpochs", t.WarmupEpochs, 0, t.Epochs, "an integer (at most Epochs)");
+        Range("Training:WarmupEpochs", t.WarmupEpochs, 0, 100_000, "an integer");
         for (int i = 0; i < t.LrDecayAt.Length; i++) Range($"Training:LrDecayAt:{i}", t.LrDecayAt[i], 0, 1, "a fraction of the run");
         Range("Training:LrDecayFactor", t.LrDecayFactor, 1e-6, 1);
         Range("Training:Threads", t.Threads, 0, 1024, "an integer (0: libtorch's default)");

@@ -1,0 +1,55 @@
+using FluentAssertions;
+
+namespace Bbn.Framework.Tests;
+
+/// <summary>Bad configuration fails at start (ValidateOnStart), before any data is read, with exit code 2.</summary>
+public sealed class ConfigurationValidationTests
+{
+    [Fact]
+    public async Task An_unknown_component_name_lists_the_available_names_of_that_kind()
+    {
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Samplers:Rebalancing:Name=reversd");
+
+        code.Should().Be(2);
+        error.Should().Contain("Bbn:Samplers:Rebalancing:Name = 'reversd' is not a known sampler. Available samplers: reversed, uniform.");
+    }
+
+    [Fact]
+    public async Task Out_of_range_values_show_the_value_and_the_range()
+    {
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Training:Epochs=0", "--Bbn:Training:Momentum=1.5", "--Bbn:Dataset:ImbalanceRatio=0.5");
+
+        code.Should().Be(2);
+        error.Should().Contain("Bbn:Training:Epochs = 0 is out of range: expected an integer from 1 to 100000.")
+            .And.Contain("Bbn:Training:Momentum = 1.5 is out of range")
+            .And.Contain("Bbn:Dataset:ImbalanceRatio = 0.5 is out of range: expected a number from 1 to 100000.");
+    }
+
+    [Fact]
+    public async Task An_unknown_method_and_device_are_refused()
+    {
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Method=two-branch", "--Bbn:Training:Device=tpu");
+
+        code.Should().Be(2);
+        error.Should().Contain("Bbn:Method = 'two-branch' is not a method. Available methods: bbn, single-branch.")
+            .And.Contain("Bbn:Training:Device = 'tpu' is invalid: expected auto, cpu, cuda or cuda:N.");
+    }
+
+    [Fact]
+    public async Task A_value_of_the_wrong_type_names_the_setting()
+    {
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Training:BatchSize=lots");
+
+        code.Should().Be(2);
+        error.Should().Contain("'lots'").And.Contain("Bbn:Training:BatchSize");
+    }
+
+    [Fact]
+    public async Task An_unknown_verb_lists_the_verbs()
+    {
+        var (code, _, error) = await AppRunner.Run("fit");
+
+        code.Should().Be(2);
+        error.Should().Contain("Unknown verb 'fit'. Verbs: train, evaluate, plugins.");
+    }
+}

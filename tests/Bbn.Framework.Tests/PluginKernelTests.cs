@@ -1,0 +1,135 @@
+using Bbn.Abstractions;
+using Bbn.Hosting;
+using Bbn.Hosting.Composition;
+using Bbn.Hosting.Plugins;
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Bbn.Framework.Tests;
+
+[Collection(PluginFixturesCollection.Name)]
+public sealed class PluginKernelTests(PluginFixtures fixtures)
+{
+    [Fact]
+    public void The_built_in_plugins_are_discovered_at_run_time_with_every_component()
+    {
+        var catalog = PluginKernel.Load(["plugins"], AppContext.BaseDirectory);
+
+        catalog.Components.Select(c => $"{c.Kind}/{c.Name}").Should().BeEquivalentTo(
+            "backbone/resnet32", "sampler/uniform", "sampler/reversed", "adaptor/parabolic", "adaptor/linear", "adaptor/cosine",
+            "loss/cross-entropy", "dataset/fashion-mnist");
+        catalog.Components.Should().OnlyContain(c => c.Plugin.AssemblyName.StartsWith("Bbn.Plugins.") && c.Plugin.Location.Contains("/plugins/"));
+    }
+
+    [Fact]
+    public void Plugin_folders_carry_no_copy_of_torch_libtorch_or_the_contracts()
+    {
+        var files = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "plugins"), "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+
+        files.Should().Contain("Bbn.Plugins.Backbones.dll");
+        files.Should().NotContain(f => f!.StartsWith("TorchSharp") || f.StartsWith("libtorch") || f.StartsWith("libLibTorchSharp") || f == "Bbn.Abstractions.dll");
+    }
+
+    [Fact]
+    public async Task The_plugins_verb_lists_kind_name_assembly_and_version()
+    {
+        var (code, output, _) = await AppRunner.Run("plugins");
+
+        code.Should().Be(0);
+        output.Should().MatchRegex(@"sampler\s+reversed\s+Bbn\.Plugins\.Samplers\s+\d+\.\d+\.\d+");
+        output.Should().MatchRegex(@"backbone\s+resnet32\s+Bbn\.Plugins\.Backbones");
+        output.Should().Contain("8 components from 5 plugin assemblies.");
+    }
+
+    [Fact]
+    public async Task A_dropped_in_plugin_is_discovered_and_resolved_by_its_configured_name_without_rebuilding_the_host()
+    {
+        var (code, output, _) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.DropIn)]);
+        code.Should().Be(0);
+        output.Should().MatchRegex(@"adaptor\s+constant\s+DropInSchedule");
+
+        var builder = Bbn.Hosting.BbnApplication.CreateBuilder([
+            .. AppRunner.PluginDirectories(fixtures.DropIn), "--Bbn:Adaptor:Name=constant", "--Bbn:Adaptor:Value=0.25"]);
+        builder.AddBbnKernel();
+        using var services = builder.Services.BuildServiceProvider();
+        var options = services.GetRequiredService<IOptions<BbnOptions>>().Value;
+        var adaptor = services.GetRequiredService<ComponentResolver>().Resolve<IAdaptorSchedule>(ComponentSlot.Adaptor, options.Adaptor.Name!);
+
+        adaptor.GetType().Assembly.GetName().Name.Should().Be("DropInSchedule");
+        adaptor.Alpha(1, 10).Should().Be(0.25);
+        adaptor.Alpha(10, 10).Should().Be(0.25);
+    }
+
+    [Fact]
+    public async Task A_component_setting_out_of_range_is_reported_at_start_with_its_full_path()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. AppRunner.PluginDirectories(fixtures.DropIn), "--Bbn:Adaptor:Name=constant", "--Bbn:Adaptor:Value=2"]);
+
+        code.Should().Be(2);
+        error.Should().Contain("Setting Bbn:Adaptor:Value = '2' is invalid: expected a number from 0 to 1.");
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_dotnet_assembly_is_named_with_the_fix()
+    {
+        string directory = fixtures.EmptyDirectory("not-an-assembly");
+        string file = Path.Combine(Directory.CreateDirectory(Path.Combine(directory, "Broken")).FullName, "Broken.dll");
+        await File.WriteAllBytesAsync(file, [0x7f, (byte)'E', (byte)'L', (byte)'F', 1, 2, 3, 4]);
+
+        var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(directory)]);
+
+        code.Should().Be(2);
+        error.Should().Contain($"{file} is not a .NET assembly").And.Contain("remove this file or replace it");
+    }
+
+    [Fact]
+    public async Task A_plugin_whose_dependency_is_missing_names_the_dependency_and_the_folder()
+    {
+        var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.MissingDependency)]);
+
+        code.Should().Be(2);
+        error.Should().Contain("Plugin NeedsDependency").And.Contain("DependencyLibrary").And.Contain("Copy that assembly next to the plugin");
+    }
+
+    [Fact]
+    public async Task A_plugin_built_against_incompatible_contracts_names_both_versions()
+    {
+        var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.FutureContracts)]);
+
+        code.Should().Be(2);
+        error.Should().Contain("Plugin FutureContractsPlugin").And.Contain("built against Bbn.Abstractions 2.0.0.0")
+            .And.Contain("this host provides 1.0.0.0").And.Contain("Rebuild the plugin");
+    }
+
+    [Fact]
+    public async Task Two_plugins_registering_the_same_kind_and_name_are_both_named()
+    {
+        var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.Shadow)]);
+
+        code.Should().Be(2);
+        error.Should().Contain("Two plugins register the adaptor 'parabolic'")
+            .And.Contain("Bbn.Plugins.Schedules (").And.Contain("ShadowSchedules (").And.Contain("Remove one of the two assemblies");
+    }
+
+    [Fact]
+    public async Task A_loose_dll_in_the_plugin_directory_is_refused_with_the_expected_layout()
+    {
+        string directory = fixtures.EmptyDirectory("loose");
+        File.Copy(Path.Combine(fixtures.DropIn, "DropInSchedule", "DropInSchedule.dll"), Path.Combine(directory, "DropInSchedule.dll"), overwrite: true);
+
+        var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(directory)]);
+
+        code.Should().Be(2);
+        error.Should().Contain("lies directly in the plugin directory").And.Contain(Path.Combine(directory, "DropInSchedule", "DropInSchedule.dll"));
+    }
+
+    [Fact]
+    public async Task A_missing_plugin_directory_names_the_setting()
+    {
+        var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories("/nonexistent/bbn-plugins")]);
+
+        code.Should().Be(2);
+        error.Should().Contain("Bbn:Plugins:Directories:1 = '/nonexistent/bbn-plugins' does not exist");
+    }
+}

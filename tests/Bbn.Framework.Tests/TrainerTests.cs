@@ -1,0 +1,173 @@
+using Bbn.Abstractions;
+using Bbn.Core;
+using Bbn.Core.Data;
+using Bbn.Core.Training;
+using FluentAssertions;
+using static TorchSharp.torch;
+
+namespace Bbn.Framework.Tests;
+
+/// <summary>The trainer loop on a small synthetic set: seeding, stop and resume, checkpoints.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class TrainerTests : IDisposable
+{
+    private static readonly int[] Counts = [40, 16, 8];
+    private readonly string root = Directory.CreateTempSubdirectory("bbn-trainer-").FullName;
+
+    private static TrainingOptions Options(int epochs = 2) => new()
+    {
+        Epochs = epochs,
+        BatchSize = 8,
+        WarmupEpochs = 1,
+        LrDecayAt = [0.5],
+        EvaluationBatchSize = 32,
+        Seed = 5,
+        LogEverySteps = 1,
+    };
+
+    private static BbnTrainer Trainer(TrainingOptions options, ImageSet train, TrainingMethod method = TrainingMethod.Bbn) => new(
+        new TrainingComponents(
+            method,
+            BuiltInComponents.Create<IBackbone>("resnet32"),
+            BuiltInComponents.Create<ISampler>("uniform"),
+            method == TrainingMethod.Bbn ? BuiltInComponents.Create<ISampler>("reversed") : null,
+            method == TrainingMethod.Bbn ? BuiltInComponents.Create<IAdaptorSchedule>("parabolic") : null,
+            BuiltInComponents.Create<ILoss>("cross-entropy")),
+        options, train, train, CPU, new RunIdentity("resnet32", "synthetic"));
+
+    private RunDirectory Run(string name) => RunDirectory.ForNewRun(root, name, "test", DateTimeOffset.UnixEpoch);
+
+    [Fact]
+    public void The_same_seed_gives_the_same_first_epoch_losses()
+    {
+        using var train = Synthetic.Set(Counts);
+        var losses = new List<double[]>();
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            using var trainer = Trainer(Options(), train);
+            var (conventional, rebalancing) = trainer.EpochOrder(1);
+            var context = new LossContext(train.ClassCounts, 1, 2);
+            losses.Add(Enumerable.Range(0, 3).Select(s => trainer.Step(1, s, conventional, rebalancing, trainer.Alpha(1), context)).ToArray());
+        }
+
+        losses[0].Should().Equal(losses[1]);
+        losses[0].Should().OnlyContain(l => double.IsFinite(l) && l > 0);
+    }
+
+    [Fact]
+    public void Stopping_and_resuming_reaches_the_same_weights_as_an_uninterrupted_run()
+    {
+        using var train = Synthetic.Set(Counts);
+        var options = Options(epochs: 2);
+
+        var straight = Run("straight");
+        using (var trainer = Trainer(options, train))
+        {
+            trainer.Run(straight, TrainingPosition.Start, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+        }
+
+        var interrupted = Run("interrupted");
+        using (var cancel = new CancellationTokenSource())
+        using (var trainer = Trainer(options, train))
+        {
+            var observer = new RecordingObserver { OnStep = p => { if (p.Epoch == 1 && p.Step == 3) cancel.Cancel(); } };
+            trainer.Run(interrupted, TrainingPosition.Start, observer, cancel.Token).Should().Be(TrainingOutcome.Stopped);
+            Checkpoint.ReadHeader(interrupted.CheckpointPath).Position.Should().Match<TrainingPosition>(p => p.Epoch == 1 && p.Step == 3);
+        }
+        using (var resumed = Trainer(options, train))
+        {
+            var position = resumed.Restore(interrupted.CheckpointPath);
+            resumed.Run(interrupted, position, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+        }
+
+        using var a = Trainer(options, train);
+        using var b = Trainer(options, train);
+        a.Restore(straight.CheckpointPath);
+        b.Restore(interrupted.CheckpointPath);
+        var expected = a.Network.state_dict();
+        var actual = b.Network.state_dict();
+        actual.Keys.Should().BeEquivalentTo(expected.Keys);
+        foreach (var (name, value) in expected)
+            actual[name].allclose(value, rtol: 1e-5, atol: 1e-6).Should().BeTrue($"{name} must match the uninterrupted run");
+        interrupted.ReadMetrics().Select(m => m.TrainLoss).Should().Equal(straight.ReadMetrics().Select(m => m.TrainLoss),
+            (x, y) => Math.Abs(x - y) < 1e-4);
+    }
+
+    [Fact]
+    public void A_completed_run_leaves_config_metrics_summary_and_a_checkpoint_with_nulls_for_empty_groups()
+    {
+        using var train = Synthetic.Set(Counts);
+        var run = Run("complete");
+        var observer = new RecordingObserver();
+        using var trainer = Trainer(Options(epochs: 2), train, TrainingMethod.SingleBranch);
+
+        trainer.Run(run, TrainingPosition.Start, observer, CancellationToken.None);
+
+        var metrics = run.ReadMetrics();
+        metrics.Select(m => m.Epoch).Should().Equal(1, 2);
+        metrics.Should().OnlyContain(m => m.Alpha == 1 && m.Steps == 8 && m.Top1 != null);
+        observer.Epochs.Should().HaveCount(2);
+        string summary = File.ReadAllText(run.SummaryPath);
+        summary.Should().Contain("\"many\": null").And.Contain("\"class_counts\": [").And.NotContain("NaN");
+        var header = Checkpoint.ReadHeader(run.CheckpointPath);
+        header.Completed.Should().BeTrue();
+        header.Method.Should().Be("single-branch");
+        Directory.GetFiles(run.Path, "*.tmp").Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_composition_is_refused_with_both_descriptions()
+    {
+        using var train = Synthetic.Set(Counts);
+        var run = Run("single");
+        using (var single = Trainer(Options(epochs: 1), train, TrainingMethod.SingleBranch))
+        {
+            Checkpoint.Save(run.CheckpointPath, single.Header(TrainingPosition.Start, false), single.Network, single.Optimizer);
+        }
+        using var bilateral = Trainer(Options(epochs: 1), train);
+
+        var act = () => bilateral.Restore(run.CheckpointPath);
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*single-branch run of resnet32*asks for bbn*");
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_checkpoint_is_refused_by_name()
+    {
+        string path = Path.Combine(root, "bogus.bbn");
+        File.WriteAllText(path, "not a checkpoint");
+
+        var act = () => Checkpoint.ReadHeader(path);
+
+        act.Should().Throw<InvalidDataException>().WithMessage($"{path} is not a Bbn.Framework checkpoint*");
+    }
+
+    [Fact]
+    public void A_new_run_never_overwrites_an_existing_one()
+    {
+        var first = Run("taken");
+        File.WriteAllText(first.SummaryPath, "{}");
+
+        var act = () => Run("taken");
+
+        act.Should().Throw<RunDirectoryException>().WithMessage("*already holds a run*Resume=true*nothing was overwritten*");
+        File.ReadAllText(first.SummaryPath).Should().Be("{}");
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+}
+
+internal sealed class RecordingObserver : ITrainingObserver
+{
+    public Action<StepProgress>? OnStep { get; init; }
+    public List<StepProgress> Steps { get; } = [];
+    public List<EpochMetrics> Epochs { get; } = [];
+
+    public void StepCompleted(StepProgress progress)
+    {
+        Steps.Add(progress);
+        OnStep?.Invoke(progress);
+    }
+
+    public void EpochCompleted(EpochMetrics metrics, TimeSpan runRemaining) => Epochs.Add(metrics);
+}

@@ -1,0 +1,6 @@
+namespace DependencyLibrary;
+
+public static class Helper
+{
+    public static double Half => 0.5;
+}

@@ -1,0 +1,15 @@
+using Bbn.Abstractions;
+
+namespace ShadowSchedules;
+
+/// <summary>Registers a name the built-in schedules already use.</summary>
+public sealed class Registrar : IPluginRegistrar
+{
+    public void Register(IComponentRegistry components) =>
+        components.Add<IAdaptorSchedule>("parabolic", _ => new Half(), "a second parabolic");
+}
+
+public sealed class Half : IAdaptorSchedule
+{
+    public double Alpha(int epoch, int totalEpochs) => 0.5;
+}
