@@ -76,7 +76,9 @@ public static class BbnApplication
             }
             using var stop = cancellation.Register(() => host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
             await host.WaitForShutdownAsync(CancellationToken.None);
-            return host.Services.GetRequiredService<RunOutcome>().ExitCode;
+            var outcome = host.Services.GetRequiredService<RunOutcome>();
+            if (outcome.Failure is not null) await error.WriteLineAsync($"{verb} failed: {outcome.Failure}");
+            return outcome.ExitCode;
         }
     }
 

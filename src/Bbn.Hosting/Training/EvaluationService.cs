@@ -42,12 +42,12 @@ public sealed class EvaluationService(
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
             RunDirectory.WriteSummary(run.Trainer.Summarize(report, position, checkpoint), output);
             TrainerLog.Evaluated(logger, checkpoint, report.Top1, Path.GetFullPath(output));
-            outcome.ExitCode = 0;
+            outcome.Succeed();
         }
         catch (Exception e)
         {
             TrainerLog.Failed(logger, e.Message, e);
-            outcome.ExitCode = 1;
+            outcome.Fail(e);
         }
         finally
         {

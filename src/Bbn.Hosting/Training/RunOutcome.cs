@@ -1,7 +1,17 @@
 namespace Bbn.Hosting.Training;
 
-/// <summary>The exit code the verb's service leaves for the process.</summary>
+/// <summary>What the verb's service leaves for the process: the exit code and, on failure, the cause.</summary>
 public sealed class RunOutcome
 {
-    public int ExitCode { get; set; }
+    public int ExitCode { get; private set; }
+
+    public string? Failure { get; private set; }
+
+    public void Succeed() => ExitCode = 0;
+
+    public void Fail(Exception cause)
+    {
+        ExitCode = 1;
+        Failure = cause.Message;
+    }
 }

@@ -60,12 +60,12 @@ public sealed class TrainerService(
                 var summary = System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)!;
                 TrainerLog.Finished(logger, summary.Top1, directory.SummaryPath);
             }
-            outcome.ExitCode = 0;
+            outcome.Succeed();
         }
         catch (Exception e)
         {
             TrainerLog.Failed(logger, e.Message, e);
-            outcome.ExitCode = 1;
+            outcome.Fail(e);
         }
         finally
         {

@@ -3,13 +3,11 @@ using DependencyLibrary;
 
 namespace NeedsDependency;
 
-/// <summary>Its registrar's type derives from a type in DependencyLibrary, so loading it needs that assembly.</summary>
+/// <summary>Registering calls into DependencyLibrary, so loading this plugin needs that assembly.</summary>
 public sealed class Registrar : IPluginRegistrar
 {
-    private static readonly double Value = Helper.Half;
-
     public void Register(IComponentRegistry components) =>
-        components.Add<IAdaptorSchedule>("needs-helper", _ => new Schedule(Value), "uses DependencyLibrary");
+        components.Add<IAdaptorSchedule>("needs-helper", _ => new Schedule(Helper.Half), $"alpha fixed at {Helper.Half}");
 }
 
 public sealed class Schedule(double value) : IAdaptorSchedule

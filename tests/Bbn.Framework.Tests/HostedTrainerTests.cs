@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Bbn.Core;
+using Bbn.Core.Training;
+using FluentAssertions;
+
+namespace Bbn.Framework.Tests;
+
+/// <summary>
+/// The hosted trainer end to end, in-process, on real Fashion-MNIST images (the first 2,000 training
+/// and 500 test images, rewritten as IDX files so that a run takes seconds).
+/// </summary>
+[Collection(TorchCollection.Name)]
+public sealed class HostedTrainerTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("bbn-hosted-").FullName;
+    private readonly string data;
+
+    public HostedTrainerTests()
+    {
+        data = FashionMnistFiles.WriteSubset(Path.Combine(root, "data"), trainImages: 2000, testImages: 500);
+    }
+
+    private string[] Settings(string runName, int epochs, params string[] extra) =>
+    [
+        $"--Bbn:Dataset:Root={data}",
+        $"--Bbn:Training:OutputDirectory={Path.Combine(root, "runs")}",
+        $"--Bbn:Training:RunName={runName}",
+        $"--Bbn:Training:Epochs={epochs}",
+        "--Bbn:Training:BatchSize=16",
+        "--Bbn:Training:MaxStepsPerEpoch=4",
+        "--Bbn:Training:WarmupEpochs=1",
+        "--Bbn:Training:LogEverySteps=2",
+        .. extra,
+    ];
+
+    private RunDirectory RunDirectory(string name) => new(Path.Combine(root, "runs", name));
+
+    [Fact]
+    public async Task Training_through_the_host_writes_config_metrics_summary_and_a_checkpoint_that_evaluate_reproduces()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("bbn", epochs: 2)]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = RunDirectory("bbn");
+        File.ReadAllText(run.ConfigPath).Should().Contain("\"Name\": \"fashion-mnist\"").And.Contain("\"Epochs\": \"2\"");
+        var metrics = run.ReadMetrics();
+        metrics.Select(m => (m.Epoch, m.Alpha)).Should().Equal((1, 1.0), (2, 0.75));
+        metrics.Should().OnlyContain(m => m.Steps == 4 && m.Top1 != null && double.IsFinite(m.TrainLoss) && m.ImagesPerSecond > 0);
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryPath));
+        var s = summary.RootElement;
+        s.GetProperty("method").GetString().Should().Be("bbn");
+        s.GetProperty("epochs").GetInt32().Should().Be(2);
+        s.GetProperty("top1").GetDouble().Should().BeInRange(0, 1);
+        s.GetProperty("per_class").GetArrayLength().Should().Be(10);
+        s.GetProperty("images_per_second").GetDouble().Should().BePositive();
+        s.GetProperty("test_images").GetInt64().Should().Be(500);
+        int[] counts = s.GetProperty("class_counts").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        counts.Should().HaveCount(10).And.BeInDescendingOrder();
+        (counts[0] / (double)counts[^1]).Should().BeApproximately(100, 15, "the long-tailed profile has imbalance ratio 100");
+        foreach (string group in new[] { "many", "medium", "few" })
+            s.GetProperty(group).ValueKind.Should().BeOneOf(JsonValueKind.Number, JsonValueKind.Null);
+        s.GetProperty("many").ValueKind.Should().Be(JsonValueKind.Number, "the head classes keep over 100 images");
+        s.GetProperty("few").ValueKind.Should().Be(JsonValueKind.Number, "the tail classes keep under 20 images");
+
+        var (evalCode, _, evalError) = await AppRunner.Run(["evaluate", .. Settings("bbn", epochs: 2), $"--Bbn:Evaluate:Checkpoint={run.Path}"]);
+
+        evalError.Should().BeEmpty();
+        evalCode.Should().Be(0);
+        using var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Path, "evaluation", "summary.json")));
+        evaluation.RootElement.GetProperty("top1").GetDouble().Should().Be(s.GetProperty("top1").GetDouble());
+        evaluation.RootElement.GetProperty("per_class").ToString().Should().Be(s.GetProperty("per_class").ToString());
+    }
+
+    [Fact]
+    public async Task A_stop_request_checkpoints_and_exits_cleanly_and_resume_finishes_the_run()
+    {
+        var run = RunDirectory("stopped");
+        using var stop = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!File.Exists(run.MetricsPath)) await Task.Delay(50);
+            await stop.CancelAsync();
+        });
+
+        var (code, _, error) = await AppRunner.Run(stop.Token, ["train", .. Settings("stopped", epochs: 3, "--Bbn:Training:MaxStepsPerEpoch=40")]);
+        await watcher;
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var header = Checkpoint.ReadHeader(run.CheckpointPath);
+        header.Completed.Should().BeFalse();
+        header.Position.Epoch.Should().Be(2);
+        header.Position.Step.Should().BeInRange(0, 39);
+        File.Exists(run.SummaryPath).Should().BeFalse();
+
+        var (resumeCode, _, resumeError) = await AppRunner.Run(["train", .. Settings("stopped", epochs: 3, "--Bbn:Training:MaxStepsPerEpoch=40", "--Bbn:Training:Resume=true")]);
+
+        resumeError.Should().BeEmpty();
+        resumeCode.Should().Be(0);
+        run.ReadMetrics().Select(m => m.Epoch).Should().Equal(1, 2, 3);
+        Checkpoint.ReadHeader(run.CheckpointPath).Completed.Should().BeTrue();
+        File.Exists(run.SummaryPath).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task The_single_branch_baseline_is_a_composition_too()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("baseline", epochs: 1, "--Bbn:Method=single-branch", "--Bbn:Samplers:Conventional:Name=reversed")]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = RunDirectory("baseline");
+        run.ReadMetrics().Single().Alpha.Should().Be(1);
+        Checkpoint.ReadHeader(run.CheckpointPath).Method.Should().Be(TrainingMethodNames.SingleBranch);
+    }
+
+    [Fact]
+    public async Task A_missing_dataset_fails_with_exit_code_1_and_keeps_nothing_half_written()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("nodata", epochs: 1), $"--Bbn:Dataset:Root={Path.Combine(root, "absent")}"]);
+
+        code.Should().Be(1);
+        error.Should().Contain("train failed: Fashion-MNIST file").And.Contain("scripts/install-dataset.sh");
+        Directory.Exists(RunDirectory("nodata").Path).Should().BeFalse("the run directory is created only once the data are loaded");
+    }
+
+    [Fact]
+    public async Task Resuming_without_a_checkpoint_says_what_to_do()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("never-ran", epochs: 1, "--Bbn:Training:Resume=true")]);
+
+        code.Should().Be(1);
+        error.Should().Contain("Bbn:Training:Resume is true but").And.Contain("never-ran").And.Contain("drop Resume to start a new run");
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+}
