@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every test: installs what the tests need (Fashion-MNIST), builds the solution in Release and runs the suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-dataset.sh
+dotnet build Bbn.Framework.sln -c Release -nologo -v:q
+log=$(mktemp)
+status=0
+dotnet test Bbn.Framework.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status=$?
+# One plain closing line for tools that read it: "N passed, N failed, N skipped".
+sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\2 passed, \1 failed, \3 skipped/p' "$log" | tail -n 1
+rm -f "$log"
+exit "$status"
