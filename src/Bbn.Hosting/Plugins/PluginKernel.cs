@@ -93,11 +93,7 @@ public static class PluginKernel
                 $"Plugin {name.Name} ({path}) needs '{missing}', which is neither in its folder {Path.GetDirectoryName(path)} nor provided by the host. " +
                 "Copy that assembly next to the plugin (dotnet publish the plugin to get its dependencies), or remove the plugin.", e);
         }
-        catch (MissingMethodException e)
-        {
-            throw new PluginLoadException($"Plugin {name.Name} ({path}) was built against different contracts than the host's {ContractsAssembly.Name} {ContractsAssembly.Version}: {e.Message} Rebuild it against this version.", e);
-        }
-        catch (TypeLoadException e)
+        catch (Exception e) when (e is MissingMethodException or TypeLoadException)
         {
             throw new PluginLoadException($"Plugin {name.Name} ({path}) was built against different contracts than the host's {ContractsAssembly.Name} {ContractsAssembly.Version}: {e.Message} Rebuild it against this version.", e);
         }

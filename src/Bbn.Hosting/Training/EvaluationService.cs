@@ -25,34 +25,18 @@ public sealed class EvaluationService(
     IOptions<EvaluateOptions> options,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
-    ILogger<EvaluationService> logger) : BackgroundService
+    ILogger<EvaluationService> logger) : VerbService(lifetime, outcome, logger)
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(Evaluate, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void Evaluate()
+    protected override void Run(CancellationToken stoppingToken)
     {
-        try
-        {
-            string checkpoint = CheckpointPath(options.Value.Checkpoint);
-            using var run = composer.Compose();
-            var position = run.Trainer.Restore(checkpoint);
-            var report = run.Trainer.Evaluate();
-            string output = options.Value.Output ?? Path.Combine(Path.GetDirectoryName(checkpoint)!, "evaluation", "summary.json");
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-            RunDirectory.WriteSummary(run.Trainer.Summarize(report, position, checkpoint), output);
-            TrainerLog.Evaluated(logger, checkpoint, report.Top1, Path.GetFullPath(output));
-            outcome.Succeed();
-        }
-        catch (Exception e)
-        {
-            TrainerLog.Failed(logger, e.Message, e);
-            outcome.Fail(e);
-        }
-        finally
-        {
-            lifetime.StopApplication();
-        }
+        string checkpoint = CheckpointPath(options.Value.Checkpoint);
+        using var run = composer.Compose();
+        var position = run.Trainer.Restore(checkpoint);
+        var report = run.Trainer.Evaluate();
+        string output = options.Value.Output ?? Path.Combine(Path.GetDirectoryName(checkpoint)!, "evaluation", "summary.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        RunDirectory.WriteSummary(run.Trainer.Summarize(report, position, checkpoint), output);
+        TrainerLog.Evaluated(logger, checkpoint, report.Top1, Path.GetFullPath(output));
     }
 
     private static string CheckpointPath(string? setting)

@@ -19,57 +19,41 @@ public sealed class TrainerService(
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
     TimeProvider time,
-    ILogger<TrainerService> logger) : BackgroundService
+    ILogger<TrainerService> logger) : VerbService(lifetime, outcome, logger)
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Train(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void Train(CancellationToken stoppingToken)
+    protected override void Run(CancellationToken stoppingToken)
     {
-        try
-        {
-            var o = options.Value;
-            var t = o.Training;
-            using var run = composer.Compose();
-            var directory = t.Resume
-                ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)
-                : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method}-{o.Dataset.Name}", time.GetUtcNow());
-            TrainerLog.RunStarting(logger, directory.Path, o.Method, o.Backbone.Name!, o.Dataset.Name!, o.Dataset.ImbalanceRatio,
-                run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
+        var o = options.Value;
+        var t = o.Training;
+        using var run = composer.Compose();
+        var directory = t.Resume
+            ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)
+            : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method}-{o.Dataset.Name}", time.GetUtcNow());
+        TrainerLog.RunStarting(logger, directory.Path, o.Method, o.Backbone.Name!, o.Dataset.Name!, o.Dataset.ImbalanceRatio,
+            run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
 
-            var position = TrainingPosition.Start;
-            if (t.Resume)
-            {
-                position = run.Trainer.Restore(directory.CheckpointPath);
-                directory.TrimMetricsFrom(position.Epoch);
-                TrainerLog.Resuming(logger, directory.Path, position.Epoch, position.Step);
-            }
-            else
-            {
-                directory.WriteConfig(ConfigurationJson.Serialize(configuration.GetSection(BbnOptions.Section)));
-            }
+        var position = TrainingPosition.Start;
+        if (t.Resume)
+        {
+            position = run.Trainer.Restore(directory.CheckpointPath);
+            directory.TrimMetricsFrom(position.Epoch);
+            TrainerLog.Resuming(logger, directory.Path, position.Epoch, position.Step);
+        }
+        else
+        {
+            directory.WriteConfig(ConfigurationJson.Serialize(configuration.GetSection(BbnOptions.Section)));
+        }
 
-            var result = run.Trainer.Run(directory, position, new LoggingObserver(logger, t.Epochs), stoppingToken);
-            if (result == TrainingOutcome.Stopped)
-            {
-                var stoppedAt = Checkpoint.ReadHeader(directory.CheckpointPath).Position;
-                TrainerLog.Stopped(logger, stoppedAt.Epoch, stoppedAt.Step, directory.CheckpointPath, Path.GetFileName(directory.Path));
-            }
-            else if (File.Exists(directory.SummaryPath))
-            {
-                var summary = System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)!;
-                TrainerLog.Finished(logger, summary.Top1, directory.SummaryPath);
-            }
-            outcome.Succeed();
-        }
-        catch (Exception e)
+        var result = run.Trainer.Run(directory, position, new LoggingObserver(logger, t.Epochs), stoppingToken);
+        if (result == TrainingOutcome.Stopped)
         {
-            TrainerLog.Failed(logger, e.Message, e);
-            outcome.Fail(e);
+            var stoppedAt = Checkpoint.ReadHeader(directory.CheckpointPath).Position;
+            TrainerLog.Stopped(logger, stoppedAt.Epoch, stoppedAt.Step, directory.CheckpointPath, Path.GetFileName(directory.Path));
         }
-        finally
+        else if (File.Exists(directory.SummaryPath))
         {
-            lifetime.StopApplication();
+            var summary = System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)!;
+            TrainerLog.Finished(logger, summary.Top1, directory.SummaryPath);
         }
     }
 }
