@@ -2,7 +2,11 @@ using Bbn.Abstractions;
 
 namespace Bbn.Plugins.Schedules;
 
-/// <summary>The cumulative-learning schedules of the BBN paper (section 3.3, equations and figure 4).</summary>
+/// <summary>
+/// The cumulative-learning schedules: the BBN paper's (section 3.3 and its ablation, table 4) and
+/// every variant of the official combiner (lib/core/combiner.py: parabolic_decay,
+/// parabolic_increment, linear, cosine, step, fixed, beta).
+/// </summary>
 public sealed class SchedulesRegistrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components)
@@ -10,6 +14,10 @@ public sealed class SchedulesRegistrar : IPluginRegistrar
         components.Add<IAdaptorSchedule>("parabolic", _ => new ParabolicDecay(), "alpha = 1 - ((e-1)/E)^2 (the paper's choice)");
         components.Add<IAdaptorSchedule>("linear", _ => new LinearDecay(), "alpha = 1 - (e-1)/E");
         components.Add<IAdaptorSchedule>("cosine", _ => new CosineDecay(), "alpha = cos((e-1)/E * pi/2)");
+        components.Add<IAdaptorSchedule>("parabolic-increment", _ => new ParabolicIncrement(), "alpha = ((e-1)/E)^2 (re-balancing first)");
+        components.Add<IAdaptorSchedule>("fixed", c => new FixedAlpha(c.Bind<FixedAlphaOptions>().Value), "alpha = Value for every step (default 0.5)");
+        components.Add<IAdaptorSchedule>("step", c => new StepSchedule(c.Bind<StepScheduleOptions>().SwitchAt), "alpha = 1 while (e-1)/E < SwitchAt, then 0: the paper's separated stages");
+        components.Add<IAdaptorSchedule>("beta", c => new BetaSchedule(c.Bind<BetaScheduleOptions>().Concentration), "alpha drawn per step from Beta(a, a), a = Concentration (default 0.2)");
     }
 }
 
@@ -32,6 +40,47 @@ public sealed class CosineDecay : IAdaptorSchedule
     public double Alpha(int epoch, int totalEpochs) => Math.Cos(Progress.Of(epoch, totalEpochs) * Math.PI / 2);
 }
 
+public sealed class ParabolicIncrement : IAdaptorSchedule
+{
+    public double Alpha(int epoch, int totalEpochs)
+    {
+        double t = Progress.Of(epoch, totalEpochs);
+        return t * t;
+    }
+}
+
+public sealed class FixedAlpha(double value) : IAdaptorSchedule
+{
+    public double Alpha(int epoch, int totalEpochs)
+    {
+        Progress.Of(epoch, totalEpochs);
+        return value;
+    }
+}
+
+public sealed class StepSchedule(double switchAt) : IAdaptorSchedule
+{
+    public double Alpha(int epoch, int totalEpochs) => Progress.Of(epoch, totalEpochs) < switchAt ? 1 : 0;
+}
+
+/// <summary>alpha ~ Beta(a, a) per step; the epoch-level value is the distribution's mean, 0.5.</summary>
+public sealed class BetaSchedule(double concentration) : IAdaptorSchedule
+{
+    public double Alpha(int epoch, int totalEpochs)
+    {
+        Progress.Of(epoch, totalEpochs);
+        return 0.5;
+    }
+
+    public double Alpha(AdaptorStep position)
+    {
+        Progress.Of(position.Epoch, position.TotalEpochs);
+        double x = GammaSampler.Sample(concentration, position.Random);
+        double y = GammaSampler.Sample(concentration, position.Random);
+        return x + y == 0 ? 0.5 : x / (x + y);
+    }
+}
+
 internal static class Progress
 {
     /// <summary>(e - 1) / E, the fraction of training done before epoch e.</summary>
@@ -42,4 +91,31 @@ internal static class Progress
         ArgumentOutOfRangeException.ThrowIfGreaterThan(epoch, totalEpochs);
         return (epoch - 1) / (double)totalEpochs;
     }
+}
+
+/// <summary>Gamma(shape, 1) by Marsaglia and Tsang (2000), with the shape &lt; 1 boost U^(1/shape).</summary>
+internal static class GammaSampler
+{
+    public static double Sample(double shape, Random random)
+    {
+        if (shape < 1)
+            return Sample(shape + 1, random) * Math.Pow(1 - random.NextDouble(), 1 / shape);
+        double d = shape - (1.0 / 3), c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double x, v;
+            do
+            {
+                x = Normal(random);
+                v = 1 + (c * x);
+            }
+            while (v <= 0);
+            v = v * v * v;
+            double u = 1 - random.NextDouble();
+            if (Math.Log(u) < (0.5 * x * x) + d - (d * v) + (d * Math.Log(v))) return d * v;
+        }
+    }
+
+    private static double Normal(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
@@ -46,6 +47,37 @@ public sealed class ComponentContext
         if (double.IsNaN(value) || value < min || value > max)
             throw Invalid(key, value.ToString(CultureInfo.InvariantCulture), $"a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
         return value;
+    }
+
+    /// <summary>
+    /// Binds the component's section to a new <typeparamref name="TOptions"/> and validates it with
+    /// its DataAnnotations attributes ([Range], [Required], ...), so that a component's own options
+    /// class is checked at start like the kernel's.
+    /// </summary>
+    /// <exception cref="ComponentConfigurationException">A value does not bind or breaks an attribute.</exception>
+    public TOptions Bind<TOptions>() where TOptions : class, new()
+    {
+        var options = new TOptions();
+        try
+        {
+            Settings.Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ComponentConfigurationException(Settings.Path, null, $"values of the types of {typeof(TOptions).Name} ({e.Message})");
+        }
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
+        {
+            var first = results[0];
+            string member = first.MemberNames.FirstOrDefault() ?? "";
+            var property = typeof(TOptions).GetProperty(member);
+            string allowed = property?.GetCustomAttributes(typeof(RangeAttribute), true).FirstOrDefault() is RangeAttribute range
+                ? string.Create(CultureInfo.InvariantCulture, $"a number from {range.Minimum} to {range.Maximum}")
+                : first.ErrorMessage ?? "a valid value";
+            throw new ComponentConfigurationException($"{Settings.Path}:{member}", Convert.ToString(property?.GetValue(options), CultureInfo.InvariantCulture), allowed);
+        }
+        return options;
     }
 
     /// <summary>An error naming the full setting path, the bad value and what is allowed.</summary>

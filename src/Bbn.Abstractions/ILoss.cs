@@ -7,6 +7,12 @@ public interface ILoss
 {
     /// <summary>The mean loss (a scalar tensor) of <paramref name="logits"/> [N, K] against class indices <paramref name="targets"/> [N] (int64).</summary>
     Tensor Compute(Tensor logits, Tensor targets, LossContext context);
+
+    /// <summary>
+    /// The logits used for prediction at evaluation; the default leaves them as they are. Post-hoc
+    /// methods (logit adjustment) override it. Returns a new tensor. (Contracts 1.1.)
+    /// </summary>
+    Tensor AdjustForInference(Tensor logits, LossContext context) => logits.alias();
 }
 
 /// <summary>What a loss may need beyond the batch.</summary>

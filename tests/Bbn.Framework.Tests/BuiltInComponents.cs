@@ -21,7 +21,7 @@ internal static class BuiltInComponents
 
     public static ComponentCatalog Catalog => Loaded.Value.Catalog;
 
-    public static T Create<T>(string name, IDictionary<string, string?>? settings = null) where T : class
+    public static T Create<T>(string name, Dictionary<string, string?>? settings = null) where T : class
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection((settings ?? new Dictionary<string, string?>()).Select(kv => KeyValuePair.Create("Test:Component:" + kv.Key, kv.Value)))

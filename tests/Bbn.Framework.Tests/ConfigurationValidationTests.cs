@@ -11,7 +11,7 @@ public sealed class ConfigurationValidationTests
         var (code, _, error) = await AppRunner.Run("train", "--Bbn:Samplers:Rebalancing:Name=reversd");
 
         code.Should().Be(2);
-        error.Should().Contain("Bbn:Samplers:Rebalancing:Name = 'reversd' is not a known sampler. Available samplers: reversed, uniform.");
+        error.Should().Contain("Bbn:Samplers:Rebalancing:Name = 'reversd' is not a known sampler. Available samplers: class-balanced, progressive, reversed, square-root, uniform.");
     }
 
     [Fact]

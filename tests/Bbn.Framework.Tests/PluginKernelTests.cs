@@ -17,8 +17,11 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         var catalog = PluginKernel.Load(["plugins"], AppContext.BaseDirectory);
 
         catalog.Components.Select(c => $"{c.Kind}/{c.Name}").Should().BeEquivalentTo(
-            "backbone/resnet32", "sampler/uniform", "sampler/reversed", "adaptor/parabolic", "adaptor/linear", "adaptor/cosine",
-            "loss/cross-entropy", "dataset/fashion-mnist");
+            "backbone/resnet32", "backbone/resnet10", "backbone/resnet18",
+            "sampler/uniform", "sampler/reversed", "sampler/class-balanced", "sampler/square-root", "sampler/progressive",
+            "adaptor/parabolic", "adaptor/linear", "adaptor/cosine", "adaptor/parabolic-increment", "adaptor/fixed", "adaptor/step", "adaptor/beta",
+            "loss/cross-entropy", "loss/focal", "loss/class-balanced", "loss/ldam", "loss/balanced-softmax", "loss/logit-adjustment", "loss/label-smoothing",
+            "dataset/fashion-mnist");
         catalog.Components.Should().OnlyContain(c => c.Plugin.AssemblyName.StartsWith("Bbn.Plugins.") && c.Plugin.Location.Contains("/plugins/"));
     }
 
@@ -39,7 +42,7 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         code.Should().Be(0);
         output.Should().MatchRegex(@"sampler\s+reversed\s+Bbn\.Plugins\.Samplers\s+\d+\.\d+\.\d+");
         output.Should().MatchRegex(@"backbone\s+resnet32\s+Bbn\.Plugins\.Backbones");
-        output.Should().Contain("8 components from 5 plugin assemblies.");
+        output.Should().Contain("23 components from 5 plugin assemblies.");
     }
 
     [Fact]
@@ -99,7 +102,7 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
 
         code.Should().Be(2);
         error.Should().Contain("Plugin FutureContractsPlugin").And.Contain("built against Bbn.Abstractions 2.0.0.0")
-            .And.Contain("this host provides 1.0.0.0").And.Contain("Rebuild the plugin");
+            .And.Contain("this host provides 1.1.0.0").And.Contain("Rebuild the plugin");
     }
 
     [Fact]

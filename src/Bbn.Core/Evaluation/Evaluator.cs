@@ -8,7 +8,7 @@ namespace Bbn.Core.Evaluation;
 public static class Evaluator
 {
     public static EvaluationReport Evaluate(BilateralBranchNetwork network, ImageSet test, BatchAugmenter preprocessing,
-        int batchSize, IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds)
+        int batchSize, IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds, Func<Tensor, Tensor>? adjustLogits = null)
     {
         int classCount = test.ClassNames.Count;
         var correct = new long[classCount];
@@ -24,7 +24,9 @@ public static class Evaluator
                 int length = Math.Min(batchSize, test.Count - start);
                 var images = test.Images.narrow(0, start, length);
                 var inputs = preprocessing.Normalize(images);
-                var predicted = network.call(inputs).argmax(1).cpu().data<long>().ToArray();
+                var logits = network.call(inputs);
+                if (adjustLogits is not null) logits = adjustLogits(logits);
+                var predicted = logits.argmax(1).cpu().data<long>().ToArray();
                 for (int i = 0; i < length; i++)
                 {
                     int label = test.LabelArray[start + i];

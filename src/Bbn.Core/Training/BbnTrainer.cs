@@ -49,6 +49,10 @@ public sealed class BbnTrainer : IDisposable
 
     public double Alpha(int epoch) => components.Adaptor?.Alpha(epoch, options.Epochs) ?? 1.0;
 
+    /// <summary>alpha for one step: the adaptor's per-step value (the epoch's value unless it varies within epochs).</summary>
+    public double Alpha(int epoch, int step) => components.Adaptor?.Alpha(
+        new AdaptorStep(epoch, options.Epochs, step, SeedStreams.Random(options.Seed, "adaptor", epoch, step))) ?? 1.0;
+
     public double LearningRate(int epoch) => learningRates.At(epoch);
 
     public CheckpointHeader Header(TrainingPosition position, bool completed) => new(
@@ -89,7 +93,6 @@ public sealed class BbnTrainer : IDisposable
         var epochClock = new List<double>();
         for (int epoch = position.Epoch; epoch <= options.Epochs; epoch++)
         {
-            double alpha = Alpha(epoch);
             double lr = LearningRate(epoch);
             foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
             var (conventional, rebalancing) = EpochOrder(epoch);
@@ -108,6 +111,7 @@ public sealed class BbnTrainer : IDisposable
                     return TrainingOutcome.Stopped;
                 }
                 var stepWatch = Stopwatch.StartNew();
+                double alpha = Alpha(epoch, step);
                 double loss = Step(epoch, step, conventional, rebalancing, alpha, lossContext);
                 double seconds = stepWatch.Elapsed.TotalSeconds;
                 int images = options.BatchSize * BranchCount;
@@ -133,7 +137,8 @@ public sealed class BbnTrainer : IDisposable
             EvaluationReport? report = evaluate ? Evaluate() : null;
             double epochSeconds = epochWatch.Elapsed.TotalSeconds;
             epochClock.Add(epochSeconds);
-            var metrics = new EpochMetrics(epoch, alpha, lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
+            // The epoch-level alpha (for a schedule drawn per step, the distribution's mean).
+            var metrics = new EpochMetrics(epoch, Alpha(epoch), lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
                 report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochTrainingSeconds), epochSeconds, steps);
 
             position = position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };
@@ -181,7 +186,8 @@ public sealed class BbnTrainer : IDisposable
 
     public EvaluationReport Evaluate() =>
         Evaluator.Evaluate(Network, test, augmenter, options.EvaluationBatchSize, train.ClassCounts,
-            new ShotThresholds(options.ManyShotThreshold, options.FewShotThreshold));
+            new ShotThresholds(options.ManyShotThreshold, options.FewShotThreshold),
+            logits => components.Loss.AdjustForInference(logits, new LossContext(train.ClassCounts, options.Epochs, options.Epochs)));
 
     public RunSummary Summarize(EvaluationReport report, TrainingPosition position, string? checkpoint) => new(
         components.Method.Name(), report.Top1, report.Many, report.Medium, report.Few, report.PerClass,

@@ -1,0 +1,121 @@
+using Bbn.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bbn.Plugins.Backbones;
+
+/// <summary>
+/// ImageNet-style ResNet with BasicBlocks (torchvision's resnet18 layout; resnet10 has one block per
+/// stage): conv7x7/2 + BN + ReLU + maxpool3x3/2, four stages of 64-128-256-512 channels with 1x1
+/// projection shortcuts. As in BBN's ResNet-50, the last block of the last stage is built per branch.
+/// </summary>
+public sealed class ResNetImageNet(int[] blocksPerStage) : IBackbone
+{
+    public BackboneParts Build(ImageShape input)
+    {
+        var trunk = new ImageNetTrunk(input.Channels, blocksPerStage);
+        int lastIn = blocksPerStage[3] == 1 ? 256 : 512;
+        int lastStride = blocksPerStage[3] == 1 ? 2 : 1;
+        return new BackboneParts(trunk, () => new ImageNetBranch(lastIn, 512, lastStride), FeatureSize: 512);
+    }
+}
+
+internal sealed class ImageNetTrunk : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> stem;
+    private readonly nn.Module<Tensor, Tensor> layers;
+
+    public ImageNetTrunk(int inputChannels, int[] blocks) : base("ImageNetTrunk")
+    {
+        stem = nn.Sequential(
+            ("conv1", nn.Conv2d(inputChannels, 64, kernel_size: 7, stride: 2, padding: 3, bias: false)),
+            ("bn1", nn.BatchNorm2d(64)),
+            ("relu", nn.ReLU()),
+            ("maxpool", nn.MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
+        var stages = new List<(string, nn.Module<Tensor, Tensor>)>();
+        int inPlanes = 64;
+        int[] planes = [64, 128, 256, 512];
+        for (int s = 0; s < 4; s++)
+        {
+            int count = s == 3 ? blocks[s] - 1 : blocks[s]; // the last block of layer4 belongs to the branches
+            for (int b = 0; b < count; b++)
+            {
+                int stride = b == 0 && s > 0 ? 2 : 1;
+                stages.Add(($"layer{s + 1}_{b}", new ProjectionBasicBlock(inPlanes, planes[s], stride)));
+                inPlanes = planes[s];
+            }
+        }
+        layers = nn.Sequential(stages);
+        RegisterComponents();
+        ImageNetInit.Apply(this);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var x = stem.call(input);
+        return layers.call(x);
+    }
+}
+
+internal sealed class ImageNetBranch : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> block;
+
+    public ImageNetBranch(int inPlanes, int planes, int stride) : base("ImageNetBranch")
+    {
+        block = new ProjectionBasicBlock(inPlanes, planes, stride);
+        RegisterComponents();
+        ImageNetInit.Apply(this);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var features = block.call(input);
+        return features.mean([2L, 3L]);
+    }
+}
+
+/// <summary>BasicBlock with a 1x1 convolution + BN shortcut when the shape changes (option B).</summary>
+internal sealed class ProjectionBasicBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> conv1;
+    private readonly nn.Module<Tensor, Tensor> bn1;
+    private readonly nn.Module<Tensor, Tensor> conv2;
+    private readonly nn.Module<Tensor, Tensor> bn2;
+    private readonly nn.Module<Tensor, Tensor>? downsample;
+
+    public ProjectionBasicBlock(int inPlanes, int planes, int stride) : base("ProjectionBasicBlock")
+    {
+        conv1 = nn.Conv2d(inPlanes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
+        bn1 = nn.BatchNorm2d(planes);
+        conv2 = nn.Conv2d(planes, planes, kernel_size: 3, stride: 1, padding: 1, bias: false);
+        bn2 = nn.BatchNorm2d(planes);
+        if (stride != 1 || inPlanes != planes)
+            downsample = nn.Sequential(("0", nn.Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(planes)));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var a = bn1.call(conv1.call(input));
+        using var b = nn.functional.relu(a);
+        using var c = bn2.call(conv2.call(b));
+        using var shortcut = downsample is null ? input.alias() : downsample.call(input);
+        using var sum = c.add(shortcut);
+        return nn.functional.relu(sum);
+    }
+}
+
+/// <summary>torchvision's ResNet init: kaiming_normal_(fan_out, relu) on convolutions.</summary>
+internal static class ImageNetInit
+{
+    public static void Apply(nn.Module module)
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (_, child) in module.named_modules())
+        {
+            if (child is TorchSharp.Modules.Conv2d conv)
+                nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using Bbn.Abstractions;
+using static TorchSharp.torch;
+
+namespace Bbn.Plugins.Losses;
+
+/// <summary>Cui et al. 2019, with a softmax CE, softmax focal or sigmoid (one-vs-all BCE) base.</summary>
+public sealed class ClassBalancedLoss(double beta, string baseLoss, double gamma) : ILoss
+{
+    public static ClassBalancedLoss Create(ClassBalancedOptions o) => new(o.Beta, o.Base, o.Gamma);
+
+    public Tensor Compute(Tensor logits, Tensor targets, LossContext context)
+    {
+        using var weights = tensor(ClassStatistics.EffectiveNumberWeights(context.ClassCounts, beta), device: logits.device);
+        using var sampleWeights = weights.index_select(0, targets);
+        switch (baseLoss)
+        {
+            case "ce":
+                // Weighted mean, as torch's cross_entropy(weight=w): sum w_y CE / sum w_y.
+                return nn.functional.cross_entropy(logits, targets, weight: weights);
+            case "focal":
+            {
+                using var focal = Focal.PerSample(logits, targets, gamma);
+                using var weighted = focal.mul(sampleWeights);
+                return weighted.mean();
+            }
+            default:
+            {
+                // Cui et al.'s sigmoid CB loss: BCE on one-hot targets, each row weighted by w_y, mean over N x C.
+                using var oneHot = nn.functional.one_hot(targets, logits.shape[1]).to(logits.dtype);
+                using var rowWeights = sampleWeights.unsqueeze(1).expand_as(logits);
+                return nn.functional.binary_cross_entropy_with_logits(logits, oneHot, weight: rowWeights);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// LDAM-DRW (Cao et al. 2019): subtract the class margin m_y = MaxMargin * n_y^(-1/4) / max_j n_j^(-1/4)
+/// from the target logit, scale by s, cross-entropy; from DrwAt of the run on, weight classes by
+/// the effective number (beta 0.9999), as the official code's DRW.
+/// </summary>
+public sealed class LdamLoss(LdamOptions options) : ILoss
+{
+    public Tensor Compute(Tensor logits, Tensor targets, LossContext context)
+    {
+        double[] raw = context.ClassCounts.Select(n => 1 / Math.Pow(Math.Max(n, 1), 0.25)).ToArray();
+        double largest = raw.Max();
+        using var margins = tensor(raw.Select(m => (float)(m * options.MaxMargin / largest)).ToArray(), device: logits.device);
+        using var targetMargins = margins.index_select(0, targets).unsqueeze(1);
+        using var oneHot = nn.functional.one_hot(targets, logits.shape[1]).to(logits.dtype);
+        using var shifted = logits.sub(oneHot.mul(targetMargins));
+        using var scaled = shifted.mul(options.Scale);
+        bool reweight = (context.Epoch - 1) / (double)context.TotalEpochs >= options.DrwAt;
+        if (!reweight) return nn.functional.cross_entropy(scaled, targets);
+        using var weights = tensor(ClassStatistics.EffectiveNumberWeights(context.ClassCounts, options.DrwBeta), device: logits.device);
+        return nn.functional.cross_entropy(scaled, targets, weight: weights);
+    }
+}
+
+/// <summary>Ren et al. 2020: cross-entropy of logits + log prior.</summary>
+public sealed class BalancedSoftmax : ILoss
+{
+    public Tensor Compute(Tensor logits, Tensor targets, LossContext context)
+    {
+        using var logPrior = ClassStatistics.LogPrior(context.ClassCounts, logits.device);
+        using var adjusted = logits.add(logPrior);
+        return nn.functional.cross_entropy(adjusted, targets);
+    }
+}
+
+/// <summary>
+/// Menon et al. 2021. Mode "loss": cross-entropy of logits + tau log prior (predict with plain logits).
+/// Mode "post-hoc": plain cross-entropy; predict with logits - tau log prior.
+/// </summary>
+public sealed class LogitAdjustment(LogitAdjustmentOptions options) : ILoss
+{
+    public Tensor Compute(Tensor logits, Tensor targets, LossContext context)
+    {
+        if (options.Mode == LogitAdjustmentOptions.PostHoc) return nn.functional.cross_entropy(logits, targets);
+        using var logPrior = ClassStatistics.LogPrior(context.ClassCounts, logits.device);
+        using var adjusted = logits.add(logPrior.mul(options.Tau));
+        return nn.functional.cross_entropy(adjusted, targets);
+    }
+
+    public Tensor AdjustForInference(Tensor logits, LossContext context)
+    {
+        if (options.Mode != LogitAdjustmentOptions.PostHoc) return logits.alias();
+        using var logPrior = ClassStatistics.LogPrior(context.ClassCounts, logits.device);
+        return logits.sub(logPrior.mul(options.Tau));
+    }
+}
+
+/// <summary>(1 - eps) CE + eps * mean over classes of -log p (Szegedy et al. 2016).</summary>
+public sealed class LabelSmoothing(double epsilon) : ILoss
+{
+    public Tensor Compute(Tensor logits, Tensor targets, LossContext context)
+    {
+        using var logProbabilities = nn.functional.log_softmax(logits, 1);
+        using var nll = nn.functional.nll_loss(logProbabilities, targets);
+        using var uniform = logProbabilities.mean([1L]).mean().neg();
+        using var a = nll.mul(1 - epsilon);
+        using var b = uniform.mul(epsilon);
+        return a.add(b);
+    }
+}

@@ -1,0 +1,62 @@
+using Bbn.Abstractions;
+using Bbn.Core.Data;
+using FluentAssertions;
+
+namespace Bbn.Framework.Tests;
+
+public sealed class ToolboxScheduleTests
+{
+    [Theory]
+    [InlineData(1, 0.0)]
+    [InlineData(6, 0.25)]
+    [InlineData(10, 0.81)]
+    public void Parabolic_increment_is_the_square_of_the_progress(int epoch, double expected)
+    {
+        BuiltInComponents.Create<IAdaptorSchedule>("parabolic-increment").Alpha(epoch, 10).Should().BeApproximately(expected, 1e-12);
+    }
+
+    [Fact]
+    public void Fixed_returns_its_value_and_step_switches_at_its_fraction()
+    {
+        var fixedAlpha = BuiltInComponents.Create<IAdaptorSchedule>("fixed", new Dictionary<string, string?> { ["Value"] = "0.3" });
+        var step = BuiltInComponents.Create<IAdaptorSchedule>("step", new Dictionary<string, string?> { ["SwitchAt"] = "0.5" });
+
+        Enumerable.Range(1, 10).Select(e => fixedAlpha.Alpha(e, 10)).Should().AllBeEquivalentTo(0.3);
+        Enumerable.Range(1, 10).Select(e => step.Alpha(e, 10)).Should().Equal(1, 1, 1, 1, 1, 0, 0, 0, 0, 0);
+    }
+
+    [Fact]
+    public void Beta_draws_per_step_with_the_mean_and_variance_of_beta_a_a()
+    {
+        const double a = 0.2;
+        var beta = BuiltInComponents.Create<IAdaptorSchedule>("beta", new Dictionary<string, string?> { ["Concentration"] = "0.2" });
+
+        double[] draws = Enumerable.Range(0, 20000).Select(s => beta.Alpha(new AdaptorStep(1, 2, s, SeedStreams.Random(1, "adaptor", 1, s)))).ToArray();
+
+        draws.Should().OnlyContain(x => x >= 0 && x <= 1);
+        double mean = draws.Average();
+        double variance = draws.Select(x => (x - mean) * (x - mean)).Average();
+        double expectedVariance = 1 / (4 * ((2 * a) + 1)); // a^2 / ((2a)^2 (2a + 1))
+        mean.Should().BeApproximately(0.5, 5 * Math.Sqrt(expectedVariance / draws.Length));
+        variance.Should().BeApproximately(expectedVariance, 0.01);
+        beta.Alpha(new AdaptorStep(1, 2, 7, new Random(3))).Should().Be(beta.Alpha(new AdaptorStep(1, 2, 7, new Random(3))));
+        beta.Alpha(1, 2).Should().Be(0.5, "the epoch-level value is the distribution's mean");
+    }
+
+    [Fact]
+    public void Per_epoch_schedules_give_the_same_alpha_for_every_step()
+    {
+        var parabolic = BuiltInComponents.Create<IAdaptorSchedule>("parabolic");
+
+        parabolic.Alpha(new AdaptorStep(3, 10, 17, new Random(1))).Should().Be(parabolic.Alpha(3, 10));
+    }
+
+    [Fact]
+    public void A_schedule_option_out_of_range_names_the_setting_value_and_range()
+    {
+        var act = () => BuiltInComponents.Create<IAdaptorSchedule>("fixed", new Dictionary<string, string?> { ["Value"] = "1.5" });
+
+        act.Should().Throw<ComponentConfigurationException>()
+            .WithMessage("Setting Test:Component:Value = '1.5' is invalid: expected a number from 0 to 1.*");
+    }
+}
