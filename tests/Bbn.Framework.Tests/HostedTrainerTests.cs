@@ -137,3 +137,42 @@ public sealed class HostedTrainerTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 }
+
+/// <summary>The plugin author's path: the sample plugin, built out of tree, trains through the host.</summary>
+[Collection(PluginFixturesCollection.Name)]
+public sealed class SamplePluginTests(PluginFixtures fixtures) : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("bbn-sample-").FullName;
+
+    [Fact]
+    public async Task The_sample_sampler_and_backbone_train_a_few_steps_in_the_re_balancing_branch()
+    {
+        string data = FashionMnistFiles.WriteSubset(Path.Combine(root, "data"), trainImages: 1000, testImages: 200);
+        var (listCode, listing, _) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.Sample)]);
+        listCode.Should().Be(0);
+        listing.Should().MatchRegex(@"sampler\s+inverse-square-root\s+Bbn\.Samples\.Plugin").And.MatchRegex(@"backbone\s+tiny-cnn\s+Bbn\.Samples\.Plugin");
+
+        var (code, _, error) = await AppRunner.Run([
+            "train", .. AppRunner.PluginDirectories(fixtures.Sample),
+            $"--Bbn:Dataset:Root={data}", $"--Bbn:Training:OutputDirectory={root}", "--Bbn:Training:RunName=sample",
+            "--Bbn:Backbone:Name=tiny-cnn", "--Bbn:Backbone:Width=8", "--Bbn:Samplers:Rebalancing:Name=inverse-square-root",
+            "--Bbn:Training:Epochs=2", "--Bbn:Training:BatchSize=16", "--Bbn:Training:MaxStepsPerEpoch=3"]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = new RunDirectory(Path.Combine(root, "sample"));
+        Checkpoint.ReadHeader(run.CheckpointPath).Backbone.Should().Be("tiny-cnn");
+        run.ReadMetrics().Should().HaveCount(2).And.OnlyContain(m => m.Steps == 3 && double.IsFinite(m.TrainLoss));
+    }
+
+    [Fact]
+    public async Task The_sample_backbone_options_are_validated_at_start()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. AppRunner.PluginDirectories(fixtures.Sample), "--Bbn:Backbone:Name=tiny-cnn", "--Bbn:Backbone:Width=1000"]);
+
+        code.Should().Be(2);
+        error.Should().Contain("Setting Bbn:Backbone:Width = '1000' is invalid: expected a number from 4 to 256.");
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+}

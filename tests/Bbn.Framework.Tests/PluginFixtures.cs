@@ -22,7 +22,16 @@ public sealed class PluginFixtures : IDisposable
         MissingDependency = Plugin("missing-dependency", source, "NeedsDependency");
         File.Delete(Path.Combine(MissingDependency, "NeedsDependency", "DependencyLibrary.dll"));
         FutureContracts = Plugin("future-contracts", source, "FutureContractsPlugin");
+
+        // The sample plugin, built the way its README section says, into a plugin directory of its own.
+        string samples = Path.Combine(Root, "samples");
+        CopyDirectory(Path.Combine(AppContext.BaseDirectory, "Samples"), samples);
+        Sample = Path.Combine(Root, "cases", "sample");
+        Run("dotnet", $"build \"{Path.Combine(samples, "Bbn.Samples.Plugin", "Bbn.Samples.Plugin.csproj")}\" -c Release -nologo -v:q -p:BbnHostDir={bin} -p:BbnPluginOutput={Sample}/", samples);
     }
+
+    /// <summary>A plugin directory holding samples/Bbn.Samples.Plugin, built out of tree.</summary>
+    public string Sample { get; }
 
     public string Root { get; }
 
