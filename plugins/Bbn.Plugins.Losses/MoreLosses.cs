@@ -50,7 +50,9 @@ public sealed class LdamLoss(LdamOptions options) : ILoss
         using var oneHot = nn.functional.one_hot(targets, logits.shape[1]).to(logits.dtype);
         using var shifted = logits.sub(oneHot.mul(targetMargins));
         using var scaled = shifted.mul(options.Scale);
-        bool reweight = (context.Epoch - 1) / (double)context.TotalEpochs >= options.DrwAt;
+        bool reweight = options.DrwEpoch > 0
+            ? context.Epoch >= options.DrwEpoch
+            : (context.Epoch - 1) / (double)context.TotalEpochs >= options.DrwAt;
         if (!reweight) return nn.functional.cross_entropy(scaled, targets);
         using var weights = tensor(ClassStatistics.EffectiveNumberWeights(context.ClassCounts, options.DrwBeta), device: logits.device);
         return nn.functional.cross_entropy(scaled, targets, weight: weights);

@@ -34,6 +34,10 @@ public sealed class LdamOptions
     [Range(0.0, 1.0)]
     public double DrwAt { get; set; } = 0.8;
 
+    /// <summary>When above 0, re-weighting starts at this epoch instead (official CIFAR: 160); overrides <see cref="DrwAt"/>.</summary>
+    [Range(0, 100_000)]
+    public int DrwEpoch { get; set; }
+
     [Range(0.0, 0.999999)]
     public double DrwBeta { get; set; } = 0.9999;
 }

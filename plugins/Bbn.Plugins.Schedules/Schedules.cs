@@ -16,7 +16,7 @@ public sealed class SchedulesRegistrar : IPluginRegistrar
         components.Add<IAdaptorSchedule>("cosine", _ => new CosineDecay(), "alpha = cos((e-1)/E * pi/2)");
         components.Add<IAdaptorSchedule>("parabolic-increment", _ => new ParabolicIncrement(), "alpha = ((e-1)/E)^2 (re-balancing first)");
         components.Add<IAdaptorSchedule>("fixed", c => new FixedAlpha(c.Bind<FixedAlphaOptions>().Value), "alpha = Value for every step (default 0.5)");
-        components.Add<IAdaptorSchedule>("step", c => new StepSchedule(c.Bind<StepScheduleOptions>().SwitchAt), "alpha = 1 while (e-1)/E < SwitchAt, then 0: the paper's separated stages");
+        components.Add<IAdaptorSchedule>("step", c => new StepSchedule(c.Bind<StepScheduleOptions>()), "alpha = 1 before epoch SwitchEpoch (or while (e-1)/E < SwitchAt), then 0: the paper's separated stages");
         components.Add<IAdaptorSchedule>("beta", c => new BetaSchedule(c.Bind<BetaScheduleOptions>().Concentration), "alpha drawn per step from Beta(a, a), a = Concentration (default 0.2)");
     }
 }
@@ -58,9 +58,14 @@ public sealed class FixedAlpha(double value) : IAdaptorSchedule
     }
 }
 
-public sealed class StepSchedule(double switchAt) : IAdaptorSchedule
+public sealed class StepSchedule(StepScheduleOptions options) : IAdaptorSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => Progress.Of(epoch, totalEpochs) < switchAt ? 1 : 0;
+    public double Alpha(int epoch, int totalEpochs)
+    {
+        double progress = Progress.Of(epoch, totalEpochs);
+        bool conventional = options.SwitchEpoch > 0 ? epoch < options.SwitchEpoch : progress < options.SwitchAt;
+        return conventional ? 1 : 0;
+    }
 }
 
 /// <summary>alpha ~ Beta(a, a) per step; the epoch-level value is the distribution's mean, 0.5.</summary>

@@ -97,6 +97,8 @@ public sealed class ToolboxLossTests
         Loss("ldam").Should().BeApproximately(CrossEntropy(shifted, Y), 1e-3);
         var late = new LossContext(Counts, 9, 10); // (9-1)/10 = 0.8 >= DrwAt
         Loss("ldam", context: late).Should().BeApproximately(CrossEntropy(shifted, Y, EffectiveWeights(0.9999)), 1e-3);
+        Loss("ldam", new() { ["DrwEpoch"] = "2" }, new LossContext(Counts, 2, 10)).Should().BeApproximately(CrossEntropy(shifted, Y, EffectiveWeights(0.9999)), 1e-3);
+        Loss("ldam", new() { ["DrwEpoch"] = "3" }, new LossContext(Counts, 2, 10)).Should().BeApproximately(CrossEntropy(shifted, Y), 1e-3);
     }
 
     [Fact]

@@ -23,6 +23,8 @@ public sealed class ToolboxScheduleTests
 
         Enumerable.Range(1, 10).Select(e => fixedAlpha.Alpha(e, 10)).Should().AllBeEquivalentTo(0.3);
         Enumerable.Range(1, 10).Select(e => step.Alpha(e, 10)).Should().Equal(1, 1, 1, 1, 1, 0, 0, 0, 0, 0);
+        var byEpoch = BuiltInComponents.Create<IAdaptorSchedule>("step", new Dictionary<string, string?> { ["SwitchEpoch"] = "3" });
+        Enumerable.Range(1, 5).Select(e => byEpoch.Alpha(e, 5)).Should().Equal(1, 1, 0, 0, 0);
     }
 
     [Fact]
