@@ -16,7 +16,7 @@ public sealed class ResNet32Cifar : IBackbone
     public BackboneParts Build(ImageShape input)
     {
         var trunk = new ResNetCifarTrunk(input.Channels, BlocksPerStage);
-        return new BackboneParts(trunk, () => new CifarBranch(64), FeatureSize: 64);
+        return new BackboneParts(trunk, () => new PooledBranch(new CifarBasicBlock(64, 64, stride: 1), KaimingInit.Apply), FeatureSize: 64);
     }
 }
 
@@ -57,25 +57,6 @@ internal sealed class ResNetCifarTrunk : nn.Module<Tensor, Tensor>
             modules.Add(($"{i}", new CifarBasicBlock(i == 0 ? inPlanes : planes, planes, i == 0 ? stride : 1)));
         }
         return nn.Sequential(modules);
-    }
-}
-
-/// <summary>One branch: the last BasicBlock of stage 3, then global average pooling to a vector.</summary>
-internal sealed class CifarBranch : nn.Module<Tensor, Tensor>
-{
-    private readonly nn.Module<Tensor, Tensor> block;
-
-    public CifarBranch(int planes) : base("CifarBranch")
-    {
-        block = new CifarBasicBlock(planes, planes, stride: 1);
-        RegisterComponents();
-        KaimingInit.Apply(this);
-    }
-
-    public override Tensor forward(Tensor input)
-    {
-        using var features = block.call(input);
-        return features.mean([2L, 3L]);
     }
 }
 

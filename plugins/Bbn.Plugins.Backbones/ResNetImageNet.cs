@@ -16,7 +16,7 @@ public sealed class ResNetImageNet(int[] blocksPerStage) : IBackbone
         var trunk = new ImageNetTrunk(input.Channels, blocksPerStage);
         int lastIn = blocksPerStage[3] == 1 ? 256 : 512;
         int lastStride = blocksPerStage[3] == 1 ? 2 : 1;
-        return new BackboneParts(trunk, () => new ImageNetBranch(lastIn, 512, lastStride), FeatureSize: 512);
+        return new BackboneParts(trunk, () => new PooledBranch(new ProjectionBasicBlock(lastIn, 512, lastStride), ImageNetInit.Apply), FeatureSize: 512);
     }
 }
 
@@ -54,24 +54,6 @@ internal sealed class ImageNetTrunk : nn.Module<Tensor, Tensor>
     {
         using var x = stem.call(input);
         return layers.call(x);
-    }
-}
-
-internal sealed class ImageNetBranch : nn.Module<Tensor, Tensor>
-{
-    private readonly nn.Module<Tensor, Tensor> block;
-
-    public ImageNetBranch(int inPlanes, int planes, int stride) : base("ImageNetBranch")
-    {
-        block = new ProjectionBasicBlock(inPlanes, planes, stride);
-        RegisterComponents();
-        ImageNetInit.Apply(this);
-    }
-
-    public override Tensor forward(Tensor input)
-    {
-        using var features = block.call(input);
-        return features.mean([2L, 3L]);
     }
 }
 
