@@ -73,6 +73,7 @@ public sealed class TrainerTests : IDisposable
             var observer = new RecordingObserver { OnStep = p => { if (p.Epoch == 1 && p.Step == 3) cancel.Cancel(); } };
             trainer.Run(interrupted, TrainingPosition.Start, observer, cancel.Token).Should().Be(TrainingOutcome.Stopped);
             Checkpoint.ReadHeader(interrupted.CheckpointPath).Position.Should().Match<TrainingPosition>(p => p.Epoch == 1 && p.Step == 3);
+            File.ReadAllText(interrupted.StatusPath).Should().Contain("\"state\": \"stopped\"").And.Contain("\"step\": 3");
         }
         using (var resumed = Trainer(options, train))
         {
@@ -108,7 +109,9 @@ public sealed class TrainerTests : IDisposable
         metrics.Should().OnlyContain(m => m.Alpha == 1 && m.Steps == 8 && m.Top1 != null);
         observer.Epochs.Should().HaveCount(2);
         string summary = File.ReadAllText(run.SummaryPath);
-        summary.Should().Contain("\"many\": null").And.Contain("\"class_counts\": [").And.NotContain("NaN");
+        summary.Should().Contain("\"many\": null").And.Contain("\"class_counts\": [").And.NotContain("NaN")
+            .And.Contain("\"confusion_matrix\": [").And.Contain("\"expected_calibration_error\":").And.Contain("\"rule\": \"thirds of the classes");
+        File.ReadAllText(run.StatusPath).Should().Contain("\"state\": \"completed\"").And.Contain("\"epoch\": 2");
         var header = Checkpoint.ReadHeader(run.CheckpointPath);
         header.Completed.Should().BeTrue();
         header.Method.Should().Be("single-branch");

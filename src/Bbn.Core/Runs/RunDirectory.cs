@@ -17,6 +17,7 @@ public sealed class RunDirectory
     public string MetricsPath => System.IO.Path.Combine(Path, "metrics.jsonl");
     public string SummaryPath => System.IO.Path.Combine(Path, "summary.json");
     public string CheckpointPath => System.IO.Path.Combine(Path, CheckpointFile);
+    public string StatusPath => System.IO.Path.Combine(Path, "status.json");
     public bool HasCheckpoint => File.Exists(CheckpointPath);
 
     /// <summary>
@@ -61,6 +62,8 @@ public sealed class RunDirectory
     public void WriteConfig(string json) => AtomicFile.WriteAllText(ConfigPath, json);
 
     public void WriteSummary(RunSummary summary) => WriteSummary(summary, SummaryPath);
+
+    public void WriteStatus(RunStatus status) => AtomicFile.WriteAllText(StatusPath, JsonSerializer.Serialize(status, RunJson.Indented));
 
     public static void WriteSummary(RunSummary summary, string path) =>
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(summary, RunJson.Indented));

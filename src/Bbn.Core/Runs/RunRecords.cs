@@ -21,4 +21,17 @@ public sealed record RunSummary(
     long TestImages,
     int ManyShotThreshold,
     int FewShotThreshold,
-    string? Checkpoint);
+    string? Checkpoint,
+    long[][] ConfusionMatrix,
+    double ExpectedCalibrationError,
+    Evaluation.ShotGroups ShotGroups);
+
+/// <summary>status.json: where a run stands, replaced atomically so another program can poll it.</summary>
+public sealed record RunStatus(
+    string State, int Epoch, int Step, int Epochs, double? Alpha, double? Lr, EpochMetrics? Last, double? EtaSeconds, DateTimeOffset Updated, string? Error = null)
+{
+    public const string Running = "running";
+    public const string Completed = "completed";
+    public const string Stopped = "stopped";
+    public const string Failed = "failed";
+}

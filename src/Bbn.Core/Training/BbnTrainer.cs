@@ -91,6 +91,8 @@ public sealed class BbnTrainer : IDisposable
         var position = start;
         Network.train();
         var epochClock = new List<double>();
+        EpochMetrics? lastMetrics = null;
+        run.WriteStatus(Status(RunStatus.Running, position, lastMetrics, null));
         for (int epoch = position.Epoch; epoch <= options.Epochs; epoch++)
         {
             double lr = LearningRate(epoch);
@@ -108,6 +110,7 @@ public sealed class BbnTrainer : IDisposable
                 if (cancellation.IsCancellationRequested)
                 {
                     Checkpoint.Save(run.CheckpointPath, Header(position, completed: false), Network, Optimizer);
+                    run.WriteStatus(Status(RunStatus.Stopped, position, lastMetrics, null));
                     return TrainingOutcome.Stopped;
                 }
                 var stepWatch = Stopwatch.StartNew();
@@ -142,16 +145,25 @@ public sealed class BbnTrainer : IDisposable
                 report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochTrainingSeconds), epochSeconds, steps);
 
             position = position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };
-            bool last = epoch == options.Epochs;
-            Checkpoint.Save(run.CheckpointPath, Header(position, completed: last), Network, Optimizer);
+            bool final = epoch == options.Epochs;
+            Checkpoint.Save(run.CheckpointPath, Header(position, completed: final), Network, Optimizer);
             run.AppendMetrics(metrics);
-            observer.EpochCompleted(metrics, TimeSpan.FromSeconds(epochClock.Average() * (options.Epochs - epoch)));
-            if (last)
+            lastMetrics = metrics;
+            double runRemaining = epochClock.Average() * (options.Epochs - epoch);
+            if (final)
             {
                 run.WriteSummary(Summarize(report!, position, run.CheckpointPath));
             }
+            run.WriteStatus(Status(final ? RunStatus.Completed : RunStatus.Running, position, metrics, runRemaining));
+            observer.EpochCompleted(metrics, TimeSpan.FromSeconds(runRemaining));
         }
         return TrainingOutcome.Completed;
+    }
+
+    private RunStatus Status(string state, TrainingPosition position, EpochMetrics? last, double? etaSeconds)
+    {
+        int epoch = Math.Min(position.Epoch, options.Epochs);
+        return new RunStatus(state, epoch, position.Step, options.Epochs, Alpha(epoch), LearningRate(epoch), last, etaSeconds, DateTimeOffset.UtcNow);
     }
 
     /// <summary>One optimiser step; returns the batch's loss.</summary>
@@ -193,7 +205,8 @@ public sealed class BbnTrainer : IDisposable
         components.Method.Name(), report.Top1, report.Many, report.Medium, report.Few, report.PerClass,
         train.ClassNames, train.ClassCounts, options.Epochs,
         position.TrainingSeconds > 0 ? position.ImagesSeen / position.TrainingSeconds : 0,
-        position.TrainingSeconds, report.Samples, options.ManyShotThreshold, options.FewShotThreshold, checkpoint);
+        position.TrainingSeconds, report.Samples, options.ManyShotThreshold, options.FewShotThreshold, checkpoint,
+        report.ConfusionMatrix, report.ExpectedCalibrationError, report.ShotGroups);
 
     private int[] Sample(ISampler sampler, string stream, int epoch) =>
         sampler.Sample(new SamplingContext(train.LabelArray, train.ClassCounts, epoch, options.Epochs, SeedStreams.Random(options.Seed, stream, epoch)));

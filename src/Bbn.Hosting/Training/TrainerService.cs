@@ -32,28 +32,36 @@ public sealed class TrainerService(
         TrainerLog.RunStarting(logger, directory.Path, o.Method, o.Backbone.Name!, o.Dataset.Name!, o.Dataset.ImbalanceRatio,
             run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
 
-        var position = TrainingPosition.Start;
-        if (t.Resume)
+        try
         {
-            position = run.Trainer.Restore(directory.CheckpointPath);
-            directory.TrimMetricsFrom(position.Epoch);
-            TrainerLog.Resuming(logger, directory.Path, position.Epoch, position.Step);
-        }
-        else
-        {
-            directory.WriteConfig(ConfigurationJson.Serialize(configuration.GetSection(BbnOptions.Section)));
-        }
+            var position = TrainingPosition.Start;
+            if (t.Resume)
+            {
+                position = run.Trainer.Restore(directory.CheckpointPath);
+                directory.TrimMetricsFrom(position.Epoch);
+                TrainerLog.Resuming(logger, directory.Path, position.Epoch, position.Step);
+            }
+            else
+            {
+                directory.WriteConfig(ConfigurationJson.Serialize(configuration.GetSection(BbnOptions.Section)));
+            }
 
-        var result = run.Trainer.Run(directory, position, new LoggingObserver(logger, t.Epochs), stoppingToken);
-        if (result == TrainingOutcome.Stopped)
-        {
-            var stoppedAt = Checkpoint.ReadHeader(directory.CheckpointPath).Position;
-            TrainerLog.Stopped(logger, stoppedAt.Epoch, stoppedAt.Step, directory.CheckpointPath, Path.GetFileName(directory.Path));
+            var result = run.Trainer.Run(directory, position, new LoggingObserver(logger, t.Epochs), stoppingToken);
+            if (result == TrainingOutcome.Stopped)
+            {
+                var stoppedAt = Checkpoint.ReadHeader(directory.CheckpointPath).Position;
+                TrainerLog.Stopped(logger, stoppedAt.Epoch, stoppedAt.Step, directory.CheckpointPath, Path.GetFileName(directory.Path));
+            }
+            else if (File.Exists(directory.SummaryPath))
+            {
+                var summary = System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)!;
+                TrainerLog.Finished(logger, summary.Top1, directory.SummaryPath);
+            }
         }
-        else if (File.Exists(directory.SummaryPath))
+        catch (Exception e)
         {
-            var summary = System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)!;
-            TrainerLog.Finished(logger, summary.Top1, directory.SummaryPath);
+            directory.WriteStatus(new RunStatus(RunStatus.Failed, 0, 0, t.Epochs, null, null, null, null, time.GetUtcNow(), e.Message));
+            throw;
         }
     }
 }

@@ -1,0 +1,52 @@
+using Bbn.Core.Evaluation;
+using FluentAssertions;
+
+namespace Bbn.Framework.Tests;
+
+public sealed class EvaluationReportTests
+{
+    [Fact]
+    public void Expected_calibration_error_weights_each_bins_accuracy_gap_by_its_share()
+    {
+        var tally = new EvaluationTally(2);
+        tally.Add(0, 0, 0.9);
+        tally.Add(0, 1, 0.9);
+        tally.Add(1, 1, 0.5);
+
+        var report = tally.Report([10, 10], new ShotThresholds(100, 20));
+
+        // Bin (13/15, 14/15]: accuracy 1/2, confidence 0.9; bin (7/15, 8/15]: accuracy 1, confidence 0.5.
+        report.ExpectedCalibrationError.Should().BeApproximately((2 / 3.0 * 0.4) + (1 / 3.0 * 0.5), 1e-12);
+        report.ConfusionMatrix.Should().BeEquivalentTo(new[] { new long[] { 1, 1 }, new long[] { 0, 1 } }, o => o.WithStrictOrdering());
+        report.PerClass.Should().Equal(0.5, 1.0);
+        report.Top1.Should().BeApproximately(2 / 3.0, 1e-12);
+    }
+
+    [Fact]
+    public void Fixed_thresholds_are_used_when_every_group_has_a_class()
+    {
+        long[][] confusion = [[8, 2, 0], [0, 5, 5], [0, 0, 10]];
+
+        var report = EvaluationReport.From(confusion, 0, [500, 50, 5], new ShotThresholds(100, 20));
+
+        report.ShotGroups.Rule.Should().Be("thresholds: many > 100, few < 20 training images");
+        (report.ShotGroups.Many, report.ShotGroups.Medium, report.ShotGroups.Few).Should().Be((0.8, 0.5, 1.0));
+        (report.Many, report.Medium, report.Few).Should().Be((0.8, 0.5, 1.0));
+    }
+
+    [Fact]
+    public void Thirds_by_training_count_replace_the_thresholds_when_a_group_is_empty_and_the_rule_says_so()
+    {
+        int[] counts = [6000, 3596, 2156, 1292, 774, 464, 278, 166, 100, 60];
+        long[][] confusion = Enumerable.Range(0, 10).Select(c => Enumerable.Range(0, 10).Select(p => p == c ? (long)(c + 1) : (p == 0 ? 10L - (c + 1) : 0)).ToArray()).ToArray();
+
+        var report = EvaluationReport.From(confusion, 0, counts, new ShotThresholds(100, 20));
+
+        report.Few.Should().BeNull("no class has fewer than 20 training images");
+        report.ShotGroups.Rule.Should().Contain("thirds of the classes ranked by training count").And.Contain("left few empty");
+        report.ShotGroups.ManyClasses.Should().Equal(0, 1, 2, 3);
+        report.ShotGroups.MediumClasses.Should().Equal(4, 5, 6);
+        report.ShotGroups.FewClasses.Should().Equal(7, 8, 9);
+        report.ShotGroups.Few.Should().BeApproximately((0.8 + 0.9 + 1.0) / 3, 1e-12);
+    }
+}
