@@ -111,6 +111,8 @@ public static class BbnApplication
         catalog.AddTo(services);
         services.AddSingleton<ComponentResolver>();
         services.AddSingleton<RunComposer>();
+        services.AddMetrics();
+        services.AddSingleton(sp => new Bbn.Core.Training.TrainerInstruments(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<RunOutcome>();
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<BbnOptions>().Bind(builder.Configuration.GetSection(BbnOptions.Section)).ValidateOnStart();

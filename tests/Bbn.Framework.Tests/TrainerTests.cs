@@ -3,6 +3,7 @@ using Bbn.Core;
 using Bbn.Core.Data;
 using Bbn.Core.Training;
 using FluentAssertions;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static TorchSharp.torch;
 
 namespace Bbn.Framework.Tests;
@@ -25,7 +26,7 @@ public sealed class TrainerTests : IDisposable
         LogEverySteps = 1,
     };
 
-    private static BbnTrainer Trainer(TrainingOptions options, ImageSet train, TrainingMethod method = TrainingMethod.Bbn) => new(
+    private static BbnTrainer Trainer(TrainingOptions options, ImageSet train, TrainingMethod method = TrainingMethod.Bbn, TrainerInstruments? instruments = null) => new(
         new TrainingComponents(
             method,
             BuiltInComponents.Create<IBackbone>("resnet32"),
@@ -33,7 +34,7 @@ public sealed class TrainerTests : IDisposable
             method == TrainingMethod.Bbn ? BuiltInComponents.Create<ISampler>("reversed") : null,
             method == TrainingMethod.Bbn ? BuiltInComponents.Create<IAdaptorSchedule>("parabolic") : null,
             BuiltInComponents.Create<ILoss>("cross-entropy")),
-        options, train, train, CPU, new RunIdentity("resnet32", "synthetic"));
+        options, train, train, CPU, new RunIdentity("resnet32", "synthetic"), instruments);
 
     private RunDirectory Run(string name) => RunDirectory.ForNewRun(root, name, "test", DateTimeOffset.UnixEpoch);
 
@@ -116,6 +117,26 @@ public sealed class TrainerTests : IDisposable
         header.Completed.Should().BeTrue();
         header.Method.Should().Be("single-branch");
         Directory.GetFiles(run.Path, "*.tmp").Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Steps_images_loss_and_epoch_time_are_published_as_metrics()
+    {
+        using var train = Synthetic.Set(Counts);
+        using var instruments = new TrainerInstruments();
+        using var steps = new MetricCollector<long>(instruments.Steps);
+        using var images = new MetricCollector<long>(instruments.Images);
+        using var loss = new MetricCollector<double>(instruments.Loss);
+        using var epochs = new MetricCollector<double>(instruments.EpochDuration);
+        using var trainer = Trainer(Options(epochs: 2), train, TrainingMethod.Bbn, instruments);
+
+        trainer.Run(Run("metered"), TrainingPosition.Start, new RecordingObserver(), CancellationToken.None);
+
+        steps.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(16);
+        images.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(16 * 8 * 2, "both branches' images count");
+        loss.GetMeasurementSnapshot().Should().HaveCount(16).And.OnlyContain(m => double.IsFinite(m.Value) && m.Value > 0);
+        epochs.GetMeasurementSnapshot().Should().HaveCount(2);
+        TrainerInstruments.MeterName.Should().Be("Bbn.Trainer");
     }
 
     [Fact]

@@ -24,8 +24,14 @@ public sealed class BbnTrainer : IDisposable
     private readonly BatchAugmenter augmenter;
     private readonly LearningRateSchedule learningRates;
 
-    public BbnTrainer(TrainingComponents components, TrainingOptions options, ImageSet train, ImageSet test, Device device, RunIdentity identity)
+    private readonly TrainerInstruments instruments;
+    private readonly bool ownsInstruments;
+
+    public BbnTrainer(TrainingComponents components, TrainingOptions options, ImageSet train, ImageSet test, Device device, RunIdentity identity,
+        TrainerInstruments? instruments = null)
     {
+        ownsInstruments = instruments is null;
+        this.instruments = instruments ?? new TrainerInstruments();
         this.components = components;
         this.options = options;
         this.train = train;
@@ -120,6 +126,9 @@ public sealed class BbnTrainer : IDisposable
                 int images = options.BatchSize * BranchCount;
                 epochImages += images;
                 epochTrainingSeconds += seconds;
+                instruments.Steps.Add(1);
+                instruments.Images.Add(images);
+                instruments.Loss.Record(loss);
                 position = position with
                 {
                     Step = step + 1,
@@ -140,6 +149,7 @@ public sealed class BbnTrainer : IDisposable
             EvaluationReport? report = evaluate ? Evaluate() : null;
             double epochSeconds = epochWatch.Elapsed.TotalSeconds;
             epochClock.Add(epochSeconds);
+            instruments.EpochDuration.Record(epochSeconds);
             // The epoch-level alpha (for a schedule drawn per step, the distribution's mean).
             var metrics = new EpochMetrics(epoch, Alpha(epoch), lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
                 report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochTrainingSeconds), epochSeconds, steps);
@@ -213,6 +223,7 @@ public sealed class BbnTrainer : IDisposable
 
     public void Dispose()
     {
+        if (ownsInstruments) instruments.Dispose();
         augmenter.Dispose();
         Optimizer.Dispose();
         Network.Dispose();

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Bbn.Hosting.Composition;
 
 /// <summary>Turns the validated configuration into a trainer: components, data on the device, network.</summary>
-public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver resolver)
+public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver resolver, TrainerInstruments instruments)
 {
     public ComposedRun Compose()
     {
@@ -36,7 +36,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             test = ImageSet.From(fullTest, device);
         }
         var identity = new RunIdentity(o.Backbone.Name!, o.Dataset.Name!);
-        var trainer = new BbnTrainer(components, o.Training, train, test, device, identity);
+        var trainer = new BbnTrainer(components, o.Training, train, test, device, identity, instruments);
         return new ComposedRun(trainer, train, test, device, method, identity);
     }
 }
