@@ -21,6 +21,4 @@ public static class ComponentKinds
     };
 
     public static string? Of(Type contract) => ByContract.GetValueOrDefault(contract);
-
-    public static IReadOnlyCollection<string> All => ByContract.Values;
 }
