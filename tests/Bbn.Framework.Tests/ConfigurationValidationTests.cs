@@ -26,13 +26,14 @@ public sealed class ConfigurationValidationTests
     }
 
     [Fact]
-    public async Task An_unknown_method_and_device_are_refused()
+    public async Task An_unknown_method_device_and_classifier_are_refused()
     {
-        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Method=two-branch", "--Bbn:Training:Device=tpu");
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Method=two-branch", "--Bbn:Training:Device=tpu", "--Bbn:Training:Classifier=normed");
 
         code.Should().Be(2);
         error.Should().Contain("Bbn:Method = 'two-branch' is not a method. Available methods: bbn, single-branch.")
-            .And.Contain("Bbn:Training:Device = 'tpu' is invalid: expected auto, cpu, cuda or cuda:N.");
+            .And.Contain("Bbn:Training:Device = 'tpu' is invalid: expected auto, cpu, cuda or cuda:N.")
+            .And.Contain("Bbn:Training:Classifier = 'normed' is invalid: expected auto, linear, cosine.");
     }
 
     [Fact]

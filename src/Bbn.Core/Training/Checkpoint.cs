@@ -13,7 +13,8 @@ public sealed record TrainingPosition(int Epoch, int Step, double EpochLossSum, 
 
 /// <summary>The checkpoint's header: enough to refuse a mismatched network and to resume exactly.</summary>
 public sealed record CheckpointHeader(
-    int FormatVersion, string Method, string Backbone, string Dataset, int ClassCount, int Seed, int Epochs, TrainingPosition Position, bool Completed);
+    int FormatVersion, string Method, string Backbone, string Dataset, int ClassCount, int Seed, int Epochs, TrainingPosition Position, bool Completed,
+    string Classifier = ClassifierHeadNames.Linear);
 
 /// <summary>
 /// One file: magic, a JSON header, the network's parameters and buffers, the optimiser's state.

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Bbn.Abstractions;
+using Bbn.Core.Model;
 using Bbn.Core.Training;
 using Bbn.Hosting.Plugins;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,8 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Training:MaxStepsPerEpoch", t.MaxStepsPerEpoch, 0, int.MaxValue, "an integer (0: every full batch)");
         Range("Training:LogEverySteps", t.LogEverySteps, 1, int.MaxValue, "an integer");
         Range("Dataset:ImbalanceRatio", options.Dataset.ImbalanceRatio, 1, 100_000);
+        if (!ClassifierHeadNames.IsValid(t.Classifier))
+            failures.Add($"Bbn:Training:Classifier = '{t.Classifier}' is invalid: expected {string.Join(", ", ClassifierHeadNames.All)}.");
         if (!DevicePattern().IsMatch(t.Device ?? ""))
             failures.Add($"Bbn:Training:Device = '{t.Device}' is invalid: expected auto, cpu, cuda or cuda:N.");
         if (string.IsNullOrWhiteSpace(t.OutputDirectory))
