@@ -63,7 +63,8 @@ public sealed class BbnTrainer : IDisposable
 
     public CheckpointHeader Header(TrainingPosition position, bool completed) => new(
         Checkpoint.FormatVersion, components.Method.Name(), identity.Backbone, identity.Dataset,
-        train.ClassNames.Count, options.Seed, options.Epochs, position, completed, components.Classifier.Name());
+        train.ClassNames.Count, options.Seed, options.Epochs, position, completed, components.Classifier.Name(),
+        new TrainingData(train.ClassNames, train.ClassCounts, train.Shape, train.Normalization));
 
     /// <summary>Loads a checkpoint into the network and optimiser and returns where to continue.</summary>
     public TrainingPosition Restore(string checkpointPath)
@@ -149,6 +150,7 @@ public sealed class BbnTrainer : IDisposable
 
             bool evaluate = epoch == options.Epochs || epoch % Math.Max(1, options.EvaluateEvery) == 0;
             EvaluationReport? report = evaluate ? Evaluate() : null;
+            if (report is not null) observer.Evaluated(epoch, report);
             double epochSeconds = epochWatch.Elapsed.TotalSeconds;
             epochClock.Add(epochSeconds);
             instruments.EpochDuration.Record(epochSeconds);
