@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Every test: installs what the tests need (Fashion-MNIST), builds the solution in Release and runs the suite.
+# Every test: installs what the tests need (Fashion-MNIST, python3-torch, fonts), builds the solution in Release and runs the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-dataset.sh
+scripts/install-test-tools.sh
 dotnet build Bbn.Framework.sln -c Release -nologo -v:q
 log=$(mktemp)
 status=0

@@ -51,6 +51,6 @@ public sealed class ConfigurationValidationTests
         var (code, _, error) = await AppRunner.Run("fit");
 
         code.Should().Be(2);
-        error.Should().Contain("Unknown verb 'fit'. Verbs: train, evaluate, plugins.");
+        error.Should().Contain("Unknown verb 'fit'. Verbs: train, evaluate, predict, export, import, plugins.");
     }
 }

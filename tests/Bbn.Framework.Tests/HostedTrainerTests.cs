@@ -64,13 +64,41 @@ public sealed class HostedTrainerTests : IDisposable
         s.GetProperty("many").ValueKind.Should().Be(JsonValueKind.Number, "the head classes keep over 100 images");
         s.GetProperty("few").ValueKind.Should().Be(JsonValueKind.Number, "the tail classes keep under 20 images");
 
-        var (evalCode, _, evalError) = await AppRunner.Run(["evaluate", .. Settings("bbn", epochs: 2), $"--Bbn:Evaluate:Checkpoint={run.Path}"]);
+        var (evalCode, evalOutput, evalError) = await AppRunner.Run(["evaluate", run.Path, .. Settings("bbn", epochs: 2)]);
 
         evalError.Should().BeEmpty();
         evalCode.Should().Be(0);
         using var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Path, "evaluation", "summary.json")));
         evaluation.RootElement.GetProperty("top1").GetDouble().Should().Be(s.GetProperty("top1").GetDouble());
         evaluation.RootElement.GetProperty("per_class").ToString().Should().Be(s.GetProperty("per_class").ToString());
+        evalOutput.Should().Contain("top-1").And.Contain("Ankle boot").And.Contain((s.GetProperty("top1").GetDouble()).ToString("P2", System.Globalization.CultureInfo.InvariantCulture),
+            "evaluate prints the results that summary.json holds");
+        foreach (string plot in new[] { "training-curves.png", "per-class-accuracy.png", "confusion-matrix.png" })
+            Plots.ShouldBeARealPicture(Path.Combine(run.Path, "evaluation", plot));
+    }
+
+    [Fact]
+    public async Task A_run_leaves_tensorboard_events_and_plots()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("reports", epochs: 2, "--Bbn:Training:LogEverySteps=2")]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = RunDirectory("reports");
+        var scalars = TensorBoardEvents.ReadScalars(Path.Combine(run.Path, "tensorboard"));
+        var metrics = run.ReadMetrics();
+        foreach (var m in metrics)
+        {
+            scalars.Should().ContainSingle(e => e.Tag == "schedule/alpha" && e.Step == m.Epoch).Which.Value.Should().BeApproximately((float)m.Alpha, 1e-6f);
+            scalars.Should().ContainSingle(e => e.Tag == "schedule/lr" && e.Step == m.Epoch).Which.Value.Should().BeApproximately((float)m.Lr, 1e-6f);
+            scalars.Should().ContainSingle(e => e.Tag == "train/loss" && e.Step == m.Epoch).Which.Value.Should().BeApproximately((float)m.TrainLoss, 1e-5f);
+            scalars.Should().ContainSingle(e => e.Tag == "test/top1" && e.Step == m.Epoch).Which.Value.Should().BeApproximately((float)m.Top1!.Value, 1e-6f);
+        }
+        scalars.Where(e => e.Tag.StartsWith("per_class/", StringComparison.Ordinal) && e.Step == 2).Select(e => e.Tag)
+            .Should().HaveCount(10).And.Contain("per_class/09_Ankle boot");
+        scalars.Where(e => e.Tag == "train/running_loss").Select(e => e.Step).Should().Equal([2L, 4L, 6L, 8L], "a point per progress report, 4 steps per epoch");
+        foreach (string plot in new[] { "training-curves.png", "per-class-accuracy.png", "confusion-matrix.png" })
+            Plots.ShouldBeARealPicture(Path.Combine(run.Path, plot));
     }
 
     [Fact]

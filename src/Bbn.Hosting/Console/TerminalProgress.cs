@@ -22,26 +22,25 @@ public static class TerminalProgress
         T result = default!;
         console.Progress()
             .AutoClear(false)
-            .HideCompleted(true)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context => result = body(new ProgressObserver(context, epochs)));
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var observer = new ProgressObserver(context, epochs);
+                result = body(observer);
+            });
         return result;
     }
 
+    /// <summary>Two bars: the run (epochs) and the current epoch (steps), each with its own ETA in the description.</summary>
     private sealed class ProgressObserver(ProgressContext context, int epochs) : ITrainingObserver
     {
         private readonly ProgressTask run = context.AddTask($"run: epoch 1/{epochs}", maxValue: epochs);
-        private ProgressTask? epoch;
-        private int epochNumber;
+        private readonly ProgressTask epoch = context.AddTask("epoch 1: starting", maxValue: 1);
 
         public void StepCompleted(StepProgress progress)
         {
-            if (epoch is null || epochNumber != progress.Epoch)
-            {
-                epoch?.StopTask();
-                epoch = context.AddTask($"epoch {progress.Epoch}", maxValue: progress.StepsInEpoch);
-                epochNumber = progress.Epoch;
-            }
+            epoch.MaxValue = progress.StepsInEpoch;
             epoch.Value = progress.Step;
             epoch.Description = string.Create(CultureInfo.InvariantCulture,
                 $"epoch {progress.Epoch}/{epochs} step {progress.Step}/{progress.StepsInEpoch} loss {progress.MeanLoss:0.0000} {progress.ImagesPerSecond:0} img/s, epoch ETA {Duration(progress.EpochRemaining)}");
@@ -50,12 +49,7 @@ public static class TerminalProgress
 
         public void EpochCompleted(EpochMetrics metrics, TimeSpan runRemaining)
         {
-            if (epoch is not null)
-            {
-                epoch.Value = epoch.MaxValue;
-                epoch.StopTask();
-                epoch = null;
-            }
+            epoch.Value = epoch.MaxValue;
             run.Value = metrics.Epoch;
             string top1 = metrics.Top1 is { } t ? t.ToString("P2", CultureInfo.InvariantCulture) : "-";
             run.Description = string.Create(CultureInfo.InvariantCulture,

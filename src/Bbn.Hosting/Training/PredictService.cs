@@ -103,18 +103,27 @@ public sealed class PredictService(
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        console.Profile.Width = 160;
-        var table = new Table().AddColumn("image");
+        console.Profile.Width = 200;
+        string folder = CommonFolder(results.Select(r => Path.GetFullPath(r.File)).ToList());
+        var table = new Table().AddColumn("image").Caption(Markup.Escape($"images in {folder}"));
         int k = results.Where(r => r.Predictions is not null).Select(r => r.Predictions!.Count).DefaultIfEmpty(top).Max();
         for (int j = 1; j <= k; j++) table.AddColumn(j == 1 ? "top-1" : $"top-{j}");
         foreach (var r in results)
         {
-            var cells = new List<string> { Markup.Escape(r.File) };
-            if (r.Predictions is null) cells.Add(Markup.Escape("error: " + r.Error));
+            var cells = new List<string> { Markup.Escape(Path.GetRelativePath(folder, Path.GetFullPath(r.File))) };
+            if (r.Predictions is null) cells.Add(Markup.Escape("error: " + r.Error?.Replace(folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)));
             else cells.AddRange(r.Predictions.Select(p => Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{p.ClassName} {p.Probability:P1}"))));
             while (cells.Count < k + 1) cells.Add("");
             table.AddRow(cells.ToArray());
         }
         console.Write(table);
+    }
+
+    private static string CommonFolder(List<string> files)
+    {
+        string common = Path.GetDirectoryName(files[0])!;
+        while (!files.All(f => f.StartsWith(common + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+            common = Path.GetDirectoryName(common) ?? "/";
+        return common;
     }
 }

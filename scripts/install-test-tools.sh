@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests need besides the dataset, where missing: Debian's python3-torch (the
+# PyTorch side of the export/import round-trip test, run with /usr/bin/python3) and
+# fonts-dejavu-core (the plots' font). Needs apt-get and root (or sudo).
+set -euo pipefail
+missing=()
+if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then missing+=(python3-torch); fi
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then missing+=(fonts-dejavu-core); fi
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "python3-torch and fonts-dejavu-core already present"
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "Missing ${missing[*]} and this machine has no apt-get: install PyTorch for /usr/bin/python3 and the DejaVu Sans font." >&2
+  exit 1
+fi
+sudo_cmd=""
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo_cmd apt-get update -qq
+$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
