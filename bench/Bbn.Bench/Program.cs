@@ -1,0 +1,171 @@
+// The TorchSharp side of bench/run.sh: BBN and single-branch training throughput of ResNet-32 at
+// batch 128 on 32x32x3 inputs (random CIFAR-shaped data held as one uint8 tensor, as the CIFAR and
+// Fashion-MNIST loaders hold theirs), evaluation throughput, the data pipeline alone, resident memory
+// after each epoch, and the machine's float32 matrix-product ceiling. Prints one JSON object.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Bbn.Abstractions;
+using Bbn.Core;
+using Bbn.Core.Data;
+using Bbn.Core.Training;
+using Bbn.Hosting.Plugins;
+using Bbn.Hosting.Runtime;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using static TorchSharp.torch;
+
+var arguments = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
+int Arg(string name, int fallback) => arguments.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+int epochs = Arg("epochs", 10), steps = Arg("steps", 10), batch = Arg("batch", 128), threads = Arg("threads", 0);
+int singleEpochs = Arg("single-epochs", 3), evalImages = Arg("eval-images", 2000), maxPerClass = Arg("max-per-class", 5000);
+
+TorchRuntime.EnsureLoaded();
+if (threads > 0) set_num_threads(threads);
+var catalog = PluginKernel.Load([PluginOptions.DefaultDirectory], AppContext.BaseDirectory);
+var services = new ServiceCollection();
+catalog.AddTo(services);
+using var provider = services.BuildServiceProvider();
+var empty = new ConfigurationBuilder().Build();
+T Create<T>(string name) where T : class => provider.GetRequiredKeyedService<ComponentFactory<T>>(name).Create(empty.GetSection("none"), provider);
+
+// A CIFAR-10-LT-shaped set (IR 100: 12,406 images of 3x32x32), random pixels.
+int[] counts = LongTailProfile.ClassCounts(maxPerClass, 100, 10);
+var labels = counts.SelectMany((n, c) => Enumerable.Repeat(c, n)).ToArray();
+manual_seed(0);
+using var pixels = randint(0, 256, [labels.Length, 3, 32, 32], dtype: ScalarType.Byte);
+var normalization = new ChannelNormalization([0.4914f, 0.4822f, 0.4465f], [0.2023f, 0.1994f, 0.2010f]);
+using var source = new LabelledImages(pixels.alias(), labels, Enumerable.Range(0, 10).Select(c => $"class {c}").ToArray(), normalization);
+using var train = ImageSet.From(source, CPU);
+using var testSource = new LabelledImages(pixels.narrow(0, 0, Math.Min(evalImages, labels.Length)).alias(), labels.Take(evalImages).ToArray(), source.ClassNames, normalization);
+using var test = ImageSet.From(testSource, CPU);
+
+var report = new Dictionary<string, object?>
+{
+    ["side"] = "torchsharp",
+    ["threads"] = get_num_threads(),
+    ["batch"] = batch,
+};
+
+string work = Directory.CreateTempSubdirectory("bbn-bench-").FullName;
+try
+{
+    // BBN: epochs of `steps` steps; epoch 1 is the warm-up; resident memory after every epoch.
+    var bbn = Train(TrainingMethod.Bbn, epochs, "bbn");
+    report["bbn_images_per_second"] = Median(bbn.Rates.Skip(1));
+    report["bbn_rss_mib_per_epoch"] = bbn.Rss;
+    report["bbn_step_seconds"] = batch * 2 / Median(bbn.Rates.Skip(1));
+    var single = Train(TrainingMethod.SingleBranch, singleEpochs, "single");
+    report["single_images_per_second"] = Median(single.Rates.Skip(1));
+    report["eval_images_per_second"] = bbn.EvalRate;
+
+    // The data pipeline alone: both branches' batches gathered, cropped, flipped and normalised.
+    using (var augmenter = new BatchAugmenter(normalization, 3, CPU, 4, true))
+    {
+        var order = Enumerable.Range(0, labels.Length).ToArray();
+        var random = new Random(1);
+        for (int warm = 0; warm < 5; warm++) using (NewDisposeScope()) augmenter.Train(train, order.AsSpan(0, batch), random);
+        var watch = Stopwatch.StartNew();
+        int repeats = 50;
+        for (int r = 0; r < repeats; r++)
+        {
+            using var scope = NewDisposeScope();
+            int start = (r * batch) % (labels.Length - batch);
+            augmenter.Train(train, order.AsSpan(start, batch), random);
+            augmenter.Train(train, order.AsSpan((start + batch) % (labels.Length - batch), batch), random);
+        }
+        double perStep = watch.Elapsed.TotalSeconds / repeats;
+        report["pipeline_images_per_second"] = 2 * batch / perStep;
+        report["pipeline_share_of_bbn_step"] = perStep / (double)report["bbn_step_seconds"]!;
+    }
+
+    report["peak_rss_mib"] = PeakRssMib();
+    report["matmul_gflops"] = MatmulGflops();
+    report["bbn_step_gflop"] = ResNet32TrainingFlopsPerImage(3) * 2 * batch / 1e9;
+    report["fraction_of_ceiling"] = (double)report["bbn_step_gflop"]! / (double)report["bbn_step_seconds"]! / (double)report["matmul_gflops"]!;
+}
+finally
+{
+    Directory.Delete(work, recursive: true);
+}
+Console.WriteLine(JsonSerializer.Serialize(report));
+
+(List<double> Rates, List<double> Rss, double EvalRate) Train(TrainingMethod method, int runEpochs, string name)
+{
+    bool bilateral = method == TrainingMethod.Bbn;
+    var options = new TrainingOptions
+    {
+        Epochs = runEpochs, BatchSize = batch, MaxStepsPerEpoch = steps, EvaluateEvery = 100_000, EvaluationBatchSize = 500,
+        LrDecayAt = [0.6, 0.8], LogEverySteps = 1_000_000,
+    };
+    var components = new TrainingComponents(method, Create<IBackbone>("resnet32"), Create<ISampler>("uniform"),
+        bilateral ? Create<ISampler>("reversed") : null, bilateral ? Create<IAdaptorSchedule>("parabolic") : null, Create<ILoss>("cross-entropy"));
+    using var trainer = new BbnTrainer(components, options, train, test, CPU, new RunIdentity("resnet32", "bench"));
+    var observer = new Recorder();
+    trainer.Run(RunDirectory.ForNewRun(work, name, "bench", DateTimeOffset.UtcNow), TrainingPosition.Start, observer, CancellationToken.None);
+    var watch = Stopwatch.StartNew();
+    trainer.Evaluate();
+    double evalRate = test.Count / watch.Elapsed.TotalSeconds;
+    return (observer.Rates, observer.Rss, evalRate);
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+static double PeakRssMib()
+{
+    string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+    return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+}
+
+static double MatmulGflops()
+{
+    const int n = 2048;
+    using var a = randn(n, n);
+    using var b = randn(n, n);
+    for (int i = 0; i < 2; i++) using (a.mm(b)) { }
+    var watch = Stopwatch.StartNew();
+    const int repeats = 10;
+    for (int i = 0; i < repeats; i++) using (a.mm(b)) { }
+    return 2.0 * n * n * n * repeats / watch.Elapsed.TotalSeconds / 1e9;
+}
+
+// Multiply-accumulates of the CIFAR ResNet-32 (stem + 3 stages of 5 BasicBlocks, 16/32/64 channels)
+// on a 32x32 image, x2 for FLOPs, x3 for forward + backward (input and weight gradients).
+static double ResNet32TrainingFlopsPerImage(int channels)
+{
+    double macs = channels * 16 * 9 * 32 * 32;
+    int inPlanes = 16, side = 32;
+    foreach (int planes in new[] { 16, 32, 64 })
+    {
+        for (int block = 0; block < 5; block++)
+        {
+            if (block == 0 && planes != 16) side /= 2;
+            int first = block == 0 ? inPlanes : planes;
+            macs += ((first * planes) + (planes * planes)) * 9.0 * side * side;
+        }
+        inPlanes = planes;
+    }
+    macs += 64 * 10;
+    return 2 * 3 * macs;
+}
+
+sealed class Recorder : ITrainingObserver
+{
+    public List<double> Rates { get; } = [];
+    public List<double> Rss { get; } = [];
+
+    public void StepCompleted(StepProgress progress)
+    {
+    }
+
+    public void EpochCompleted(EpochMetrics metrics, TimeSpan runRemaining)
+    {
+        Rates.Add(metrics.ImagesPerSecond);
+        using var self = Process.GetCurrentProcess();
+        Rss.Add(Math.Round(self.WorkingSet64 / 1024.0 / 1024.0, 1));
+    }
+}
