@@ -27,4 +27,10 @@ internal static partial class TrainerLog
 
     [LoggerMessage(8, LogLevel.Information, "Evaluated {Checkpoint}: top1 {Top1:P2}; summary in {SummaryPath}")]
     public static partial void Evaluated(ILogger logger, string checkpoint, double top1, string summaryPath);
+
+    [LoggerMessage(9, LogLevel.Warning, "Skipped image {Path}: {Reason} (Bbn:Dataset:OnBadImage = skip)")]
+    public static partial void ImageSkipped(ILogger logger, string path, string reason);
+
+    [LoggerMessage(10, LogLevel.Warning, "{Count} undecodable images were skipped (summary.json: skipped_images)")]
+    public static partial void ImagesSkipped(ILogger logger, long count);
 }

@@ -44,9 +44,12 @@ public sealed class TrainerService(
             else
             {
                 directory.WriteConfig(ConfigurationJson.Serialize(configuration.GetSection(BbnOptions.Section)));
+                run.Manifest.Write(directory.ManifestPath);
             }
 
             var result = run.Trainer.Run(directory, position, new LoggingObserver(logger, t.Epochs), stoppingToken);
+            long skipped = run.Train.SkippedImages + run.Test.SkippedImages;
+            if (skipped > 0) TrainerLog.ImagesSkipped(logger, skipped);
             if (result == TrainingOutcome.Stopped)
             {
                 var stoppedAt = Checkpoint.ReadHeader(directory.CheckpointPath).Position;
