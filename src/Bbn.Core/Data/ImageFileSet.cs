@@ -32,6 +32,7 @@ public sealed class ImageFileSet : IImageSet
 {
     private readonly ImageFile[] files;
     private readonly int[][] membersByClass;
+    private readonly int[] positionInClass;
     private readonly ConcurrentDictionary<string, string> skipped = new();
 
     public ImageFileSet(ImageFileList list, IReadOnlyList<int> indices, DecodeOptions options)
@@ -44,7 +45,15 @@ public sealed class ImageFileSet : IImageSet
         LabelArray = files.Select(f => f.Label).ToArray();
         ClassCounts = new int[ClassNames.Count];
         foreach (int label in LabelArray) ClassCounts[label]++;
-        membersByClass = Enumerable.Range(0, ClassNames.Count).Select(c => Enumerable.Range(0, files.Length).Where(i => LabelArray[i] == c).ToArray()).ToArray();
+        membersByClass = ClassCounts.Select(n => new int[n]).ToArray();
+        positionInClass = new int[files.Length];
+        var filled = new int[ClassNames.Count];
+        for (int i = 0; i < files.Length; i++)
+        {
+            int label = LabelArray[i];
+            positionInClass[i] = filled[label];
+            membersByClass[label][filled[label]++] = i;
+        }
     }
 
     public static ImageFileSet All(ImageFileList list, DecodeOptions options) => new(list, Enumerable.Range(0, list.Files.Count).ToArray(), options);
@@ -70,7 +79,7 @@ public sealed class ImageFileSet : IImageSet
     {
         int label = LabelArray[index];
         int[] members = membersByClass[label];
-        int start = Array.IndexOf(members, index);
+        int start = positionInClass[index];
         for (int k = 0; k < members.Length; k++)
         {
             var file = files[members[(start + k) % members.Length]];
