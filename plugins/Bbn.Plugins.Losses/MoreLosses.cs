@@ -41,6 +41,9 @@ public sealed class ClassBalancedLoss(double beta, string baseLoss, double gamma
 /// </summary>
 public sealed class LdamLoss(LdamOptions options) : ILoss
 {
+    /// <summary>The LDAM-DRW code applies the scale s to the logits of its NormedLinear classifier.</summary>
+    public ClassifierHead PreferredClassifier => ClassifierHead.Cosine;
+
     public Tensor Compute(Tensor logits, Tensor targets, LossContext context)
     {
         double[] raw = context.ClassCounts.Select(n => 1 / Math.Pow(Math.Max(n, 1), 0.25)).ToArray();

@@ -13,6 +13,12 @@ public interface ILoss
     /// methods (logit adjustment) override it. Returns a new tensor. (Contracts 1.1.)
     /// </summary>
     Tensor AdjustForInference(Tensor logits, LossContext context) => logits.alias();
+
+    /// <summary>
+    /// The classifier this loss is designed for, used when Bbn:Training:Classifier is "auto" (the
+    /// default). LDAM scales cosine logits, so it asks for <see cref="ClassifierHead.Cosine"/>. (Contracts 1.2.)
+    /// </summary>
+    ClassifierHead PreferredClassifier => ClassifierHead.Linear;
 }
 
 /// <summary>What a loss may need beyond the batch.</summary>

@@ -1,4 +1,5 @@
 using Bbn.Hosting.Composition;
+using Bbn.Hosting.Console;
 using Bbn.Hosting.Plugins;
 using Bbn.Hosting.Runtime;
 using Bbn.Hosting.Training;
@@ -7,11 +8,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Spectre.Console;
 
 namespace Bbn.Hosting;
 
 /// <summary>
-/// The trainer application: verbs train (default), evaluate and plugins over one generic host
+/// The trainer application: verbs train (default), evaluate, predict, export, import and plugins over one generic host
 /// (appsettings.json beside the host, BBN__ environment variables, --Bbn:Section:Key=value).
 /// </summary>
 public static class BbnApplication
@@ -20,15 +22,24 @@ public static class BbnApplication
     public const int ExitFailure = 1;
     public const int ExitBadInput = 2;
 
-    public static readonly IReadOnlyList<string> Verbs = ["train", "evaluate", "plugins"];
+    public static readonly IReadOnlyList<string> Verbs = ["train", "evaluate", "predict", "export", "import", "plugins"];
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         string verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "train";
-        string[] settings = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
         if (!Verbs.Contains(verb))
         {
             await error.WriteLineAsync($"Unknown verb '{verb}'. Verbs: {string.Join(", ", Verbs)}. Settings follow the verb as --Bbn:Section:Key=value.");
+            return ExitBadInput;
+        }
+        string[] settings;
+        try
+        {
+            settings = VerbArguments.ToSettings(verb, args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args);
+        }
+        catch (ArgumentException e)
+        {
+            await error.WriteLineAsync(e.Message);
             return ExitBadInput;
         }
 
@@ -42,8 +53,15 @@ public static class BbnApplication
                 PluginListing.Write(catalog, output);
                 return ExitOk;
             }
-            if (verb == "train") builder.Services.AddHostedService<TrainerService>();
-            else builder.Services.AddHostedService<EvaluationService>();
+            builder.Services.AddSingleton(new VerbOutput(output));
+            switch (verb)
+            {
+                case "train": builder.Services.AddHostedService<TrainerService>(); break;
+                case "evaluate": builder.Services.AddHostedService<EvaluationService>(); break;
+                case "predict": builder.Services.AddHostedService<PredictService>(); break;
+                case "export": builder.Services.AddHostedService<ExportService>(); break;
+                default: builder.Services.AddHostedService<ImportService>(); break;
+            }
             host = builder.Build();
         }
         catch (PluginLoadException e)
@@ -92,11 +110,19 @@ public static class BbnApplication
         builder.Logging.ClearProviders();
         // Start-up failures are reported once, as a plain message, by RunAsync.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-        builder.Logging.AddSimpleConsole(o =>
+        if (TerminalProgress.IsAvailable(AnsiConsole.Console))
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
+            builder.Logging.AddProvider(new AnsiConsoleLoggerProvider(AnsiConsole.Console));
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+        }
+        builder.Services.AddSingleton(AnsiConsole.Console);
         return builder;
     }
 
@@ -118,6 +144,9 @@ public static class BbnApplication
         services.AddOptions<BbnOptions>().Bind(builder.Configuration.GetSection(BbnOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BbnOptions>, BbnOptionsValidator>();
         services.AddOptions<EvaluateOptions>().Bind(builder.Configuration.GetSection(EvaluateOptions.Section));
+        services.AddOptions<PredictOptions>().Bind(builder.Configuration.GetSection(PredictOptions.Section));
+        services.AddOptions<ExportOptions>().Bind(builder.Configuration.GetSection(ExportOptions.Section));
+        services.AddOptions<ImportOptions>().Bind(builder.Configuration.GetSection(ImportOptions.Section));
         // A stop request lets the trainer finish its step and checkpoint; an evaluation may be running then.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
         return catalog;

@@ -37,13 +37,14 @@ public sealed class ConfigurationValidationTests
     }
 
     [Fact]
-    public async Task An_unknown_method_and_device_are_refused()
+    public async Task An_unknown_method_device_and_classifier_are_refused()
     {
-        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Method=two-branch", "--Bbn:Training:Device=tpu");
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Method=two-branch", "--Bbn:Training:Device=tpu", "--Bbn:Training:Classifier=normed");
 
         code.Should().Be(2);
         error.Should().Contain("Bbn:Method = 'two-branch' is not a method. Available methods: bbn, single-branch.")
-            .And.Contain("Bbn:Training:Device = 'tpu' is invalid: expected auto, cpu, cuda or cuda:N.");
+            .And.Contain("Bbn:Training:Device = 'tpu' is invalid: expected auto, cpu, cuda or cuda:N.")
+            .And.Contain("Bbn:Training:Classifier = 'normed' is invalid: expected auto, linear, cosine.");
     }
 
     [Fact]
@@ -61,6 +62,6 @@ public sealed class ConfigurationValidationTests
         var (code, _, error) = await AppRunner.Run("fit");
 
         code.Should().Be(2);
-        error.Should().Contain("Unknown verb 'fit'. Verbs: train, evaluate, plugins.");
+        error.Should().Contain("Unknown verb 'fit'. Verbs: train, evaluate, predict, export, import, plugins.");
     }
 }

@@ -89,10 +89,10 @@ public sealed class CumulativeLearningTests
 
 internal static class TinyNetwork
 {
-    public static BilateralBranchNetwork Create(bool bilateral, int classes, int seed = 7)
+    public static BilateralBranchNetwork Create(bool bilateral, int classes, int seed = 7, ClassifierHead head = ClassifierHead.Linear)
     {
         manual_seed(seed);
         var backbone = BuiltInComponents.Create<IBackbone>("resnet32");
-        return new BilateralBranchNetwork(backbone.Build(new ImageShape(1, 32, 32)), classes, bilateral);
+        return new BilateralBranchNetwork(backbone.Build(new ImageShape(1, 32, 32)), classes, bilateral, head);
     }
 }

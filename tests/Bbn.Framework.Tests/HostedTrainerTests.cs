@@ -117,6 +117,23 @@ public sealed class HostedTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task Ldam_gets_the_cosine_classifier_it_asks_for_and_a_checkpoint_refuses_the_other_head()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("ldam", epochs: 1, "--Bbn:Method=single-branch", "--Bbn:Loss:Name=ldam")]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = RunDirectory("ldam");
+        Checkpoint.ReadHeader(run.CheckpointPath).Classifier.Should().Be("cosine", "Bbn:Training:Classifier = auto takes the loss's preference");
+
+        var (evalCode, _, evalError) = await AppRunner.Run(["evaluate", .. Settings("ldam", epochs: 1, "--Bbn:Method=single-branch", "--Bbn:Loss:Name=ldam",
+            "--Bbn:Training:Classifier=linear"), $"--Bbn:Evaluate:Checkpoint={run.Path}"]);
+
+        evalCode.Should().Be(1);
+        evalError.Should().Contain("with a cosine classifier").And.Contain("with a linear classifier").And.Contain("Bbn:Training:Classifier");
+    }
+
+    [Fact]
     public async Task A_missing_dataset_fails_with_exit_code_1_and_keeps_nothing_half_written()
     {
         var (code, _, error) = await AppRunner.Run(["train", .. Settings("nodata", epochs: 1), $"--Bbn:Dataset:Root={Path.Combine(root, "absent")}"]);

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace Bbn.Core.Model;
 
 /// <summary>
-/// BBN's network: a shared trunk, one block per branch, one linear classifier (with bias) over the
-/// concatenated branch features. With a single branch it is the plain network of the baseline.
+/// BBN's network: a shared trunk, one block per branch, one classifier over the concatenated branch
+/// features: linear with bias (BBN's) or cosine (<see cref="CosineClassifier"/>, for LDAM). With a single branch it is the plain network of the baseline.
 /// <see cref="forward"/> is inference: every branch sees the same images and, for two branches,
 /// the features are concatenated as with alpha = 0.5 (2 * cat(0.5 f_c, 0.5 f_r) = cat(f_c, f_r)).
 /// </summary>
@@ -17,17 +17,23 @@ public sealed class BilateralBranchNetwork : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor>? rebalancing;
     private readonly nn.Module<Tensor, Tensor> classifier;
 
-    public BilateralBranchNetwork(BackboneParts parts, int classCount, bool bilateral) : base(nameof(BilateralBranchNetwork))
+    public BilateralBranchNetwork(BackboneParts parts, int classCount, bool bilateral, ClassifierHead head = ClassifierHead.Linear)
+        : base(nameof(BilateralBranchNetwork))
     {
         trunk = parts.Trunk;
         conventional = parts.CreateBranch();
         rebalancing = bilateral ? parts.CreateBranch() : null;
         FeatureSize = parts.FeatureSize;
-        classifier = nn.Linear(FeatureSize * (bilateral ? 2 : 1), classCount, hasBias: true);
+        long inputSize = FeatureSize * (bilateral ? 2 : 1);
+        classifier = head == ClassifierHead.Cosine
+            ? new CosineClassifier(inputSize, classCount)
+            : nn.Linear(inputSize, classCount, hasBias: true);
+        Head = head;
         RegisterComponents();
     }
 
     public int FeatureSize { get; }
+    public ClassifierHead Head { get; }
     public bool IsBilateral => rebalancing is not null;
     public nn.Module<Tensor, Tensor> Trunk => trunk;
     public nn.Module<Tensor, Tensor> ConventionalBranch => conventional;

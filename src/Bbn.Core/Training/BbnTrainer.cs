@@ -41,7 +41,7 @@ public sealed class BbnTrainer : IDisposable
         Device = device;
 
         manual_seed(options.Seed);
-        Network = new BilateralBranchNetwork(components.Backbone.Build(train.Shape), train.ClassNames.Count, components.IsBilateral);
+        Network = new BilateralBranchNetwork(components.Backbone.Build(train.Shape), train.ClassNames.Count, components.IsBilateral, components.Classifier);
         Network.to(device);
         Optimizer = optim.SGD(Network.parameters(), options.LearningRate, options.Momentum, weight_decay: options.WeightDecay, nesterov: options.Nesterov);
         augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
@@ -65,17 +65,20 @@ public sealed class BbnTrainer : IDisposable
 
     public CheckpointHeader Header(TrainingPosition position, bool completed) => new(
         Checkpoint.FormatVersion, components.Method.Name(), identity.Backbone, identity.Dataset,
-        train.ClassNames.Count, options.Seed, options.Epochs, position, completed);
+        train.ClassNames.Count, options.Seed, options.Epochs, position, completed, components.Classifier.Name(),
+        new TrainingData(train.ClassNames, train.ClassCounts, train.Shape, train.Normalization));
 
     /// <summary>Loads a checkpoint into the network and optimiser and returns where to continue.</summary>
     public TrainingPosition Restore(string checkpointPath)
     {
         var expected = Header(TrainingPosition.Start, false);
         var found = Checkpoint.ReadHeader(checkpointPath);
-        if (found.Method != expected.Method || found.Backbone != expected.Backbone || found.ClassCount != expected.ClassCount || found.Dataset != expected.Dataset)
+        if (found.Method != expected.Method || found.Backbone != expected.Backbone || found.ClassCount != expected.ClassCount || found.Dataset != expected.Dataset
+            || found.Classifier != expected.Classifier)
             throw new InvalidDataException(
-                $"Checkpoint {checkpointPath} was written by a {found.Method} run of {found.Backbone} on {found.Dataset} ({found.ClassCount} classes); " +
-                $"the configuration asks for {expected.Method} with {expected.Backbone} on {expected.Dataset} ({expected.ClassCount} classes). Use the configuration of that run.");
+                $"Checkpoint {checkpointPath} was written by a {found.Method} run of {found.Backbone} with a {found.Classifier} classifier on {found.Dataset} ({found.ClassCount} classes); " +
+                $"the configuration asks for {expected.Method} with {expected.Backbone} with a {expected.Classifier} classifier on {expected.Dataset} ({expected.ClassCount} classes). " +
+                "Use the configuration of that run (Bbn:Method, Bbn:Backbone, Bbn:Training:Classifier, Bbn:Dataset).");
         return Checkpoint.Load(checkpointPath, Network, Optimizer).Position;
     }
 
@@ -150,6 +153,7 @@ public sealed class BbnTrainer : IDisposable
 
             bool evaluate = epoch == options.Epochs || epoch % Math.Max(1, options.EvaluateEvery) == 0;
             EvaluationReport? report = evaluate ? Evaluate() : null;
+            if (report is not null) observer.Evaluated(epoch, report);
             double epochSeconds = epochWatch.Elapsed.TotalSeconds;
             epochClock.Add(epochSeconds);
             instruments.EpochDuration.Record(epochSeconds);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Bbn.Abstractions;
 using Bbn.Core.Model;
 using static TorchSharp.torch;
 
@@ -11,9 +12,16 @@ public sealed record TrainingPosition(int Epoch, int Step, double EpochLossSum, 
     public static TrainingPosition Start => new(1, 0, 0, 0, 0, 0);
 }
 
-/// <summary>The checkpoint's header: enough to refuse a mismatched network and to resume exactly.</summary>
+/// <summary>
+/// The checkpoint's header: enough to refuse a mismatched network, to resume exactly, and (with
+/// <see cref="Data"/>) to rebuild the network and its input pipeline without the dataset (predict, export).
+/// </summary>
 public sealed record CheckpointHeader(
-    int FormatVersion, string Method, string Backbone, string Dataset, int ClassCount, int Seed, int Epochs, TrainingPosition Position, bool Completed);
+    int FormatVersion, string Method, string Backbone, string Dataset, int ClassCount, int Seed, int Epochs, TrainingPosition Position, bool Completed,
+    string Classifier = ClassifierHeadNames.Linear, TrainingData? Data = null);
+
+/// <summary>What the network was trained on: class names and sizes, the input shape and its normalisation.</summary>
+public sealed record TrainingData(IReadOnlyList<string> ClassNames, int[] ClassCounts, ImageShape Shape, ChannelNormalization Normalization);
 
 /// <summary>
 /// One file: magic, a JSON header, the network's parameters and buffers, the optimiser's state.

@@ -5,6 +5,28 @@ public interface ITrainingObserver
 {
     void StepCompleted(StepProgress progress);
     void EpochCompleted(EpochMetrics metrics, TimeSpan runRemaining);
+
+    /// <summary>The test set was evaluated at the end of <paramref name="epoch"/> (before <see cref="EpochCompleted"/>).</summary>
+    void Evaluated(int epoch, Evaluation.EvaluationReport report) { }
+}
+
+/// <summary>Passes every report to each of several observers, in order.</summary>
+public sealed class CompositeObserver(params ITrainingObserver[] observers) : ITrainingObserver
+{
+    public void StepCompleted(StepProgress progress)
+    {
+        foreach (var o in observers) o.StepCompleted(progress);
+    }
+
+    public void EpochCompleted(EpochMetrics metrics, TimeSpan runRemaining)
+    {
+        foreach (var o in observers) o.EpochCompleted(metrics, runRemaining);
+    }
+
+    public void Evaluated(int epoch, Evaluation.EvaluationReport report)
+    {
+        foreach (var o in observers) o.Evaluated(epoch, report);
+    }
 }
 
 /// <summary>Progress within an epoch: running mean loss and throughput so far.</summary>

@@ -9,7 +9,8 @@ public sealed record TrainingComponents(
     ISampler ConventionalSampler,
     ISampler? RebalancingSampler,
     IAdaptorSchedule? Adaptor,
-    ILoss Loss)
+    ILoss Loss,
+    ClassifierHead Classifier = ClassifierHead.Linear)
 {
     public bool IsBilateral => Method == TrainingMethod.Bbn;
 }

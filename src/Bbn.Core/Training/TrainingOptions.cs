@@ -39,6 +39,9 @@ public sealed class TrainingOptions
     /// <summary>Continue the run <see cref="RunName"/> (or the newest run in <see cref="OutputDirectory"/>) from its checkpoint.</summary>
     public bool Resume { get; set; }
 
+    /// <summary>The last layer: auto (the loss's preference: cosine for ldam, linear otherwise), linear or cosine.</summary>
+    public string Classifier { get; set; } = "auto";
+
     public int CropPadding { get; set; } = 4;
     public bool HorizontalFlip { get; set; } = true;
     public int EvaluationBatchSize { get; set; } = 500;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Bbn.Abstractions;
+using Bbn.Core.Model;
 using Bbn.Core.Training;
 using Bbn.Hosting.Plugins;
 using Microsoft.Extensions.Options;
@@ -45,6 +46,8 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Dataset:Prefetch", options.Dataset.Prefetch, 1, 256, "an integer");
         if (options.Dataset.OnBadImage is not ("fail" or "skip"))
             failures.Add($"Bbn:Dataset:OnBadImage = '{options.Dataset.OnBadImage}' is invalid: expected fail or skip.");
+        if (!ClassifierHeadNames.IsValid(t.Classifier))
+            failures.Add($"Bbn:Training:Classifier = '{t.Classifier}' is invalid: expected {string.Join(", ", ClassifierHeadNames.All)}.");
         if (!DevicePattern().IsMatch(t.Device ?? ""))
             failures.Add($"Bbn:Training:Device = '{t.Device}' is invalid: expected auto, cpu, cuda or cuda:N.");
         if (string.IsNullOrWhiteSpace(t.OutputDirectory))

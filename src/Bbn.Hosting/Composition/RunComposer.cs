@@ -1,5 +1,6 @@
 using Bbn.Abstractions;
 using Bbn.Core.Data;
+using Bbn.Core.Model;
 using Bbn.Core.Training;
 using Bbn.Hosting.Runtime;
 using Bbn.Hosting.Training;
@@ -19,13 +20,15 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             throw new InvalidOperationException($"Bbn:Method = '{o.Method}' was not validated.");
         bool bilateral = method == TrainingMethod.Bbn;
         var device = TorchRuntime.ResolveDevice(o.Training.Device, o.Training.Threads);
+        var loss = resolver.Resolve<ILoss>(ComponentSlot.Loss, o.Loss.Name!);
         var components = new TrainingComponents(
             method,
             resolver.Resolve<IBackbone>(ComponentSlot.Backbone, o.Backbone.Name!),
             resolver.Resolve<ISampler>(ComponentSlot.ConventionalSampler, o.Samplers.Conventional.Name!),
             bilateral ? resolver.Resolve<ISampler>(ComponentSlot.RebalancingSampler, o.Samplers.Rebalancing.Name!) : null,
             bilateral ? resolver.Resolve<IAdaptorSchedule>(ComponentSlot.Adaptor, o.Adaptor.Name!) : null,
-            resolver.Resolve<ILoss>(ComponentSlot.Loss, o.Loss.Name!));
+            loss,
+            ClassifierHeadNames.Resolve(o.Training.Classifier, loss.PreferredClassifier));
         var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, o.Dataset.Name!);
 
         var (train, test, manifest) = LoadData(dataset, o, device);

@@ -1,6 +1,7 @@
 using Bbn.Core;
 using Bbn.Core.Training;
 using Bbn.Hosting.Composition;
+using Bbn.Hosting.Reports;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,29 +24,29 @@ public sealed class EvaluateOptions
 public sealed class EvaluationService(
     RunComposer composer,
     IOptions<EvaluateOptions> options,
+    VerbOutput output,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
     ILogger<EvaluationService> logger) : VerbService(lifetime, outcome, logger)
 {
     protected override void Run(CancellationToken stoppingToken)
     {
-        string checkpoint = CheckpointPath(options.Value.Checkpoint);
+        string checkpoint = CheckpointArgument.Resolve(options.Value.Checkpoint, "evaluate", "Bbn:Evaluate:Checkpoint");
         using var run = composer.Compose();
         var position = run.Trainer.Restore(checkpoint);
         var report = run.Trainer.Evaluate();
-        string output = options.Value.Output ?? Path.Combine(Path.GetDirectoryName(checkpoint)!, "evaluation", "summary.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        RunDirectory.WriteSummary(run.Trainer.Summarize(report, position, checkpoint), output);
-        TrainerLog.Evaluated(logger, checkpoint, report.Top1, Path.GetFullPath(output));
-    }
+        string summaryPath = Path.GetFullPath(options.Value.Output ?? Path.Combine(Path.GetDirectoryName(checkpoint)!, "evaluation", "summary.json"));
+        string folder = Path.GetDirectoryName(summaryPath)!;
+        Directory.CreateDirectory(folder);
+        var summary = run.Trainer.Summarize(report, position, checkpoint);
+        RunDirectory.WriteSummary(summary, summaryPath);
+        ResultsTable.Write(summary, output.Writer);
+        TrainerLog.Evaluated(logger, checkpoint, report.Top1, summaryPath);
 
-    private static string CheckpointPath(string? setting)
-    {
-        if (string.IsNullOrWhiteSpace(setting))
-            throw new ArgumentException("evaluate needs a checkpoint: pass --Bbn:Evaluate:Checkpoint=<run directory or checkpoint.bbn>.");
-        string path = Directory.Exists(setting) ? Path.Combine(setting, RunDirectory.CheckpointFile) : setting;
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Bbn:Evaluate:Checkpoint = '{setting}': {Path.GetFullPath(path)} does not exist. Give a run directory or its checkpoint.bbn.", path);
-        return Path.GetFullPath(path);
+        // The training curves come from the run's metrics.jsonl when the checkpoint lies in its run directory.
+        var runDirectory = new RunDirectory(Path.GetDirectoryName(checkpoint)!);
+        var metrics = File.Exists(runDirectory.MetricsPath) ? runDirectory.ReadMetrics() : null;
+        var plots = RunPlots.Write(folder, summary, metrics);
+        TrainerLog.Plots(logger, string.Join(", ", plots));
     }
 }

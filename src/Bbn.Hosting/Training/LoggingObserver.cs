@@ -5,11 +5,13 @@ using Microsoft.Extensions.Logging;
 
 namespace Bbn.Hosting.Training;
 
-/// <summary>One log line per progress report and per epoch.</summary>
-internal sealed class LoggingObserver(ILogger logger, int epochs) : ITrainingObserver
+/// <summary>One log line per progress report (unless a live display shows them) and per epoch.</summary>
+internal sealed class LoggingObserver(ILogger logger, int epochs, bool stepLines = true) : ITrainingObserver
 {
-    public void StepCompleted(StepProgress p) =>
-        TrainerLog.Progress(logger, p.Epoch, p.Step, p.StepsInEpoch, p.MeanLoss, p.ImagesPerSecond, Duration(p.EpochRemaining));
+    public void StepCompleted(StepProgress p)
+    {
+        if (stepLines) TrainerLog.Progress(logger, p.Epoch, p.Step, p.StepsInEpoch, p.MeanLoss, p.ImagesPerSecond, Duration(p.EpochRemaining));
+    }
 
     public void EpochCompleted(EpochMetrics m, TimeSpan runRemaining) =>
         TrainerLog.Epoch(logger, m.Epoch, epochs, m.Alpha, m.Lr, m.TrainLoss, Percent(m.Top1), Percent(m.Many), Percent(m.Medium), Percent(m.Few),

@@ -28,9 +28,21 @@ internal static partial class TrainerLog
     [LoggerMessage(8, LogLevel.Information, "Evaluated {Checkpoint}: top1 {Top1:P2}; summary in {SummaryPath}")]
     public static partial void Evaluated(ILogger logger, string checkpoint, double top1, string summaryPath);
 
-    [LoggerMessage(9, LogLevel.Warning, "Skipped image {Path}: {Reason} (Bbn:Dataset:OnBadImage = skip)")]
+    [LoggerMessage(9, LogLevel.Information, "Exported {Checkpoint} to {Output} ({Tensors} tensors, official BBN parameter names)")]
+    public static partial void Exported(ILogger logger, string checkpoint, string output, int tensors);
+
+    [LoggerMessage(10, LogLevel.Information, "Imported {File} into {Output}")]
+    public static partial void Imported(ILogger logger, string file, string output);
+
+    [LoggerMessage(11, LogLevel.Information, "Plots: {Plots}")]
+    public static partial void Plots(ILogger logger, string plots);
+
+    [LoggerMessage(12, LogLevel.Information, "TensorBoard events in {Folder} (tensorboard --logdir {Folder})")]
+    public static partial void TensorBoard(ILogger logger, string folder);
+
+    [LoggerMessage(13, LogLevel.Warning, "Skipped image {Path}: {Reason} (Bbn:Dataset:OnBadImage = skip)")]
     public static partial void ImageSkipped(ILogger logger, string path, string reason);
 
-    [LoggerMessage(10, LogLevel.Warning, "{Count} undecodable images were skipped (summary.json: skipped_images)")]
+    [LoggerMessage(14, LogLevel.Warning, "{Count} undecodable images were skipped (summary.json: skipped_images)")]
     public static partial void ImagesSkipped(ILogger logger, long count);
 }

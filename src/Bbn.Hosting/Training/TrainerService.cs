@@ -1,6 +1,9 @@
 using Bbn.Core;
 using Bbn.Core.Training;
 using Bbn.Hosting.Composition;
+using Bbn.Hosting.Console;
+using Bbn.Hosting.Reports;
+using Spectre.Console;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,6 +22,7 @@ public sealed class TrainerService(
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
     TimeProvider time,
+    IAnsiConsole console,
     ILogger<TrainerService> logger) : VerbService(lifetime, outcome, logger)
 {
     protected override void Run(CancellationToken stoppingToken)
@@ -47,7 +51,7 @@ public sealed class TrainerService(
                 run.Manifest.Write(directory.ManifestPath);
             }
 
-            var result = run.Trainer.Run(directory, position, new LoggingObserver(logger, t.Epochs), stoppingToken);
+            var result = Train(run, directory, position, stoppingToken);
             long skipped = run.Train.SkippedImages + run.Test.SkippedImages;
             if (skipped > 0) TrainerLog.ImagesSkipped(logger, skipped);
             if (result == TrainingOutcome.Stopped)
@@ -59,6 +63,7 @@ public sealed class TrainerService(
             {
                 var summary = System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)!;
                 TrainerLog.Finished(logger, summary.Top1, directory.SummaryPath);
+                WriteReports(directory, summary);
             }
         }
         catch (Exception e)
@@ -66,5 +71,24 @@ public sealed class TrainerService(
             directory.WriteStatus(new RunStatus(RunStatus.Failed, 0, 0, t.Epochs, null, null, null, null, time.GetUtcNow(), e.Message));
             throw;
         }
+    }
+
+    /// <summary>Trains with a live progress display on a terminal, plain log lines otherwise, and TensorBoard events either way.</summary>
+    private TrainingOutcome Train(ComposedRun run, RunDirectory directory, TrainingPosition position, CancellationToken stoppingToken)
+    {
+        int epochs = options.Value.Training.Epochs;
+        var tensorBoard = new TensorBoardObserver(directory.Path, run.Train.ClassNames);
+        if (!TerminalProgress.IsAvailable(console))
+            return run.Trainer.Run(directory, position, new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard), stoppingToken);
+        var epochLines = new LoggingObserver(logger, epochs, stepLines: false);
+        return TerminalProgress.Run(console, epochs,
+            bar => run.Trainer.Run(directory, position, new CompositeObserver(bar, epochLines, tensorBoard), stoppingToken));
+    }
+
+    private void WriteReports(RunDirectory directory, RunSummary summary)
+    {
+        var plots = RunPlots.Write(directory.Path, summary, directory.ReadMetrics());
+        TrainerLog.Plots(logger, string.Join(", ", plots));
+        TrainerLog.TensorBoard(logger, Path.Combine(directory.Path, TensorBoardObserver.Folder));
     }
 }

@@ -1,0 +1,88 @@
+using Bbn.Abstractions;
+using Bbn.Core.Data;
+using Bbn.Core.Model;
+using Bbn.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Inference;
+
+/// <summary>One of an image's top-k classes.</summary>
+public sealed record Prediction(int ClassIndex, string ClassName, double Probability);
+
+/// <summary>
+/// A trained network rebuilt from its checkpoint alone (no dataset): BBN inference (both branches,
+/// alpha = 0.5), the loss's inference adjustment, softmax, top-k.
+/// </summary>
+public sealed class Predictor : IDisposable
+{
+    private readonly BilateralBranchNetwork network;
+    private readonly BatchAugmenter preprocessing;
+    private readonly ILoss loss;
+    private readonly CheckpointHeader header;
+
+    private Predictor(BilateralBranchNetwork network, BatchAugmenter preprocessing, ILoss loss, CheckpointHeader header, Device device)
+    {
+        this.network = network;
+        this.preprocessing = preprocessing;
+        this.loss = loss;
+        this.header = header;
+        Device = device;
+    }
+
+    public TrainingData Data => header.Data!;
+    public CheckpointHeader Header => header;
+    public BilateralBranchNetwork Network => network;
+    public Device Device { get; }
+
+    /// <summary>Rebuilds the network of <paramref name="checkpointPath"/> with <paramref name="backbone"/> (the one it was trained with).</summary>
+    public static Predictor Load(string checkpointPath, IBackbone backbone, ILoss loss, Device device)
+    {
+        var header = NetworkFactory.ReadHeaderWithData(checkpointPath);
+        var network = NetworkFactory.Create(header, backbone);
+        try
+        {
+            Checkpoint.Load(checkpointPath, network, null);
+            network.to(device);
+            network.eval();
+            var data = header.Data!;
+            var preprocessing = new BatchAugmenter(data.Normalization, data.Shape.Channels, device, padding: 0, flip: false);
+            return new Predictor(network, preprocessing, loss, header, device);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The <paramref name="top"/> most probable classes of each uint8 image [N, C, H, W] of the training shape.</summary>
+    public IReadOnlyList<Prediction[]> Predict(Tensor images, int top)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var inputs = preprocessing.Normalize(images.to(Device));
+        var logits = loss.AdjustForInference(network.call(inputs), new LossContext(Data.ClassCounts, header.Epochs, header.Epochs));
+        int k = Math.Min(top, Data.ClassNames.Count);
+        var (probabilities, indices) = nn.functional.softmax(logits, 1).topk(k, dim: 1);
+        float[] p = probabilities.cpu().data<float>().ToArray();
+        long[] c = indices.cpu().data<long>().ToArray();
+        var result = new Prediction[images.shape[0]][];
+        for (int n = 0; n < result.Length; n++)
+        {
+            result[n] = new Prediction[k];
+            for (int j = 0; j < k; j++)
+            {
+                int index = (int)c[(n * k) + j];
+                result[n][j] = new Prediction(index, Data.ClassNames[index], p[(n * k) + j]);
+            }
+        }
+        return result;
+    }
+
+    public void Dispose()
+    {
+        preprocessing.Dispose();
+        network.Dispose();
+    }
+}

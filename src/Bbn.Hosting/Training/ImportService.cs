@@ -1,0 +1,52 @@
+using Bbn.Core.Interop;
+using Bbn.Core.Training;
+using Bbn.Hosting.Composition;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bbn.Hosting.Training;
+
+/// <summary>Bbn:Import: the `import` verb's settings.</summary>
+public sealed class ImportOptions
+{
+    public const string Section = "Bbn:Import";
+
+    /// <summary>A PyTorch state_dict (torch.save(model.state_dict(), path)) with the official BBN names.</summary>
+    public string? File { get; set; }
+
+    /// <summary>The checkpoint.bbn to write; an existing file is not replaced.</summary>
+    public string? Output { get; set; }
+}
+
+/// <summary>
+/// The `import` verb: a PyTorch state_dict into our network, saved as a completed checkpoint that
+/// evaluate, predict and export take. The composition and dataset come from the configuration, as
+/// for training; the dataset gives the class names, sizes and input normalisation.
+/// </summary>
+public sealed class ImportService(
+    IOptions<ImportOptions> options,
+    RunComposer composer,
+    IHostApplicationLifetime lifetime,
+    RunOutcome outcome,
+    ILogger<ImportService> logger) : VerbService(lifetime, outcome, logger)
+{
+    protected override void Run(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        if (string.IsNullOrWhiteSpace(o.File) || string.IsNullOrWhiteSpace(o.Output))
+            throw new ArgumentException($"import needs a state_dict and an output checkpoint: {VerbArguments.Usage("import")}");
+        string file = Path.GetFullPath(o.File);
+        if (!System.IO.File.Exists(file)) throw new FileNotFoundException($"Bbn:Import:File = '{o.File}': {file} does not exist.", file);
+        string output = Path.GetFullPath(o.Output);
+        if (System.IO.File.Exists(output) || Directory.Exists(output))
+            throw new IOException($"Bbn:Import:Output = '{o.Output}' already exists; import never replaces a checkpoint. Choose a new file name.");
+
+        using var run = composer.Compose();
+        OfficialBbnWeights.Import(run.Trainer.Network, file);
+        var end = TrainingPosition.Start with { Epoch = run.Trainer.Header(TrainingPosition.Start, false).Epochs + 1 };
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        Checkpoint.Save(output, run.Trainer.Header(end, completed: true), run.Trainer.Network, null);
+        TrainerLog.Imported(logger, file, output);
+    }
+}

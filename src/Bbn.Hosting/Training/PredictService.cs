@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using Bbn.Abstractions;
+using Bbn.Core;
+using Bbn.Core.Inference;
+using Bbn.Hosting.Composition;
+using Bbn.Hosting.Inference;
+using Bbn.Hosting.Runtime;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Bbn.Hosting.Training;
+
+/// <summary>Bbn:Predict: the `predict` verb's settings.</summary>
+public sealed class PredictOptions
+{
+    public const string Section = "Bbn:Predict";
+
+    /// <summary>A checkpoint.bbn, or a run directory that holds one.</summary>
+    public string? Checkpoint { get; set; }
+
+    /// <summary>Image files and folders (searched recursively).</summary>
+    public List<string> Inputs { get; set; } = [];
+
+    /// <summary>How many classes to show per image.</summary>
+    public int Top { get; set; } = 5;
+
+    /// <summary>JSON on standard output instead of a table.</summary>
+    public bool Json { get; set; }
+
+    /// <summary>Images per forward pass.</summary>
+    public int BatchSize { get; set; } = 64;
+}
+
+/// <summary>One image's result: its top classes, or why it could not be read.</summary>
+public sealed record ImagePrediction(string File, IReadOnlyList<Prediction>? Predictions, string? Error);
+
+/// <summary>
+/// The `predict` verb: a checkpoint and image files or folders; prints the top-k classes with their
+/// probabilities as a table (or JSON). An unreadable image is reported on its own row and the rest go on.
+/// </summary>
+public sealed class PredictService(
+    IOptions<PredictOptions> options,
+    IOptions<BbnOptions> bbn,
+    ComponentResolver resolver,
+    VerbOutput output,
+    IHostApplicationLifetime lifetime,
+    RunOutcome outcome,
+    ILogger<PredictService> logger) : VerbService(lifetime, outcome, logger)
+{
+    protected override void Run(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        string checkpoint = CheckpointArgument.Resolve(o.Checkpoint, "predict", "Bbn:Predict:Checkpoint");
+        if (o.Inputs.Count == 0)
+            throw new ArgumentException($"predict needs images: {VerbArguments.Usage("predict")}");
+        if (o.Top < 1) throw new ArgumentException($"Bbn:Predict:Top = {o.Top} is out of range: expected 1 or more.");
+
+        var header = NetworkFactory.ReadHeaderWithData(checkpoint);
+        var device = TorchRuntime.ResolveDevice(bbn.Value.Training.Device, bbn.Value.Training.Threads);
+        var backbone = resolver.Resolve<IBackbone>(ComponentSlot.Backbone, header.Backbone);
+        var loss = resolver.Resolve<ILoss>(ComponentSlot.Loss, bbn.Value.Loss.Name!);
+        using var predictor = Predictor.Load(checkpoint, backbone, loss, device);
+
+        var files = ImageFiles.Expand(o.Inputs);
+        var results = new ImagePrediction[files.Count];
+        foreach (var chunk in Enumerable.Range(0, files.Count).Chunk(Math.Max(1, o.BatchSize)))
+        {
+            if (stoppingToken.IsCancellationRequested) return;
+            using var scope = NewDisposeScope();
+            var read = new List<(int Index, Tensor Pixels)>();
+            foreach (int index in chunk)
+            {
+                try
+                {
+                    read.Add((index, ImageFiles.Read(files[index], predictor.Data.Shape)));
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+                {
+                    results[index] = new ImagePrediction(files[index], null, e.Message);
+                }
+            }
+            if (read.Count == 0) continue;
+            var predictions = predictor.Predict(stack(read.Select(r => r.Pixels).ToArray()), o.Top);
+            for (int i = 0; i < read.Count; i++) results[read[i].Index] = new ImagePrediction(files[read[i].Index], predictions[i], null);
+        }
+
+        if (o.Json) output.Writer.WriteLine(JsonSerializer.Serialize(results, RunJson.Indented));
+        else WriteTable(results, o.Top);
+        if (results.All(r => r.Error is not null))
+            throw new InvalidDataException($"None of the {results.Length} inputs could be read as an image; see the errors above.");
+    }
+
+    private void WriteTable(ImagePrediction[] results, int top)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output.Writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 160;
+        var table = new Table().AddColumn("image");
+        int k = results.Where(r => r.Predictions is not null).Select(r => r.Predictions!.Count).DefaultIfEmpty(top).Max();
+        for (int j = 1; j <= k; j++) table.AddColumn(j == 1 ? "top-1" : $"top-{j}");
+        foreach (var r in results)
+        {
+            var cells = new List<string> { Markup.Escape(r.File) };
+            if (r.Predictions is null) cells.Add(Markup.Escape("error: " + r.Error));
+            else cells.AddRange(r.Predictions.Select(p => Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{p.ClassName} {p.Probability:P1}"))));
+            while (cells.Count < k + 1) cells.Add("");
+            table.AddRow(cells.ToArray());
+        }
+        console.Write(table);
+    }
+}

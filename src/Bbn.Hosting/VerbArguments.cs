@@ -1,0 +1,64 @@
+namespace Bbn.Hosting;
+
+/// <summary>
+/// Turns a verb's command line into configuration settings: --Section:Key=value passes through;
+/// positional arguments and the short flags (--json, --top N) become the verb's settings.
+/// </summary>
+public static class VerbArguments
+{
+    private static readonly Dictionary<string, string[]> Positional = new()
+    {
+        ["train"] = [],
+        ["plugins"] = [],
+        ["evaluate"] = ["Bbn:Evaluate:Checkpoint"],
+        ["predict"] = ["Bbn:Predict:Checkpoint", "Bbn:Predict:Inputs"],
+        ["export"] = ["Bbn:Export:Checkpoint", "Bbn:Export:Output"],
+        ["import"] = ["Bbn:Import:File", "Bbn:Import:Output"],
+    };
+
+    public static IReadOnlyCollection<string> Verbs => Positional.Keys;
+
+    /// <summary>The settings for <paramref name="verb"/>; throws <see cref="ArgumentException"/> with a usage hint for what it cannot place.</summary>
+    public static string[] ToSettings(string verb, string[] args)
+    {
+        string[] keys = Positional[verb];
+        var settings = new List<string>();
+        int position = 0, inputs = 0;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains(':', StringComparison.Ordinal))
+            {
+                settings.Add(arg);
+                if (!arg.Contains('=', StringComparison.Ordinal) && i + 1 < args.Length) settings.Add(args[++i]);
+            }
+            else if (verb == "predict" && arg == "--json") settings.Add("--Bbn:Predict:Json=true");
+            else if (verb == "predict" && arg.StartsWith("--top=", StringComparison.Ordinal)) settings.Add("--Bbn:Predict:Top=" + arg["--top=".Length..]);
+            else if (verb == "predict" && arg == "--top" && i + 1 < args.Length) settings.Add("--Bbn:Predict:Top=" + args[++i]);
+            else if (!arg.StartsWith('-') && position < keys.Length)
+            {
+                string key = keys[position];
+                if (key == "Bbn:Predict:Inputs") settings.Add($"--{key}:{inputs++}={arg}");
+                else
+                {
+                    settings.Add($"--{key}={arg}");
+                    position++;
+                }
+            }
+            else
+            {
+                throw new ArgumentException($"'{arg}' is not understood by {verb}. {Usage(verb)}");
+            }
+        }
+        return [.. settings];
+    }
+
+    public static string Usage(string verb) => verb switch
+    {
+        "evaluate" => "Usage: evaluate <run directory | checkpoint.bbn> [--Bbn:Section:Key=value ...]",
+        "predict" => "Usage: predict <run directory | checkpoint.bbn> <image or folder>... [--top N] [--json] [--Bbn:Section:Key=value ...]",
+        "export" => "Usage: export <run directory | checkpoint.bbn> <output.pth>",
+        "import" => "Usage: import <state_dict.pth> <output checkpoint.bbn> [--Bbn:Section:Key=value ...: the composition and dataset it was trained with]",
+        _ => $"Usage: {verb} [--Bbn:Section:Key=value ...]",
+    };
+}
