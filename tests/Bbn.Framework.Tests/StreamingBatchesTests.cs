@@ -46,6 +46,22 @@ public sealed class StreamingBatchesTests : IDisposable
     }
 
     [Fact]
+    public void The_test_split_comes_in_order_in_batches_with_the_centre_view()
+    {
+        var set = Set(ImageRecipe.ImageNet(32, 36), [3, 2]);
+
+        var batches = set.InOrder(2, CPU).ToList();
+
+        batches.Select(b => b.Labels).Should().BeEquivalentTo(new[] { new[] { 0, 0 }, [0, 1], [1] }, o => o.WithStrictOrdering());
+        batches.Select(b => b.Images.shape[0]).Should().Equal(2, 2, 1);
+        var again = set.InOrder(5, CPU).Single();
+        using var first = batches[0].Images.narrow(0, 0, 1);
+        using var same = again.Images.narrow(0, 0, 1);
+        first.allclose(same, 0, 0).Should().BeTrue("the test view is deterministic");
+        foreach (var b in batches.Append(again)) b.Dispose();
+    }
+
+    [Fact]
     public void A_failing_image_surfaces_from_the_producer_with_its_path()
     {
         var set = Set(ImageRecipe.ImageNet(32, 36), [4, 4]);

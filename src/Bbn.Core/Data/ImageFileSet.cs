@@ -113,17 +113,18 @@ public sealed class ImageFileSet : IImageSet
         }
     }
 
+    /// <summary>Test views in order; the next batch is decoded (in parallel) while the caller evaluates this one.</summary>
     public IEnumerable<LabelledBatch> InOrder(int batchSize, Device device)
     {
+        Task<DecodedBatch>? next = Count > 0 ? Task.Run(() => DecodeTest(0, Math.Min(batchSize, Count))) : null;
         for (int start = 0; start < Count; start += batchSize)
         {
-            int length = Math.Min(batchSize, Count - start);
-            var pixels = new byte[(long)length * ImageBytes];
-            var ok = new bool[length];
-            Parallel.For(0, length, new ParallelOptions { MaxDegreeOfParallelism = Options.EffectiveWorkers },
-                i => ok[i] = RenderTest(start + i, pixels.AsSpan(i * ImageBytes, ImageBytes)));
-            int[] kept = Enumerable.Range(0, length).Where(i => ok[i]).ToArray();
+            var decoded = next!.GetAwaiter().GetResult();
+            int following = start + batchSize;
+            next = following < Count ? Task.Run(() => DecodeTest(following, Math.Min(batchSize, Count - following))) : null;
+            var (pixels, kept) = decoded;
             if (kept.Length == 0) continue;
+            int length = pixels.Length / ImageBytes;
             using var all = tensor(pixels, [length, 3, Recipe.Size, Recipe.Size]);
             using var index = tensor(kept.Select(i => (long)i).ToArray());
             using var chosen = kept.Length == length ? all.alias() : all.index_select(0, index);
@@ -131,6 +132,17 @@ public sealed class ImageFileSet : IImageSet
             yield return new LabelledBatch(moved.clone(), kept.Select(i => LabelArray[start + i]).ToArray()); // owns its memory, not the array's
         }
     }
+
+    private DecodedBatch DecodeTest(int start, int length)
+    {
+        var pixels = new byte[(long)length * ImageBytes];
+        var ok = new bool[length];
+        Parallel.For(0, length, new ParallelOptions { MaxDegreeOfParallelism = Options.EffectiveWorkers },
+            i => ok[i] = RenderTest(start + i, pixels.AsSpan(i * ImageBytes, ImageBytes)));
+        return new DecodedBatch(pixels, Enumerable.Range(0, length).Where(i => ok[i]).ToArray());
+    }
+
+    private sealed record DecodedBatch(byte[] Pixels, int[] Kept);
 
     public void Dispose()
     {
