@@ -102,6 +102,25 @@ public sealed class CifarDatasetTests : IDisposable
         summary.RootElement.GetProperty("class_names")[3].GetString().Should().Be("name-3");
     }
 
+    [Fact]
+    public async Task Cifar100_trains_a_few_steps_through_the_host_single_branch()
+    {
+        string data = CifarFiles.WriteCifar100(Path.Combine(root, "data100"), trainPerClass: 10, testPerClass: 1);
+        string runs = Path.Combine(root, "runs");
+
+        var (code, _, error) = await AppRunner.Run(["train", "--Bbn:Method=single-branch", "--Bbn:Dataset:Name=cifar100", $"--Bbn:Dataset:Root={data}",
+            "--Bbn:Dataset:ImbalanceRatio=2", $"--Bbn:Training:OutputDirectory={runs}", "--Bbn:Training:RunName=c100", "--Bbn:Training:Epochs=1",
+            "--Bbn:Training:BatchSize=8", "--Bbn:Training:MaxStepsPerEpoch=2", "--Bbn:Training:WarmupEpochs=1"]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = new RunDirectory(Path.Combine(runs, "c100"));
+        run.ReadMetrics().Single().Steps.Should().Be(2);
+        using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryPath));
+        summary.RootElement.GetProperty("class_counts").EnumerateArray().Select(e => e.GetInt32()).Should().Equal(LongTailProfileCounts(10, 2, 100));
+        summary.RootElement.GetProperty("test_images").GetInt64().Should().Be(100);
+    }
+
     private static int[] LongTailProfileCounts(int max, double ratio, int classes) => Bbn.Core.Data.LongTailProfile.ClassCounts(max, ratio, classes);
 
     public void Dispose() => Directory.Delete(root, recursive: true);

@@ -138,6 +138,14 @@ public sealed class FileDatasetTests : IDisposable
     }
 
     [Fact]
+    public void A_missing_split_folder_is_named()
+    {
+        var act = () => Source("image-folder", new() { ["Root"] = root }).ListFiles(DatasetSplit.Train);
+
+        act.Should().Throw<DatasetNotFoundException>().WithMessage($"Image folder {Path.Combine(root, "train")} was not found*<Root>/train/<class>/<image>*Bbn:Dataset:Root*");
+    }
+
+    [Fact]
     public void An_empty_class_folder_is_named()
     {
         string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [2, 2], testPerClass: 1);
