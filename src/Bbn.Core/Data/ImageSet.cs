@@ -61,10 +61,6 @@ public sealed class ImageSet : IImageSet
         return new ImageSet(images, labelTensor, labels, source.ClassNames, source.Normalization);
     }
 
-    /// <summary>The long-tailed training subset of <paramref name="source"/> (see <see cref="LongTailProfile"/>).</summary>
-    public static ImageSet LongTailed(LabelledImages source, double imbalanceRatio, int seed, Device device) =>
-        Subset(source, LongTailProfile.Select(source.Labels, source.ClassNames.Count, imbalanceRatio, seed), device);
-
     public void Dispose()
     {
         Images.Dispose();
