@@ -13,19 +13,26 @@ public sealed class ResNetImageNet(int[] blocksPerStage) : IBackbone
 {
     public BackboneParts Build(ImageShape input)
     {
-        var trunk = new ImageNetTrunk(input.Channels, blocksPerStage);
+        var trunk = new ImageNetTrunk(input.Channels, blocksPerStage, (inPlanes, planes, stride) => new ProjectionBasicBlock(inPlanes, planes, stride), expansion: 1);
         int lastIn = blocksPerStage[3] == 1 ? 256 : 512;
         int lastStride = blocksPerStage[3] == 1 ? 2 : 1;
         return new BackboneParts(trunk, () => new PooledBranch(new ProjectionBasicBlock(lastIn, 512, lastStride), ImageNetInit.Apply), FeatureSize: 512);
     }
 }
 
+/// <summary>Builds one residual block from (input channels, planes, stride).</summary>
+internal delegate nn.Module<Tensor, Tensor> ResidualBlockFactory(int inPlanes, int planes, int stride);
+
+/// <summary>
+/// The ImageNet ResNet trunk: stem and the four stages less the last block of layer4 (which the
+/// branches own). The expansion is 1 for BasicBlocks, 4 for bottlenecks.
+/// </summary>
 internal sealed class ImageNetTrunk : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> stem;
     private readonly nn.Module<Tensor, Tensor> layers;
 
-    public ImageNetTrunk(int inputChannels, int[] blocks) : base("ImageNetTrunk")
+    public ImageNetTrunk(int inputChannels, int[] blocks, ResidualBlockFactory block, int expansion) : base("ImageNetTrunk")
     {
         stem = nn.Sequential(
             ("conv1", nn.Conv2d(inputChannels, 64, kernel_size: 7, stride: 2, padding: 3, bias: false)),
@@ -41,8 +48,8 @@ internal sealed class ImageNetTrunk : nn.Module<Tensor, Tensor>
             for (int b = 0; b < count; b++)
             {
                 int stride = b == 0 && s > 0 ? 2 : 1;
-                stages.Add(($"layer{s + 1}_{b}", new ProjectionBasicBlock(inPlanes, planes[s], stride)));
-                inPlanes = planes[s];
+                stages.Add(($"layer{s + 1}_{b}", block(inPlanes, planes[s], stride)));
+                inPlanes = planes[s] * expansion;
             }
         }
         layers = nn.Sequential(stages);

@@ -10,6 +10,17 @@ public interface IDatasetSource
     /// how to get it when the data are absent.
     /// </summary>
     LabelledImages Load(DatasetSplit split);
+
+    /// <summary>
+    /// For datasets too large to hold decoded in memory (iNaturalist, image folders): the split's
+    /// encoded image files, which the host decodes in parallel ahead of each training step with
+    /// <see cref="ImageFileList.Recipe"/>. <c>null</c> (the default) means the source loads its pixels
+    /// with <see cref="Load"/>; a source that returns a list here is never asked to <see cref="Load"/>.
+    /// Throws <see cref="DatasetNotFoundException"/> for a missing file or folder and
+    /// <see cref="InvalidDataException"/> naming the file (and first bad entry) for malformed input.
+    /// (Contracts 1.2.)
+    /// </summary>
+    ImageFileList? ListFiles(DatasetSplit split) => null;
 }
 
 /// <summary>Which part of a dataset.</summary>

@@ -26,6 +26,17 @@ public sealed class ConfigurationValidationTests
     }
 
     [Fact]
+    public async Task The_file_pipeline_settings_are_checked_at_start()
+    {
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Dataset:OnBadImage=ignore", "--Bbn:Dataset:Prefetch=0", "--Bbn:Dataset:Workers=-1");
+
+        code.Should().Be(2);
+        error.Should().Contain("Bbn:Dataset:OnBadImage = 'ignore' is invalid: expected fail or skip.")
+            .And.Contain("Bbn:Dataset:Prefetch = 0 is out of range: expected an integer from 1 to 256.")
+            .And.Contain("Bbn:Dataset:Workers = -1 is out of range");
+    }
+
+    [Fact]
     public async Task An_unknown_method_device_and_classifier_are_refused()
     {
         var (code, _, error) = await AppRunner.Run("train", "--Bbn:Method=two-branch", "--Bbn:Training:Device=tpu", "--Bbn:Training:Classifier=normed");

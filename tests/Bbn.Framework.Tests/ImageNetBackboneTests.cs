@@ -26,4 +26,28 @@ public sealed class ImageNetBackboneTests
         network.Trunk.named_modules().Count(m => m.module.GetType().Name == "ProjectionBasicBlock").Should().Be(trunkBlocks - 1);
         network.ConventionalBranch.named_modules().Count(m => m.module.GetType().Name == "ProjectionBasicBlock").Should().Be(1);
     }
+
+    [Fact]
+    public void Resnet50_gives_2048_features_per_branch_a_4096_d_classifier_and_shares_all_but_one_bottleneck()
+    {
+        var backbone = BuiltInComponents.Create<IBackbone>("resnet50");
+        using var network = new BilateralBranchNetwork(backbone.Build(new ImageShape(3, 64, 64)), 5, bilateral: true);
+        using var images = rand(1, 3, 64, 64);
+
+        using var fc = network.ConventionalFeatures(images);
+        using var fr = network.RebalancingFeatures(images);
+        using var logits = network.call(images);
+
+        fc.shape.Should().Equal(1, 2048);
+        fr.shape.Should().Equal(1, 2048);
+        logits.shape.Should().Equal(1, 5);
+        network.FeatureSize.Should().Be(2048);
+        network.Classifier.parameters().First().shape.Should().Equal(5, 4096);
+        int Bottlenecks(nn.Module m) => m.named_modules().Count(x => x.module.GetType().Name == "Bottleneck");
+        Bottlenecks(network.Trunk).Should().Be(3 + 4 + 6 + 2, "layer4 keeps 2 of its 3 bottlenecks in the shared trunk");
+        Bottlenecks(network.ConventionalBranch).Should().Be(1);
+        Bottlenecks(network.RebalancingBranch).Should().Be(1);
+        network.ConventionalBranch.parameters().Sum(p => p.numel()).Should().Be(network.RebalancingBranch.parameters().Sum(p => p.numel()));
+        fc.allclose(fr).Should().BeFalse("each branch has its own freshly initialised bottleneck");
+    }
 }

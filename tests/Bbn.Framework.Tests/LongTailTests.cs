@@ -37,6 +37,18 @@ public sealed class LongTailTests
         counts.Sum().Should().Be(10847); // the CIFAR-100-LT IR100 training-set size reported by LDAM-DRW and BBN
     }
 
+    [Theory]
+    [InlineData(5000, 10, 100, 12406)] // CIFAR-10-LT, the official totals (LDAM-DRW, BBN)
+    [InlineData(5000, 10, 50, 13996)]
+    [InlineData(5000, 10, 10, 20431)]
+    [InlineData(500, 100, 100, 10847)] // CIFAR-100-LT
+    [InlineData(500, 100, 50, 12608)]
+    [InlineData(500, 100, 10, 19573)]
+    public void Cifar_long_tailed_training_sets_have_the_official_sizes(int maxPerClass, int classes, double ratio, int total)
+    {
+        LongTailProfile.ClassCounts(maxPerClass, ratio, classes).Sum().Should().Be(total);
+    }
+
     [Fact]
     public void The_subset_is_seeded_and_keeps_the_profile_per_class()
     {

@@ -17,11 +17,11 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         var catalog = PluginKernel.Load(["plugins"], AppContext.BaseDirectory);
 
         catalog.Components.Select(c => $"{c.Kind}/{c.Name}").Should().BeEquivalentTo(
-            "backbone/resnet32", "backbone/resnet10", "backbone/resnet18",
+            "backbone/resnet32", "backbone/resnet10", "backbone/resnet18", "backbone/resnet50",
             "sampler/uniform", "sampler/reversed", "sampler/class-balanced", "sampler/square-root", "sampler/progressive",
             "adaptor/parabolic", "adaptor/linear", "adaptor/cosine", "adaptor/parabolic-increment", "adaptor/fixed", "adaptor/step", "adaptor/beta",
             "loss/cross-entropy", "loss/focal", "loss/class-balanced", "loss/ldam", "loss/balanced-softmax", "loss/logit-adjustment", "loss/label-smoothing",
-            "dataset/fashion-mnist");
+            "dataset/fashion-mnist", "dataset/cifar10", "dataset/cifar100", "dataset/inaturalist", "dataset/image-folder");
         catalog.Components.Should().OnlyContain(c => c.Plugin.AssemblyName.StartsWith("Bbn.Plugins.") && c.Plugin.Location.Contains("/plugins/"));
     }
 
@@ -42,7 +42,7 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         code.Should().Be(0);
         output.Should().MatchRegex(@"sampler\s+reversed\s+Bbn\.Plugins\.Samplers\s+\d+\.\d+\.\d+");
         output.Should().MatchRegex(@"backbone\s+resnet32\s+Bbn\.Plugins\.Backbones");
-        output.Should().Contain("23 components from 5 plugin assemblies.");
+        output.Should().Contain("28 components from 5 plugin assemblies.");
     }
 
     [Fact]

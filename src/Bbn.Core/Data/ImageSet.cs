@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Bbn.Core.Data;
 
 /// <summary>A set of images resident on the training device, with its per-class counts.</summary>
-public sealed class ImageSet : IDisposable
+public sealed class ImageSet : IImageSet
 {
     private ImageSet(Tensor images, Tensor labels, int[] labelArray, IReadOnlyList<string> classNames, ChannelNormalization normalization)
     {
@@ -29,6 +29,22 @@ public sealed class ImageSet : IDisposable
     public ChannelNormalization Normalization { get; }
     public int Count => LabelArray.Length;
     public ImageShape Shape => new((int)Images.shape[1], (int)Images.shape[2], (int)Images.shape[3]);
+    public long SkippedImages => 0;
+
+    public IEnumerable<LabelledBatch> InOrder(int batchSize, Device device)
+    {
+        for (int start = 0; start < Count; start += batchSize)
+        {
+            int length = Math.Min(batchSize, Count - start);
+            var slice = Images.narrow(0, start, length);
+            if (slice.device_type != device.type || slice.device_index != device.index)
+            {
+                using var here = slice;
+                slice = here.to(device);
+            }
+            yield return new LabelledBatch(slice, LabelArray[start..(start + length)]);
+        }
+    }
 
     /// <summary>Takes the whole set onto <paramref name="device"/>.</summary>
     public static ImageSet From(LabelledImages source, Device device) =>
@@ -43,15 +59,6 @@ public sealed class ImageSet : IDisposable
         var images = chosen.to(device);
         var labelTensor = tensor(labels.Select(l => (long)l).ToArray()).to(device);
         return new ImageSet(images, labelTensor, labels, source.ClassNames, source.Normalization);
-    }
-
-    /// <summary>The long-tailed training subset of <paramref name="source"/> (see <see cref="LongTailProfile"/>).</summary>
-    public static ImageSet LongTailed(LabelledImages source, double imbalanceRatio, int seed, Device device)
-    {
-        int[] available = new int[source.ClassNames.Count];
-        foreach (int label in source.Labels) available[label]++;
-        int[] keep = LongTailProfile.ClassCounts(available.Max(), imbalanceRatio, available.Length);
-        return Subset(source, LongTailProfile.SelectSubset(source.Labels, keep, seed), device);
     }
 
     public void Dispose()

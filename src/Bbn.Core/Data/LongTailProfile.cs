@@ -16,6 +16,15 @@ public static class LongTailProfile
             .ToArray();
     }
 
+    /// <summary>The long-tailed subset of a split with <paramref name="labels"/>: n_max is its largest class.</summary>
+    public static int[] Select(IReadOnlyList<int> labels, int classCount, double imbalanceRatio, int seed)
+    {
+        int[] available = new int[classCount];
+        foreach (int label in labels) available[label]++;
+        int[] keep = ClassCounts(available.Max(), imbalanceRatio, classCount);
+        return SelectSubset(labels, keep, seed);
+    }
+
     /// <summary>
     /// Chooses the images to keep, as the official code does: per class in order, shuffle that
     /// class's images with the seeded generator and keep the first n_i (all, when it has fewer).

@@ -7,7 +7,7 @@ namespace Bbn.Core.Evaluation;
 /// <summary>Evaluates on a test set with BBN inference (both branches, alpha = 0.5).</summary>
 public static class Evaluator
 {
-    public static EvaluationReport Evaluate(BilateralBranchNetwork network, ImageSet test, BatchAugmenter preprocessing,
+    public static EvaluationReport Evaluate(BilateralBranchNetwork network, IImageSet test, BatchAugmenter preprocessing,
         int batchSize, IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds, Func<Tensor, Tensor>? adjustLogits = null)
     {
         var tally = new EvaluationTally(test.ClassNames.Count);
@@ -16,18 +16,20 @@ public static class Evaluator
         try
         {
             using var noGrad = no_grad();
-            for (int start = 0; start < test.Count; start += batchSize)
+            var device = network.parameters().First().device;
+            foreach (var batch in test.InOrder(batchSize, device))
             {
+                using var owned = batch;
                 using var scope = NewDisposeScope();
-                int length = Math.Min(batchSize, test.Count - start);
-                var inputs = preprocessing.Normalize(test.Images.narrow(0, start, length));
+                int length = batch.Labels.Length;
+                var inputs = preprocessing.Normalize(batch.Images);
                 var logits = network.call(inputs);
                 if (adjustLogits is not null) logits = adjustLogits(logits);
                 var (confidence, predicted) = nn.functional.softmax(logits, 1).max(1);
                 float[] confidences = confidence.cpu().data<float>().ToArray();
                 long[] predictions = predicted.cpu().data<long>().ToArray();
                 for (int i = 0; i < length; i++)
-                    tally.Add(test.LabelArray[start + i], (int)predictions[i], confidences[i]);
+                    tally.Add(batch.Labels[i], (int)predictions[i], confidences[i]);
             }
         }
         finally

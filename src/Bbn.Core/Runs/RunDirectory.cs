@@ -18,6 +18,7 @@ public sealed class RunDirectory
     public string SummaryPath => System.IO.Path.Combine(Path, "summary.json");
     public string CheckpointPath => System.IO.Path.Combine(Path, CheckpointFile);
     public string StatusPath => System.IO.Path.Combine(Path, "status.json");
+    public string ManifestPath => System.IO.Path.Combine(Path, Data.SubsetManifest.FileName);
     public bool HasCheckpoint => File.Exists(CheckpointPath);
 
     /// <summary>

@@ -24,7 +24,8 @@ public sealed record RunSummary(
     string? Checkpoint,
     long[][] ConfusionMatrix,
     double ExpectedCalibrationError,
-    Evaluation.ShotGroups ShotGroups);
+    Evaluation.ShotGroups ShotGroups,
+    long SkippedImages = 0);
 
 /// <summary>status.json: where a run stands, replaced atomically so another program can poll it.</summary>
 public sealed record RunStatus(

@@ -18,16 +18,17 @@ public sealed class BbnTrainer : IDisposable
 {
     private readonly TrainingComponents components;
     private readonly TrainingOptions options;
-    private readonly ImageSet train;
-    private readonly ImageSet test;
+    private readonly IImageSet train;
+    private readonly IImageSet test;
     private readonly RunIdentity identity;
     private readonly BatchAugmenter augmenter;
+    private readonly ITrainingBatches batches;
     private readonly LearningRateSchedule learningRates;
 
     private readonly TrainerInstruments instruments;
     private readonly bool ownsInstruments;
 
-    public BbnTrainer(TrainingComponents components, TrainingOptions options, ImageSet train, ImageSet test, Device device, RunIdentity identity,
+    public BbnTrainer(TrainingComponents components, TrainingOptions options, IImageSet train, IImageSet test, Device device, RunIdentity identity,
         TrainerInstruments? instruments = null)
     {
         ownsInstruments = instruments is null;
@@ -44,6 +45,7 @@ public sealed class BbnTrainer : IDisposable
         Network.to(device);
         Optimizer = optim.SGD(Network.parameters(), options.LearningRate, options.Momentum, weight_decay: options.WeightDecay, nesterov: options.Nesterov);
         augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
+        batches = TrainingBatches.Create(train, augmenter, options.BatchSize, options.Seed, device);
         learningRates = new LearningRateSchedule(options.LearningRate, options.WarmupEpochs,
             LearningRateSchedule.MilestonesFromFractions(options.LrDecayAt, options.Epochs), options.LrDecayFactor);
     }
@@ -108,6 +110,7 @@ public sealed class BbnTrainer : IDisposable
             foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
             var (conventional, rebalancing) = EpochOrder(epoch);
             int steps = StepsInEpoch(conventional, rebalancing);
+            batches.BeginEpoch(epoch, conventional, rebalancing, position.Step, steps);
             var lossContext = new LossContext(train.ClassCounts, epoch, options.Epochs);
             var epochWatch = Stopwatch.StartNew();
             long epochImages = 0;
@@ -184,21 +187,15 @@ public sealed class BbnTrainer : IDisposable
     internal double Step(int epoch, int step, int[] conventional, int[]? rebalancing, double alpha, LossContext lossContext)
     {
         using var scope = NewDisposeScope();
-        int batch = options.BatchSize;
-        var conventionalIndices = conventional.AsSpan(step * batch, batch);
-        var xc = augmenter.Train(train, conventionalIndices, SeedStreams.Random(options.Seed, "augment-conventional", epoch, step));
-        var yc = BatchAugmenter.Labels(train, conventionalIndices);
+        var (xc, yc, xr, yr) = batches.Take(epoch, step, conventional, rebalancing);
         Tensor loss;
-        if (rebalancing is null)
+        if (xr is null || yr is null)
         {
             var logits = Network.Classify(Network.ConventionalFeatures(xc));
             loss = components.Loss.Compute(logits, yc, lossContext);
         }
         else
         {
-            var rebalancingIndices = rebalancing.AsSpan(step * batch, batch);
-            var xr = augmenter.Train(train, rebalancingIndices, SeedStreams.Random(options.Seed, "augment-rebalancing", epoch, step));
-            var yr = BatchAugmenter.Labels(train, rebalancingIndices);
             var fc = Network.ConventionalFeatures(xc);
             var fr = Network.RebalancingFeatures(xr);
             var logits = Network.Classify(CumulativeLearning.MixFeatures(fc, fr, alpha));
@@ -220,7 +217,7 @@ public sealed class BbnTrainer : IDisposable
         train.ClassNames, train.ClassCounts, options.Epochs,
         position.TrainingSeconds > 0 ? position.ImagesSeen / position.TrainingSeconds : 0,
         position.TrainingSeconds, report.Samples, options.ManyShotThreshold, options.FewShotThreshold, checkpoint,
-        report.ConfusionMatrix, report.ExpectedCalibrationError, report.ShotGroups);
+        report.ConfusionMatrix, report.ExpectedCalibrationError, report.ShotGroups, train.SkippedImages + test.SkippedImages);
 
     private int[] Sample(ISampler sampler, string stream, int epoch) =>
         sampler.Sample(new SamplingContext(train.LabelArray, train.ClassCounts, epoch, options.Epochs, SeedStreams.Random(options.Seed, stream, epoch)));
@@ -228,6 +225,7 @@ public sealed class BbnTrainer : IDisposable
     public void Dispose()
     {
         if (ownsInstruments) instruments.Dispose();
+        batches.Dispose();
         augmenter.Dispose();
         Optimizer.Dispose();
         Network.Dispose();

@@ -28,6 +28,25 @@ public sealed class DatasetSelection : ComponentSelection
 {
     /// <summary>N_max / N_min of the long-tailed training set; 1 keeps the training set as it is.</summary>
     public double ImbalanceRatio { get; set; } = 100;
+
+    /// <summary>
+    /// Cut the training split to the long-tailed profile of <see cref="ImbalanceRatio"/>; null: the
+    /// dataset's default (yes for in-memory datasets such as CIFAR and Fashion-MNIST, no for file
+    /// datasets such as iNaturalist and image folders, which are long-tailed already).
+    /// </summary>
+    public bool? ApplyProfile { get; set; }
+
+    /// <summary>A manifest.json of an earlier run: train on exactly that subset instead of drawing one.</summary>
+    public string? Manifest { get; set; }
+
+    /// <summary>fail | skip: what to do with an image file that cannot be decoded (file datasets).</summary>
+    public string OnBadImage { get; set; } = "fail";
+
+    /// <summary>Images decoded in parallel (file datasets); 0: every core.</summary>
+    public int Workers { get; set; }
+
+    /// <summary>Training steps decoded ahead of the training step (file datasets).</summary>
+    public int Prefetch { get; set; } = 4;
 }
 
 public sealed class SamplerSelections

@@ -42,6 +42,10 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Training:MaxStepsPerEpoch", t.MaxStepsPerEpoch, 0, int.MaxValue, "an integer (0: every full batch)");
         Range("Training:LogEverySteps", t.LogEverySteps, 1, int.MaxValue, "an integer");
         Range("Dataset:ImbalanceRatio", options.Dataset.ImbalanceRatio, 1, 100_000);
+        Range("Dataset:Workers", options.Dataset.Workers, 0, 1024, "an integer (0: every core)");
+        Range("Dataset:Prefetch", options.Dataset.Prefetch, 1, 256, "an integer");
+        if (options.Dataset.OnBadImage is not ("fail" or "skip"))
+            failures.Add($"Bbn:Dataset:OnBadImage = '{options.Dataset.OnBadImage}' is invalid: expected fail or skip.");
         if (!ClassifierHeadNames.IsValid(t.Classifier))
             failures.Add($"Bbn:Training:Classifier = '{t.Classifier}' is invalid: expected {string.Join(", ", ClassifierHeadNames.All)}.");
         if (!DevicePattern().IsMatch(t.Device ?? ""))

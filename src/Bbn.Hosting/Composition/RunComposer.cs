@@ -3,13 +3,15 @@ using Bbn.Core.Data;
 using Bbn.Core.Model;
 using Bbn.Core.Training;
 using Bbn.Hosting.Runtime;
+using Bbn.Hosting.Training;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 
 namespace Bbn.Hosting.Composition;
 
 /// <summary>Turns the validated configuration into a trainer: components, data on the device, network.</summary>
-public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver resolver, TrainerInstruments instruments)
+public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver resolver, TrainerInstruments instruments, ILogger<RunComposer> logger)
 {
     public ComposedRun Compose()
     {
@@ -29,23 +31,62 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             ClassifierHeadNames.Resolve(o.Training.Classifier, loss.PreferredClassifier));
         var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, o.Dataset.Name!);
 
-        ImageSet train, test;
-        using (var fullTrain = dataset.Load(DatasetSplit.Train))
-        {
-            train = ImageSet.LongTailed(fullTrain, o.Dataset.ImbalanceRatio, o.Training.Seed, device);
-        }
-        using (var fullTest = dataset.Load(DatasetSplit.Test))
-        {
-            test = ImageSet.From(fullTest, device);
-        }
+        var (train, test, manifest) = LoadData(dataset, o, device);
         var identity = new RunIdentity(o.Backbone.Name!, o.Dataset.Name!);
         var trainer = new BbnTrainer(components, o.Training, train, test, device, identity, instruments);
-        return new ComposedRun(trainer, train, test, device, method, identity);
+        return new ComposedRun(trainer, train, test, device, method, identity, manifest);
+    }
+
+    /// <summary>In-memory datasets onto the device; file datasets as file lists decoded while training.</summary>
+    private (IImageSet Train, IImageSet Test, SubsetManifest Manifest) LoadData(IDatasetSource dataset, BbnOptions o, Device device)
+    {
+        var trainFiles = dataset.ListFiles(DatasetSplit.Train);
+        if (trainFiles is null)
+        {
+            ImageSet train;
+            SubsetManifest manifest;
+            using (var fullTrain = dataset.Load(DatasetSplit.Train))
+            {
+                string[] ids = SubsetManifest.IndexIds(fullTrain.Labels.Length);
+                int[] indices = ChooseSubset(o, fullTrain.Labels, fullTrain.ClassNames, ids, profileByDefault: true);
+                train = ImageSet.Subset(fullTrain, indices, device);
+                manifest = SubsetManifest.Of(o.Dataset.Name!, fullTrain.ClassNames, fullTrain.Labels, ids, indices);
+            }
+            using var fullTest = dataset.Load(DatasetSplit.Test);
+            return (train, ImageSet.From(fullTest, device), manifest);
+        }
+
+        var testFiles = dataset.ListFiles(DatasetSplit.Test)
+            ?? throw new InvalidOperationException($"Dataset '{o.Dataset.Name}' lists training files but no test files.");
+        if (!testFiles.ClassNames.SequenceEqual(trainFiles.ClassNames))
+            throw new InvalidDataException(
+                $"Dataset '{o.Dataset.Name}': the test split has {testFiles.ClassNames.Count} classes and the training split {trainFiles.ClassNames.Count}, or they are named differently; both splits need the same classes.");
+        var decode = new DecodeOptions(
+            o.Dataset.OnBadImage == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Fail, o.Dataset.Workers, o.Dataset.Prefetch,
+            (file, reason) => TrainerLog.ImageSkipped(logger, file.Path, reason));
+        int[] labels = trainFiles.Files.Select(f => f.Label).ToArray();
+        string[] fileIds = trainFiles.Files.Select(f => f.Id).ToArray();
+        int[] chosen = ChooseSubset(o, labels, trainFiles.ClassNames, fileIds, profileByDefault: false);
+        return (new ImageFileSet(trainFiles, chosen, decode), ImageFileSet.All(testFiles, decode),
+            SubsetManifest.Of(o.Dataset.Name!, trainFiles.ClassNames, labels, fileIds, chosen));
+    }
+
+    /// <summary>The training subset: the given manifest's, the long-tailed profile's, or every image.</summary>
+    private static int[] ChooseSubset(BbnOptions o, int[] labels, IReadOnlyList<string> classNames, string[] ids, bool profileByDefault)
+    {
+        if (!string.IsNullOrWhiteSpace(o.Dataset.Manifest))
+        {
+            string path = Path.GetFullPath(o.Dataset.Manifest);
+            return SubsetManifest.Read(path).Resolve(classNames, labels, ids, path);
+        }
+        return o.Dataset.ApplyProfile ?? profileByDefault
+            ? LongTailProfile.Select(labels, classNames.Count, o.Dataset.ImbalanceRatio, o.Training.Seed)
+            : Enumerable.Range(0, labels.Length).ToArray();
     }
 }
 
-/// <summary>A composed run; owns the trainer and the data.</summary>
-public sealed record ComposedRun(BbnTrainer Trainer, ImageSet Train, ImageSet Test, Device Device, TrainingMethod Method, RunIdentity Identity) : IDisposable
+/// <summary>A composed run; owns the trainer and the data. <see cref="Manifest"/> records the training subset.</summary>
+public sealed record ComposedRun(BbnTrainer Trainer, IImageSet Train, IImageSet Test, Device Device, TrainingMethod Method, RunIdentity Identity, SubsetManifest Manifest) : IDisposable
 {
     public void Dispose()
     {

@@ -48,9 +48,12 @@ public sealed class TrainerService(
             else
             {
                 directory.WriteConfig(ConfigurationJson.Serialize(configuration.GetSection(BbnOptions.Section)));
+                run.Manifest.Write(directory.ManifestPath);
             }
 
             var result = Train(run, directory, position, stoppingToken);
+            long skipped = run.Train.SkippedImages + run.Test.SkippedImages;
+            if (skipped > 0) TrainerLog.ImagesSkipped(logger, skipped);
             if (result == TrainingOutcome.Stopped)
             {
                 var stoppedAt = Checkpoint.ReadHeader(directory.CheckpointPath).Position;

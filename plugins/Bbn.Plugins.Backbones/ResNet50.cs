@@ -1,0 +1,60 @@
+using Bbn.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bbn.Plugins.Backbones;
+
+/// <summary>
+/// BBN's bbn_res50: torchvision-style bottlenecks (stride on the 3x3 convolution), stages of
+/// 3-4-6-3 blocks; layer4 keeps 2 bottlenecks in the shared trunk and 1 per branch
+/// (cb_block / rb_block: 2048 -> 512 -> 2048, stride 1), so each branch gives 2048 features and
+/// the mixed vector is 4096-d.
+/// </summary>
+public sealed class ResNet50 : IBackbone
+{
+    private const int Expansion = 4;
+
+    public BackboneParts Build(ImageShape input)
+    {
+        var trunk = new ImageNetTrunk(input.Channels, [3, 4, 6, 3], (inPlanes, planes, stride) => new Bottleneck(inPlanes, planes, stride), Expansion);
+        return new BackboneParts(trunk, () => new PooledBranch(new Bottleneck(512 * Expansion, 512, stride: 1), ImageNetInit.Apply), FeatureSize: 512 * Expansion);
+    }
+}
+
+/// <summary>1x1 reduce, 3x3 (carrying the stride), 1x1 expand x4; a 1x1 + BN projection shortcut when the shape changes.</summary>
+internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> conv1;
+    private readonly nn.Module<Tensor, Tensor> bn1;
+    private readonly nn.Module<Tensor, Tensor> conv2;
+    private readonly nn.Module<Tensor, Tensor> bn2;
+    private readonly nn.Module<Tensor, Tensor> conv3;
+    private readonly nn.Module<Tensor, Tensor> bn3;
+    private readonly nn.Module<Tensor, Tensor>? downsample;
+
+    public Bottleneck(int inPlanes, int planes, int stride) : base("Bottleneck")
+    {
+        int outPlanes = planes * 4;
+        conv1 = nn.Conv2d(inPlanes, planes, kernel_size: 1, bias: false);
+        bn1 = nn.BatchNorm2d(planes);
+        conv2 = nn.Conv2d(planes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
+        bn2 = nn.BatchNorm2d(planes);
+        conv3 = nn.Conv2d(planes, outPlanes, kernel_size: 1, bias: false);
+        bn3 = nn.BatchNorm2d(outPlanes);
+        if (stride != 1 || inPlanes != outPlanes)
+            downsample = nn.Sequential(("0", nn.Conv2d(inPlanes, outPlanes, kernel_size: 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(outPlanes)));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var a = bn1.call(conv1.call(input));
+        using var b = nn.functional.relu(a);
+        using var c = bn2.call(conv2.call(b));
+        using var d = nn.functional.relu(c);
+        using var e = bn3.call(conv3.call(d));
+        using var shortcut = downsample is null ? input.alias() : downsample.call(input);
+        using var sum = e.add(shortcut);
+        return nn.functional.relu(sum);
+    }
+}

@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Data;
+
+/// <summary>
+/// Batches of encoded image files. Knowing the epoch's index sequences, a background producer
+/// decodes and augments both branches' images of each upcoming step in parallel (all cores by
+/// default) into uint8 buffers and queues them in a bounded channel (Bbn:Dataset:Prefetch steps),
+/// so the training step only moves a ready buffer to the device and normalises it there. Memory
+/// stays bounded by the prefetch depth, whatever the dataset's size.
+/// </summary>
+public sealed class StreamingBatches : ITrainingBatches
+{
+    private readonly ImageFileSet train;
+    private readonly BatchAugmenter augmenter;
+    private readonly int batchSize;
+    private readonly int seed;
+    private readonly Device device;
+    private readonly ConcurrentBag<byte[]> buffers = new();
+    private Prefetch? current;
+
+    public StreamingBatches(ImageFileSet train, BatchAugmenter augmenter, int batchSize, int seed, Device device)
+    {
+        this.train = train;
+        this.augmenter = augmenter;
+        this.batchSize = batchSize;
+        this.seed = seed;
+        this.device = device;
+    }
+
+    /// <summary>How long <see cref="Take"/> has waited for the producer in total (zero when decoding keeps up).</summary>
+    public TimeSpan Waited { get; private set; }
+
+    /// <summary>Steps taken ready-made from the prefetch queue.</summary>
+    public long PrefetchedSteps { get; private set; }
+
+    public void BeginEpoch(int epoch, int[] conventional, int[]? rebalancing, int firstStep, int steps)
+    {
+        Stop();
+        var channel = Channel.CreateBounded<PreparedStep>(new BoundedChannelOptions(Math.Max(1, train.Options.Prefetch))
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var cancel = new CancellationTokenSource();
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                for (int step = firstStep; step < steps; step++)
+                {
+                    var prepared = Prepare(epoch, step, conventional, rebalancing, cancel.Token);
+                    await channel.Writer.WriteAsync(prepared, cancel.Token).ConfigureAwait(false);
+                }
+                channel.Writer.TryComplete();
+            }
+            catch (OperationCanceledException)
+            {
+                channel.Writer.TryComplete();
+            }
+            catch (Exception e)
+            {
+                channel.Writer.TryComplete(e);
+            }
+        });
+        current = new Prefetch(epoch, firstStep, channel, cancel, producer);
+    }
+
+    public StepBatches Take(int epoch, int stepInEpoch, int[] conventional, int[]? rebalancing)
+    {
+        PreparedStep prepared;
+        if (current is { } prefetch && prefetch.Epoch == epoch && prefetch.NextStep == stepInEpoch)
+        {
+            var watch = Stopwatch.StartNew();
+            prepared = Read(prefetch);
+            Waited += watch.Elapsed;
+            prefetch.NextStep++;
+            PrefetchedSteps++;
+        }
+        else
+        {
+            prepared = Prepare(epoch, stepInEpoch, conventional, rebalancing, CancellationToken.None);
+        }
+        return OnDevice(prepared);
+    }
+
+    private static PreparedStep Read(Prefetch prefetch)
+    {
+        try
+        {
+            return prefetch.Channel.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
+        }
+        catch (ChannelClosedException e) when (e.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+    }
+
+    /// <summary>Decodes and augments both branches' images of one step in parallel.</summary>
+    private PreparedStep Prepare(int epoch, int step, int[] conventional, int[]? rebalancing, CancellationToken cancellation)
+    {
+        int branches = rebalancing is null ? 1 : 2;
+        int bytes = train.ImageBytes;
+        var pixels = new byte[branches][];
+        var labels = new int[branches][];
+        var seeds = new int[branches][];
+        for (int b = 0; b < branches; b++)
+        {
+            pixels[b] = Rent();
+            labels[b] = new int[batchSize];
+            var random = SeedStreams.Random(seed, b == 0 ? TrainingBatches.ConventionalStream : TrainingBatches.RebalancingStream, epoch, step);
+            seeds[b] = Enumerable.Range(0, batchSize).Select(_ => random.Next()).ToArray();
+        }
+        var options = new ParallelOptions { MaxDegreeOfParallelism = train.Options.EffectiveWorkers, CancellationToken = cancellation };
+        Parallel.For(0, branches * batchSize, options, i =>
+        {
+            int b = i / batchSize, j = i % batchSize;
+            int index = (b == 0 ? conventional : rebalancing!)[(step * batchSize) + j];
+            labels[b][j] = train.RenderTrain(index, seeds[b][j], pixels[b].AsSpan(j * bytes, bytes));
+        });
+        return new PreparedStep(epoch, step, pixels, labels);
+    }
+
+    private StepBatches OnDevice(PreparedStep prepared)
+    {
+        var images = new Tensor[prepared.Pixels.Length];
+        var labels = new Tensor[prepared.Pixels.Length];
+        for (int b = 0; b < images.Length; b++)
+        {
+            using (var cpu = tensor(prepared.Pixels[b], [batchSize, 3, train.Recipe.Size, train.Recipe.Size]))
+            using (var moved = cpu.to(device))
+            {
+                images[b] = augmenter.Normalize(moved); // a new float tensor: the buffer is free again
+            }
+            buffers.Add(prepared.Pixels[b]);
+            labels[b] = tensor(prepared.Labels[b].Select(l => (long)l).ToArray()).to(device);
+        }
+        return images.Length == 1
+            ? new StepBatches(images[0], labels[0], null, null)
+            : new StepBatches(images[0], labels[0], images[1], labels[1]);
+    }
+
+    private byte[] Rent() => buffers.TryTake(out var buffer) ? buffer : new byte[(long)batchSize * train.ImageBytes];
+
+    private void Stop()
+    {
+        if (current is not { } prefetch) return;
+        current = null;
+        prefetch.Cancel.Cancel();
+        while (prefetch.Channel.Reader.TryRead(out _))
+        {
+            // Drop prepared steps so that a producer waiting on a full channel ends.
+        }
+        try
+        {
+            prefetch.Producer.Wait();
+        }
+        catch (AggregateException)
+        {
+            // The producer reports its failure through the channel; nothing is waiting for it now.
+        }
+        prefetch.Cancel.Dispose();
+    }
+
+    public void Dispose() => Stop();
+
+    private sealed record PreparedStep(int Epoch, int Step, byte[][] Pixels, int[][] Labels);
+
+    private sealed class Prefetch(int epoch, int firstStep, Channel<PreparedStep> channel, CancellationTokenSource cancel, Task producer)
+    {
+        public int Epoch { get; } = epoch;
+        public int NextStep { get; set; } = firstStep;
+        public Channel<PreparedStep> Channel { get; } = channel;
+        public CancellationTokenSource Cancel { get; } = cancel;
+        public Task Producer { get; } = producer;
+    }
+}

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using Bbn.Abstractions;
+using Bbn.Core;
+using Bbn.Core.Data;
+using FluentAssertions;
+
+namespace Bbn.Framework.Tests;
+
+/// <summary>The file datasets (image-folder, inaturalist): listing, bad input, and training through the host.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class FileDatasetTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("bbn-files-").FullName;
+
+    private static IDatasetSource Source(string name, Dictionary<string, string?> settings) => BuiltInComponents.Create<IDatasetSource>(name, settings);
+
+    private static IDatasetSource INat(string root) => Source("inaturalist", new() { ["Root"] = root, ["Train"] = "train.json", ["Test"] = "val.json" });
+
+    private string[] Settings(string runName, params string[] extra) =>
+    [
+        "train",
+        $"--Bbn:Training:OutputDirectory={Path.Combine(root, "runs")}",
+        $"--Bbn:Training:RunName={runName}",
+        "--Bbn:Training:Epochs=1",
+        "--Bbn:Training:BatchSize=4",
+        "--Bbn:Training:MaxStepsPerEpoch=2",
+        "--Bbn:Training:WarmupEpochs=1",
+        "--Bbn:Dataset:Recipe=imagenet", "--Bbn:Dataset:Size=32", "--Bbn:Dataset:ResizeTo=36",
+        .. extra,
+    ];
+
+    [Fact]
+    public void Image_folders_list_classes_in_order_with_ids_relative_to_the_split()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [3, 2], testPerClass: 1);
+
+        var train = Source("image-folder", new() { ["Root"] = data }).ListFiles(DatasetSplit.Train)!;
+
+        train.ClassNames.Should().Equal("class-a", "class-b");
+        train.Files.Select(f => (f.Id, f.Label)).Should().Equal(("class-a/000.jpg", 0), ("class-a/001.png", 0), ("class-a/002.jpg", 0), ("class-b/000.jpg", 1), ("class-b/001.png", 1));
+        train.Files.Should().OnlyContain(f => File.Exists(f.Path));
+        train.Recipe.Kind.Should().Be(ImageRecipeKind.RandomResizedCrop);
+        train.Recipe.Size.Should().Be(224);
+        train.Normalization.Mean.Should().Equal(0.485f, 0.456f, 0.406f);
+    }
+
+    [Fact]
+    public async Task Image_folders_train_a_few_steps_and_write_a_manifest_that_reproduces_the_subset()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [8, 5, 3], testPerClass: 2);
+
+        var (code, _, error) = await AppRunner.Run(Settings("folder", "--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:Recipe=cifar"));
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = new RunDirectory(Path.Combine(root, "runs", "folder"));
+        run.ReadMetrics().Single().Should().Match<EpochMetrics>(m => m.Steps == 2 && double.IsFinite(m.TrainLoss));
+        using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryPath));
+        summary.RootElement.GetProperty("class_counts").EnumerateArray().Select(e => e.GetInt32()).Should().Equal([8, 5, 3], "file datasets are used as they are");
+        summary.RootElement.GetProperty("test_images").GetInt64().Should().Be(6);
+        summary.RootElement.GetProperty("skipped_images").GetInt64().Should().Be(0);
+        var manifest = SubsetManifest.Read(run.ManifestPath);
+        manifest.ClassNames.Should().Equal("class-a", "class-b", "class-c");
+        manifest.Images[2].Should().Equal("class-c/000.jpg", "class-c/001.png", "class-c/002.jpg");
+    }
+
+    [Fact]
+    public async Task Inaturalist_annotations_train_a_few_steps_through_the_host()
+    {
+        string data = ImageFiles.WriteINaturalist(Path.Combine(root, "inat"), [6, 4, 2], valPerClass: 2);
+
+        var (code, _, error) = await AppRunner.Run(Settings("inat", "--Bbn:Dataset:Name=inaturalist", $"--Bbn:Dataset:Root={data}",
+            "--Bbn:Dataset:Train=train.json", "--Bbn:Dataset:Test=val.json", "--Bbn:Backbone:Name=resnet10", "--Bbn:Dataset:Workers=2", "--Bbn:Dataset:Prefetch=2"));
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = new RunDirectory(Path.Combine(root, "runs", "inat"));
+        run.ReadMetrics().Single().Steps.Should().Be(2);
+        using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryPath));
+        summary.RootElement.GetProperty("class_counts").EnumerateArray().Select(e => e.GetInt32()).Should().Equal(6, 4, 2);
+        summary.RootElement.GetProperty("test_images").GetInt64().Should().Be(6);
+        SubsetManifest.Read(run.ManifestPath).Images[1].Should().HaveCount(4).And.Contain("images/1/train-3.jpg");
+    }
+
+    [Fact]
+    public void A_missing_annotation_file_is_named()
+    {
+        var act = () => INat(Path.Combine(root, "nowhere")).ListFiles(DatasetSplit.Train);
+
+        act.Should().Throw<DatasetNotFoundException>().WithMessage($"iNaturalist annotation file {Path.Combine(root, "nowhere", "train.json")} was not found*Bbn:Dataset:Train*");
+    }
+
+    [Fact]
+    public void Malformed_json_is_named_with_the_file()
+    {
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "train.json"), "{\"annotations\": [ {\"fpath\": \"a.jpg\", ");
+
+        var act = () => INat(root).ListFiles(DatasetSplit.Train);
+
+        act.Should().Throw<InvalidDataException>().WithMessage($"{Path.Combine(root, "train.json")} is not valid JSON*");
+    }
+
+    [Fact]
+    public void A_category_outside_num_classes_names_the_first_bad_entry()
+    {
+        ImageFiles.WriteJson(Path.Combine(root, "train.json"), new
+        {
+            annotations = new object[] { new { fpath = "a.jpg", category_id = 0 }, new { fpath = "b.jpg", category_id = 3 } },
+            num_classes = 3,
+        });
+
+        var act = () => INat(root).ListFiles(DatasetSplit.Train);
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*train.json: annotations[1] (b.jpg) has category_id 3, outside 0..2 (num_classes = 3).");
+    }
+
+    [Fact]
+    public void An_entry_without_fpath_is_named()
+    {
+        ImageFiles.WriteJson(Path.Combine(root, "train.json"), new { annotations = new object[] { new { category_id = 0 } }, num_classes = 1 });
+
+        var act = () => INat(root).ListFiles(DatasetSplit.Train);
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*train.json: annotations[0] needs a string \"fpath\" and an integer \"category_id\"*");
+    }
+
+    [Theory]
+    [InlineData("../outside.jpg")]
+    [InlineData("/etc/passwd")]
+    public void A_path_escaping_the_root_is_refused(string fpath)
+    {
+        ImageFiles.WriteJson(Path.Combine(root, "train.json"), new { annotations = new object[] { new { fpath = "ok.jpg", category_id = 0 }, new { fpath, category_id = 0 } }, num_classes = 1 });
+
+        var act = () => INat(root).ListFiles(DatasetSplit.Train);
+
+        act.Should().Throw<InvalidDataException>().WithMessage($"*train.json: annotations[1]: fpath '{fpath}' escapes the dataset root {root}*");
+    }
+
+    [Fact]
+    public void A_missing_split_folder_is_named()
+    {
+        var act = () => Source("image-folder", new() { ["Root"] = root }).ListFiles(DatasetSplit.Train);
+
+        act.Should().Throw<DatasetNotFoundException>().WithMessage($"Image folder {Path.Combine(root, "train")} was not found*<Root>/train/<class>/<image>*Bbn:Dataset:Root*");
+    }
+
+    [Fact]
+    public void An_empty_class_folder_is_named()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [2, 2], testPerClass: 1);
+        string empty = Path.Combine(data, "train", "class-c");
+        Directory.CreateDirectory(empty);
+        File.WriteAllText(Path.Combine(empty, "notes.txt"), "not an image");
+
+        var act = () => Source("image-folder", new() { ["Root"] = data }).ListFiles(DatasetSplit.Train);
+
+        act.Should().Throw<InvalidDataException>().WithMessage($"Class folder {empty} holds no images*");
+    }
+
+    [Fact]
+    public void A_test_class_unknown_to_the_training_split_is_named()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [2, 2], testPerClass: 1);
+        ImageFiles.Write(Path.Combine(data, "test", "zebra", "0.jpg"), 0);
+
+        var act = () => Source("image-folder", new() { ["Root"] = data }).ListFiles(DatasetSplit.Test);
+
+        act.Should().Throw<InvalidDataException>().WithMessage($"{Path.Combine(data, "test", "zebra")} is a class the training split*");
+    }
+
+    [Fact]
+    public void A_bad_recipe_is_a_configuration_error()
+    {
+        var act = () => Source("image-folder", new() { ["Root"] = root, ["Recipe"] = "fancy" });
+
+        act.Should().Throw<ComponentConfigurationException>().WithMessage("Setting Test:Component:Recipe = 'fancy' is invalid: expected imagenet*or cifar*");
+    }
+
+    [Fact]
+    public async Task An_unreadable_image_fails_the_run_naming_the_file_or_is_skipped_and_counted()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [6, 6], testPerClass: 2);
+        string bad = Path.Combine(data, "train", "class-a", "000.jpg");
+        File.WriteAllBytes(bad, "this is not a JPEG"u8.ToArray());
+        string truncated = Path.Combine(data, "test", "class-b", "000.jpg");
+        File.WriteAllBytes(truncated, File.ReadAllBytes(truncated)[..200]);
+        // Batch 6 of 12 images: the uniform sampler's two steps see every training image.
+        string[] common = ["--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}", "--Bbn:Training:BatchSize=6"];
+
+        var (failCode, _, failError) = await AppRunner.Run(Settings("fail", common));
+        var (skipCode, _, skipError) = await AppRunner.Run(Settings("skip", [.. common, "--Bbn:Dataset:OnBadImage=skip"]));
+
+        failCode.Should().Be(1);
+        failError.Should().Contain($"Image {bad} cannot be read").And.Contain("Bbn:Dataset:OnBadImage=skip");
+        skipError.Should().BeEmpty();
+        skipCode.Should().Be(0);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "runs", "skip", "summary.json")));
+        summary.RootElement.GetProperty("skipped_images").GetInt64().Should().Be(2, "the unreadable training image and the truncated test image");
+        summary.RootElement.GetProperty("test_images").GetInt64().Should().Be(3, "the truncated test image is left out of the evaluation");
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+}
