@@ -80,6 +80,15 @@ public sealed class FileDatasetTests : IDisposable
         summary.RootElement.GetProperty("class_counts").EnumerateArray().Select(e => e.GetInt32()).Should().Equal(6, 4, 2);
         summary.RootElement.GetProperty("test_images").GetInt64().Should().Be(6);
         SubsetManifest.Read(run.ManifestPath).Images[1].Should().HaveCount(4).And.Contain("images/1/train-3.jpg");
+
+        // The checkpoint records the recipe, so predict gives new photographs the same test view (resize 36, centre 32).
+        Bbn.Core.Training.Checkpoint.ReadHeader(run.CheckpointPath).Data!.Recipe.Should().Be(ImageRecipe.ImageNet(32, 36));
+        var (predictCode, output, predictError) = await AppRunner.Run("predict", run.Path, Path.Combine(data, "images"), "--json");
+        predictError.Should().BeEmpty();
+        predictCode.Should().Be(0);
+        using var predictions = JsonDocument.Parse(output);
+        predictions.RootElement.GetArrayLength().Should().Be(18, "every image under images/ (12 training, 6 validation)");
+        predictions.RootElement.EnumerateArray().Should().OnlyContain(r => r.GetProperty("predictions").GetArrayLength() == 3);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Bbn.Abstractions;
 using SkiaSharp;
 
 namespace Bbn.Core.Data;
@@ -49,6 +50,55 @@ public static class ImageDecoder
         using var resized = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (!crop.ScalePixels(resized, Bilinear)) throw new InvalidDataException($"{path} could not be resized.");
         ToPlanes(resized.GetPixelSpan(), size, view, destination);
+    }
+
+    /// <summary>
+    /// A new image as the network's input of <paramref name="shape"/> (uint8 [C, H, W]) for a model trained
+    /// on decoded tensors (Fashion-MNIST, CIFAR): to the channel count (luma for one channel); an image no
+    /// larger than the input is zero-padded around the centre (as Fashion-MNIST's 28x28 -> 32x32), a larger
+    /// one resized so that it covers the input and centre-cropped.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not an image SkiaSharp can decode.</exception>
+    public static byte[] Fit(string path, ImageShape shape)
+    {
+        using var decoded = SKBitmap.Decode(path)
+            ?? throw new InvalidDataException($"{path} is not an image that can be decoded (PNG, JPEG, BMP, GIF, WebP).");
+        int width = shape.Width, height = shape.Height;
+        using var target = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(target))
+        {
+            canvas.Clear(SKColors.Black);
+            if (decoded.Width <= width && decoded.Height <= height)
+            {
+                canvas.DrawBitmap(decoded, (width - decoded.Width) / 2, (height - decoded.Height) / 2);
+            }
+            else
+            {
+                double scale = Math.Max(width / (double)decoded.Width, height / (double)decoded.Height);
+                float w = (float)(decoded.Width * scale), h = (float)(decoded.Height * scale);
+                using var image = SKImage.FromBitmap(decoded);
+                canvas.DrawImage(image, SKRect.Create((width - w) / 2, (height - h) / 2, w, h), Bilinear);
+            }
+        }
+        var pixels = new byte[shape.Channels * width * height];
+        int plane = width * height;
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                var colour = target.GetPixel(x, y);
+                int at = (y * width) + x;
+                if (shape.Channels == 1)
+                {
+                    pixels[at] = (byte)Math.Round((0.299 * colour.Red) + (0.587 * colour.Green) + (0.114 * colour.Blue));
+                }
+                else
+                {
+                    pixels[at] = colour.Red;
+                    pixels[plane + at] = colour.Green;
+                    pixels[(2 * plane) + at] = colour.Blue;
+                }
+            }
+        return pixels;
     }
 
     /// <summary>RGBA rows to R, G, B planes, with the view's shift (zero outside) and flip.</summary>

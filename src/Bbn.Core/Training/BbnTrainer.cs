@@ -66,7 +66,7 @@ public sealed class BbnTrainer : IDisposable
     public CheckpointHeader Header(TrainingPosition position, bool completed) => new(
         Checkpoint.FormatVersion, components.Method.Name(), identity.Backbone, identity.Dataset,
         train.ClassNames.Count, options.Seed, options.Epochs, position, completed, components.Classifier.Name(),
-        new TrainingData(train.ClassNames, train.ClassCounts, train.Shape, train.Normalization));
+        new TrainingData(train.ClassNames, train.ClassCounts, train.Shape, train.Normalization, (train as ImageFileSet)?.Recipe));
 
     /// <summary>Loads a checkpoint into the network and optimiser and returns where to continue.</summary>
     public TrainingPosition Restore(string checkpointPath)

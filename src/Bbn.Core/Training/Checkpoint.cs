@@ -20,8 +20,11 @@ public sealed record CheckpointHeader(
     int FormatVersion, string Method, string Backbone, string Dataset, int ClassCount, int Seed, int Epochs, TrainingPosition Position, bool Completed,
     string Classifier = ClassifierHeadNames.Linear, TrainingData? Data = null);
 
-/// <summary>What the network was trained on: class names and sizes, the input shape and its normalisation.</summary>
-public sealed record TrainingData(IReadOnlyList<string> ClassNames, int[] ClassCounts, ImageShape Shape, ChannelNormalization Normalization);
+/// <summary>
+/// What the network was trained on: class names and sizes, the input shape and its normalisation, and
+/// for file datasets the recipe whose test view a new image gets (null: decoded tensors, see ImageDecoder.Fit).
+/// </summary>
+public sealed record TrainingData(IReadOnlyList<string> ClassNames, int[] ClassCounts, ImageShape Shape, ChannelNormalization Normalization, ImageRecipe? Recipe = null);
 
 /// <summary>
 /// One file: magic, a JSON header, the network's parameters and buffers, the optimiser's state.

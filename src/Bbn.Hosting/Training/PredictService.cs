@@ -76,7 +76,7 @@ public sealed class PredictService(
             {
                 try
                 {
-                    read.Add((index, ImageFiles.Read(files[index], predictor.Data.Shape)));
+                    read.Add((index, ImageFiles.Read(files[index], predictor.Data)));
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
                 {
