@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""The PyTorch side of bench/run.sh: the same measurements as bench/Bbn.Bench on the same network
+(the official BBN ResNet-32 of bbn_reference.py: two forward passes per step, the bbn_mix combiner,
+SGD momentum 0.9 nesterov, weight decay 2e-4), batch 128, random CIFAR-10-LT-shaped uint8 data with
+the same random crop + flip + normalisation on tensors. Prints one JSON object."""
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bbn_reference import BBNResNet32, augment, reversed_order
+
+MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
+STD = torch.tensor([0.2023, 0.1994, 0.2010]).view(1, 3, 1, 1)
+
+
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        return round(int(f.read().split()[1]) * 4096 / 2**20, 1)
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+
+def train(method, images, labels, epochs, steps, batch, rng):
+    bilateral = method == "bbn"
+    model = BBNResNet32(3, 10, bilateral)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4, nesterov=True)
+    model.train()
+    rates, rss = [], []
+    for epoch in range(1, epochs + 1):
+        alpha = 1 - ((epoch - 1) / epochs) ** 2 if bilateral else 1.0
+        conv = rng.permutation(len(labels))
+        reb = reversed_order(labels, rng) if bilateral else None
+        seconds = 0.0
+        for s in range(steps):
+            start = time.perf_counter()
+            ic = torch.from_numpy(conv[s * batch:(s + 1) * batch])
+            xc, yc = augment(images[ic], rng), labels[ic]
+            if bilateral:
+                ir = torch.from_numpy(reb[s * batch:(s + 1) * batch])
+                xr, yr = augment(images[ir], rng), labels[ir]
+                f = 2 * torch.cat([alpha * model.features(xc, "cb"), (1 - alpha) * model.features(xr, "rb")], 1)
+                z = model.classifier(f)
+                loss = alpha * F.cross_entropy(z, yc) + (1 - alpha) * F.cross_entropy(z, yr)
+            else:
+                loss = F.cross_entropy(model.classifier(model.features(xc, "cb")), yc)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss.item()
+            seconds += time.perf_counter() - start
+        rates.append(steps * batch * (2 if bilateral else 1) / seconds)
+        rss.append(rss_mib())
+    return model, rates, rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--single-epochs", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--eval-images", type=int, default=2000)
+    ap.add_argument("--max-per-class", type=int, default=5000)
+    ap.add_argument("--threads", type=int, default=0)
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    rng = np.random.RandomState(0)
+    counts = [int(args.max_per_class * (1 / 100) ** (i / 9)) for i in range(10)]
+    labels = torch.tensor(np.concatenate([np.full(n, c) for c, n in enumerate(counts)]), dtype=torch.int64)
+    images = torch.randint(0, 256, (len(labels), 3, 32, 32), dtype=torch.uint8)
+
+    model, bbn_rates, bbn_rss = train("bbn", images, labels, args.epochs, args.steps, args.batch, rng)
+    bbn_ips = float(np.median(bbn_rates[1:]))
+    _, single_rates, _ = train("single-branch", images, labels, args.single_epochs, args.steps, args.batch, rng)
+
+    model.eval()
+    test = images[:args.eval_images]
+    start = time.perf_counter()
+    with torch.no_grad():
+        for i in range(0, len(test), 500):
+            x = (test[i:i + 500].float() / 255.0 - MEAN) / STD
+            model(x).argmax(1)
+    eval_ips = len(test) / (time.perf_counter() - start)
+
+    order = torch.arange(len(labels))
+    for _ in range(5):
+        augment(images[order[:args.batch]], rng)
+    start = time.perf_counter()
+    repeats = 50
+    for r in range(repeats):
+        s = (r * args.batch) % (len(labels) - args.batch)
+        augment(images[order[s:s + args.batch]], rng)
+        augment(images[order[(s + args.batch) % (len(labels) - args.batch):][:args.batch]], rng)
+    pipeline_step = (time.perf_counter() - start) / repeats
+
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(2):
+        a.mm(b)
+    start = time.perf_counter()
+    for _ in range(10):
+        a.mm(b)
+    gflops = 2 * n ** 3 * 10 / (time.perf_counter() - start) / 1e9
+
+    step_seconds = args.batch * 2 / bbn_ips
+    print(json.dumps({
+        "side": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch,
+        "bbn_images_per_second": bbn_ips, "bbn_rss_mib_per_epoch": bbn_rss, "bbn_step_seconds": step_seconds,
+        "single_images_per_second": float(np.median(single_rates[1:])), "eval_images_per_second": eval_ips,
+        "pipeline_images_per_second": 2 * args.batch / pipeline_step, "pipeline_share_of_bbn_step": pipeline_step / step_seconds,
+        "peak_rss_mib": peak_rss_mib(), "matmul_gflops": gflops,
+    }))
+
+
+if __name__ == "__main__":
+    main()

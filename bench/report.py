@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Summarises bench/run.sh's raw lines: per side the median and spread (min-max) of each figure,
+the TorchSharp/PyTorch ratios, and a table; writes the summary as JSON."""
+import datetime
+import json
+import platform
+import statistics
+import sys
+
+raw, out = sys.argv[1], sys.argv[2]
+runs = [json.loads(line) for line in open(raw) if line.strip()]
+sides = {s: [r for r in runs if r["side"] == s] for s in ("torchsharp", "pytorch")}
+figures = ["bbn_images_per_second", "single_images_per_second", "eval_images_per_second", "pipeline_images_per_second",
+           "pipeline_share_of_bbn_step", "peak_rss_mib", "matmul_gflops"]
+
+
+def stats(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+summary = {"date": datetime.date.today().isoformat(), "machine": f"{platform.processor() or platform.machine()}, "
+           f"{open('/proc/cpuinfo').read().count('processor')} logical CPUs", "sides": {}}
+for side, rs in sides.items():
+    if not rs:
+        continue
+    entry = {f: stats([r[f] for r in rs]) for f in figures if f in rs[0]}
+    # Memory per epoch: medians over repeats, epoch by epoch; growth from epoch 2 to the last.
+    per_epoch = [statistics.median(e) for e in zip(*[r["bbn_rss_mib_per_epoch"] for r in rs])]
+    entry["bbn_rss_mib_per_epoch"] = per_epoch
+    entry["rss_growth_epoch2_to_last"] = per_epoch[-1] / per_epoch[1] - 1 if len(per_epoch) > 1 else None
+    if "fraction_of_ceiling" in rs[0]:
+        entry["fraction_of_ceiling"] = stats([r["fraction_of_ceiling"] for r in rs])
+        entry["bbn_step_gflop"] = rs[0]["bbn_step_gflop"]
+    summary["sides"][side] = entry
+if len(summary["sides"]) == 2:
+    t, p = summary["sides"]["torchsharp"], summary["sides"]["pytorch"]
+    summary["ratio_torchsharp_over_pytorch"] = {f: t[f]["median"] / p[f]["median"] for f in
+                                               ("bbn_images_per_second", "single_images_per_second", "eval_images_per_second")}
+json.dump(summary, open(out, "w"), indent=2)
+
+print(f"{summary['date']}, {summary['machine']}; medians over {len(sides['torchsharp'])} alternating repeats (min-max)")
+print("| figure | TorchSharp | PyTorch | ratio |")
+print("|---|---|---|---|")
+for f in ("bbn_images_per_second", "single_images_per_second", "eval_images_per_second", "pipeline_images_per_second",
+          "pipeline_share_of_bbn_step", "peak_rss_mib", "matmul_gflops"):
+    cells = []
+    for side in ("torchsharp", "pytorch"):
+        s = summary["sides"].get(side, {}).get(f)
+        cells.append("-" if s is None else f"{s['median']:.4g} ({s['min']:.4g}-{s['max']:.4g})")
+    ratio = summary.get("ratio_torchsharp_over_pytorch", {}).get(f)
+    print(f"| {f} | {cells[0]} | {cells[1]} | {'' if ratio is None else f'{ratio:.3f}'} |")
+for side in ("torchsharp", "pytorch"):
+    s = summary["sides"].get(side)
+    if s:
+        growth = s["rss_growth_epoch2_to_last"]
+        print(f"{side}: RSS per epoch (MiB) {s['bbn_rss_mib_per_epoch']}; epoch 2 -> last: {'' if growth is None else f'{100 * growth:+.1f} %'}")
+t = summary["sides"].get("torchsharp")
+if t and "fraction_of_ceiling" in t:
+    print(f"BBN step: {t['bbn_step_gflop']:.1f} GFLOP (analytic), {100 * t['fraction_of_ceiling']['median']:.1f} % of the matmul ceiling")
