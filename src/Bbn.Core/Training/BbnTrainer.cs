@@ -164,6 +164,7 @@ public sealed class BbnTrainer : IDisposable
             position = position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };
             bool final = epoch == options.Epochs;
             Checkpoint.Save(run.CheckpointPath, Header(position, completed: final), Network, Optimizer);
+            Runtime.NativeHeap.Release();
             run.AppendMetrics(metrics);
             lastMetrics = metrics;
             double runRemaining = epochClock.Average() * (options.Epochs - epoch);
