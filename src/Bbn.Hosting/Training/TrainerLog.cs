@@ -4,7 +4,7 @@ namespace Bbn.Hosting.Training;
 
 internal static partial class TrainerLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Run directory {RunDirectory}; {Method} with {Backbone} on {Dataset} (IR {ImbalanceRatio}): {TrainImages} training images in {Classes} classes (counts {ClassCounts}), {TestImages} test images, device {Device}")]
+    [LoggerMessage(1, LogLevel.Information, "Run directory {RunDirectory}; {Method} with {Backbone} on {Dataset} (imbalance N_max/N_min {ImbalanceRatio:0.#}): {TrainImages} training images in {Classes} classes (counts {ClassCounts}), {TestImages} test images, device {Device}")]
     public static partial void RunStarting(ILogger logger, string runDirectory, string method, string backbone, string dataset, double imbalanceRatio, int trainImages, int classes, string classCounts, int testImages, string device);
 
     [LoggerMessage(2, LogLevel.Information, "Resuming {RunDirectory} at epoch {Epoch}, step {Step}")]

@@ -33,7 +33,7 @@ public sealed class TrainerService(
         var directory = t.Resume
             ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)
             : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method}-{o.Dataset.Name}", time.GetUtcNow());
-        TrainerLog.RunStarting(logger, directory.Path, o.Method, o.Backbone.Name!, o.Dataset.Name!, o.Dataset.ImbalanceRatio,
+        TrainerLog.RunStarting(logger, directory.Path, o.Method, o.Backbone.Name!, o.Dataset.Name!, run.Train.ClassCounts.Max() / (double)Math.Max(1, run.Train.ClassCounts.Where(n => n > 0).DefaultIfEmpty(1).Min()),
             run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
 
         try
