@@ -15,7 +15,8 @@ public static class Evaluator
         network.eval();
         try
         {
-            using var noGrad = no_grad();
+            // Inference mode: no autograd bookkeeping at all (no version counters, no views tracked).
+            using var inference = inference_mode();
             var device = network.parameters().First().device;
             foreach (var batch in test.InOrder(batchSize, device))
             {
