@@ -95,7 +95,7 @@ Console.WriteLine(JsonSerializer.Serialize(report));
     bool bilateral = method == TrainingMethod.Bbn;
     var options = new TrainingOptions
     {
-        Epochs = runEpochs, BatchSize = batch, MaxStepsPerEpoch = steps, EvaluateEvery = 100_000, EvaluationBatchSize = 500,
+        Epochs = runEpochs, BatchSize = batch, MaxStepsPerEpoch = steps, EvaluateEvery = 1, EvaluationBatchSize = 500,
         LrDecayAt = [0.6, 0.8], LogEverySteps = 1_000_000,
     };
     var components = new TrainingComponents(method, Create<IBackbone>("resnet32"), Create<ISampler>("uniform"),

@@ -14,6 +14,10 @@ public static partial class NativeHeap
 
     public static void Release()
     {
+        // Managed garbage first: byte buffers of the checkpoint just written, and any tensor that
+        // escaped a dispose scope frees its native memory in its finalizer.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         if (unavailable) return;
         try
         {
