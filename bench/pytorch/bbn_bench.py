@@ -10,9 +10,8 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from bbn_reference import BBNResNet32, augment, reversed_order
+from bbn_reference import BBNResNet32, augment, reversed_order, train_step
 
 MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
 STD = torch.tensor([0.2023, 0.1994, 0.2010]).view(1, 3, 1, 1)
@@ -42,19 +41,8 @@ def train(method, images, labels, epochs, steps, batch, rng):
         for s in range(steps):
             start = time.perf_counter()
             ic = torch.from_numpy(conv[s * batch:(s + 1) * batch])
-            xc, yc = augment(images[ic], rng), labels[ic]
-            if bilateral:
-                ir = torch.from_numpy(reb[s * batch:(s + 1) * batch])
-                xr, yr = augment(images[ir], rng), labels[ir]
-                f = 2 * torch.cat([alpha * model.features(xc, "cb"), (1 - alpha) * model.features(xr, "rb")], 1)
-                z = model.classifier(f)
-                loss = alpha * F.cross_entropy(z, yc) + (1 - alpha) * F.cross_entropy(z, yr)
-            else:
-                loss = F.cross_entropy(model.classifier(model.features(xc, "cb")), yc)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            loss.item()
+            ir = torch.from_numpy(reb[s * batch:(s + 1) * batch]) if bilateral else None
+            train_step(model, opt, images, labels, ic, ir, alpha, rng)
             seconds += time.perf_counter() - start
         rates.append(steps * batch * (2 if bilateral else 1) / seconds)
         rss.append(rss_mib())

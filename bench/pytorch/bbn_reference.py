@@ -131,6 +131,23 @@ def reversed_order(labels, rng):
     return np.array([by_class[c][rng.randint(len(by_class[c]))] for c in classes])
 
 
+def train_step(model, opt, images, labels, ic, ir, alpha, rng):
+    """One step of the official combiner bbn_mix (conventional indices ic, re-balancing indices ir),
+    or with ir None a plain cross-entropy step of the conventional branch; returns the loss."""
+    xc, yc = augment(images[ic], rng), labels[ic]
+    if ir is not None:
+        xr, yr = augment(images[ir], rng), labels[ir]
+        f = 2 * torch.cat([alpha * model.features(xc, "cb"), (1 - alpha) * model.features(xr, "rb")], 1)
+        z = model.classifier(f)
+        loss = alpha * F.cross_entropy(z, yc) + (1 - alpha) * F.cross_entropy(z, yr)
+    else:
+        loss = F.cross_entropy(model.classifier(model.features(xc, "cb")), yc)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", default="/usr/share/datasets/fashion-mnist")
@@ -169,19 +186,8 @@ def main():
         start, total = time.time(), 0.0
         for s in range(steps):
             ic = torch.from_numpy(conv[s * args.batch:(s + 1) * args.batch])
-            xc, yc = augment(images[ic], rng), labels[ic]
-            if bilateral:
-                ir = torch.from_numpy(reb[s * args.batch:(s + 1) * args.batch])
-                xr, yr = augment(images[ir], rng), labels[ir]
-                f = 2 * torch.cat([alpha * model.features(xc, "cb"), (1 - alpha) * model.features(xr, "rb")], 1)
-                z = model.classifier(f)
-                loss = alpha * F.cross_entropy(z, yc) + (1 - alpha) * F.cross_entropy(z, yr)
-            else:
-                loss = F.cross_entropy(model.classifier(model.features(xc, "cb")), yc)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
+            ir = torch.from_numpy(reb[s * args.batch:(s + 1) * args.batch]) if bilateral else None
+            total += train_step(model, opt, images, labels, ic, ir, alpha, rng)
             if (s + 1) % args.log_every == 0:
                 ips = (s + 1) * args.batch * (2 if bilateral else 1) / (time.time() - start)
                 print(f"epoch {epoch} step {s + 1}/{steps} loss {total / (s + 1):.4f} {ips:.0f} img/s", flush=True)

@@ -50,11 +50,7 @@ public static class RunPlots
         lr.Axes.YAxis = plot.Axes.Right;
         lr.LinePattern = LinePattern.Dotted;
 
-        plot.Title("Training curves");
-        plot.XLabel("epoch");
-        plot.YLabel("train loss / test top-1 (fraction)");
-        plot.Axes.Right.Label.Text = "alpha / learning rate";
-        plot.ShowLegend(Alignment.UpperRight);
+        Label(plot, "Training curves", "epoch", "train loss / test top-1 (fraction)", "alpha / learning rate");
         plot.SavePng(path, 1000, 600);
         return path;
     }
@@ -74,17 +70,10 @@ public static class RunPlots
         sizes.Axes.YAxis = plot.Axes.Right;
         sizes.MarkerSize = 7;
 
-        plot.Axes.Bottom.SetTicks(positions, order.Select(c => summary.ClassNames[c]).ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        plot.Axes.Bottom.MinimumSize = 110;
+        ClassNamesBelow(plot, positions, order.Select(c => summary.ClassNames[c]).ToArray());
         plot.Axes.SetLimitsY(0, 110, plot.Axes.Left);
         plot.Axes.SetLimitsY(0, summary.ClassCounts.Max() * 1.1, plot.Axes.Right);
-        plot.Title("Per-class accuracy against training-set size (classes from head to tail)");
-        plot.XLabel("class");
-        plot.YLabel("test accuracy (%)");
-        plot.Axes.Right.Label.Text = "training images";
-        plot.ShowLegend(Alignment.UpperRight);
+        Label(plot, "Per-class accuracy against training-set size (classes from head to tail)", "class", "test accuracy (%)", "training images");
         plot.SavePng(path, 1100, 650);
         return path;
     }
@@ -117,10 +106,7 @@ public static class RunPlots
                 }
         }
         double[] ticks = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
-        plot.Axes.Bottom.SetTicks(ticks, summary.ClassNames.ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        plot.Axes.Bottom.MinimumSize = 110;
+        ClassNamesBelow(plot, ticks, summary.ClassNames.ToArray());
         plot.Axes.Left.SetTicks(ticks.Select(y => k - 1 - y).ToArray(), summary.ClassNames.ToArray());
         plot.Title("Confusion matrix (rows: true class, columns: predicted)");
         plot.XLabel("predicted class");
@@ -128,5 +114,24 @@ public static class RunPlots
         plot.Axes.SetLimits(-0.5, k - 0.5, -0.5, k - 0.5);
         plot.SavePng(path, 900, 800);
         return path;
+    }
+
+    /// <summary>Class names as the bottom axis's ticks, turned 45 degrees so that long names fit.</summary>
+    private static void ClassNamesBelow(Plot plot, double[] positions, string[] names)
+    {
+        plot.Axes.Bottom.SetTicks(positions, names);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 110;
+    }
+
+    /// <summary>Title, axis labels (the right axis's too) and the legend.</summary>
+    private static void Label(Plot plot, string title, string x, string left, string right)
+    {
+        plot.Title(title);
+        plot.XLabel(x);
+        plot.YLabel(left);
+        plot.Axes.Right.Label.Text = right;
+        plot.ShowLegend(Alignment.UpperRight);
     }
 }
