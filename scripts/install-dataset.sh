@@ -14,9 +14,5 @@ if ! command -v apt-get >/dev/null 2>&1; then
   echo "--Bbn:Dataset:Root=<that folder> (or set BBN__DATASET__ROOT)." >&2
   exit 1
 fi
-sudo_cmd=""
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo_cmd apt-get update -qq
-$sudo_cmd apt-get install -y -qq dataset-fashion-mnist
+"$(dirname "$0")/apt-install.sh" dataset-fashion-mnist
 ls "$target"

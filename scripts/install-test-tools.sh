@@ -14,8 +14,4 @@ if ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing ${missing[*]} and this machine has no apt-get: install PyTorch for /usr/bin/python3 and the DejaVu Sans font." >&2
   exit 1
 fi
-sudo_cmd=""
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo_cmd apt-get update -qq
-$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"$(dirname "$0")/apt-install.sh" --no-install-recommends "${missing[@]}"

@@ -18,6 +18,22 @@ public static class NetworkFactory
         return header;
     }
 
+    /// <summary>The network of <paramref name="checkpointPath"/> (described by its <paramref name="header"/>) with its trained weights.</summary>
+    public static BilateralBranchNetwork Load(string checkpointPath, CheckpointHeader header, IBackbone backbone)
+    {
+        var network = Create(header, backbone);
+        try
+        {
+            Checkpoint.Load(checkpointPath, network, null);
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
     public static BilateralBranchNetwork Create(CheckpointHeader header, IBackbone backbone)
     {
         var data = header.Data ?? throw new ArgumentException("The header records no training data.", nameof(header));

@@ -39,10 +39,9 @@ public sealed class Predictor : IDisposable
     public static Predictor Load(string checkpointPath, IBackbone backbone, ILoss loss, Device device)
     {
         var header = NetworkFactory.ReadHeaderWithData(checkpointPath);
-        var network = NetworkFactory.Create(header, backbone);
+        var network = NetworkFactory.Load(checkpointPath, header, backbone);
         try
         {
-            Checkpoint.Load(checkpointPath, network, null);
             network.to(device);
             network.eval();
             var data = header.Data!;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Bbn.Core;
 using Bbn.Core.Training;
 using Spectre.Console;
+using static Bbn.Hosting.Console.TextFormat;
 
 namespace Bbn.Hosting.Console;
 
@@ -51,12 +52,8 @@ public static class TerminalProgress
         {
             epoch.Value = epoch.MaxValue;
             run.Value = metrics.Epoch;
-            string top1 = metrics.Top1 is { } t ? t.ToString("P2", CultureInfo.InvariantCulture) : "-";
             run.Description = string.Create(CultureInfo.InvariantCulture,
-                $"run: epoch {metrics.Epoch}/{epochs} done, top-1 {top1}, run ETA {Duration(runRemaining)}");
+                $"run: epoch {metrics.Epoch}/{epochs} done, top-1 {Percent(metrics.Top1)}, run ETA {Duration(runRemaining)}");
         }
-
-        private static string Duration(TimeSpan span) =>
-            span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m" : $"{span.Minutes}m{span.Seconds:00}s";
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Bbn.Core;
 using Spectre.Console;
+using static Bbn.Hosting.Console.TextFormat;
 
 namespace Bbn.Hosting.Reports;
 
@@ -9,14 +10,7 @@ public static class ResultsTable
 {
     public static void Write(RunSummary s, TextWriter output)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 100;
+        var console = PlainConsole(output, width: 100);
 
         var headline = new Table().Title("Results").AddColumns("top-1", "many", "medium", "few", "ECE (15 bins)", "test images", "method", "epochs");
         headline.AddRow(Percent(s.Top1), Percent(s.Many), Percent(s.Medium), Percent(s.Few),
@@ -35,6 +29,4 @@ public static class ResultsTable
 
     private static string GroupOf(RunSummary s, int c) =>
         s.ShotGroups.ManyClasses.Contains(c) ? "many" : s.ShotGroups.MediumClasses.Contains(c) ? "medium" : s.ShotGroups.FewClasses.Contains(c) ? "few" : "-";
-
-    private static string Percent(double? value) => value is null ? "-" : value.Value.ToString("P2", CultureInfo.InvariantCulture);
 }

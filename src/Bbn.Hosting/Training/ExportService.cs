@@ -38,8 +38,7 @@ public sealed class ExportService(
         if (Directory.Exists(output)) throw new ArgumentException($"Bbn:Export:Output = '{options.Value.Output}' is a folder; give a file name such as model.pth.");
 
         var header = NetworkFactory.ReadHeaderWithData(checkpoint);
-        using var network = NetworkFactory.Create(header, resolver.Resolve<IBackbone>(ComponentSlot.Backbone, header.Backbone));
-        Checkpoint.Load(checkpoint, network, null);
+        using var network = NetworkFactory.Load(checkpoint, header, resolver.Resolve<IBackbone>(ComponentSlot.Backbone, header.Backbone));
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         OfficialBbnWeights.Export(network, output);
         TrainerLog.Exported(logger, checkpoint, output, network.state_dict().Count);

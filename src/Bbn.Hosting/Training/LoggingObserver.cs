@@ -2,6 +2,7 @@ using System.Globalization;
 using Bbn.Core;
 using Bbn.Core.Training;
 using Microsoft.Extensions.Logging;
+using static Bbn.Hosting.Console.TextFormat;
 
 namespace Bbn.Hosting.Training;
 
@@ -16,8 +17,4 @@ internal sealed class LoggingObserver(ILogger logger, int epochs, bool stepLines
     public void EpochCompleted(EpochMetrics m, TimeSpan runRemaining) =>
         TrainerLog.Epoch(logger, m.Epoch, epochs, m.Alpha, m.Lr, m.TrainLoss, Percent(m.Top1), Percent(m.Many), Percent(m.Medium), Percent(m.Few),
             m.ImagesPerSecond, m.EpochSeconds, Duration(runRemaining));
-
-    private static string Percent(double? value) => value is null ? "-" : value.Value.ToString("P2", CultureInfo.InvariantCulture);
-
-    private static string Duration(TimeSpan span) => span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m" : $"{span.Minutes}m{span.Seconds:00}s";
 }

@@ -96,14 +96,7 @@ public sealed class PredictService(
 
     private void WriteTable(ImagePrediction[] results, int top)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output.Writer),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
+        var console = Console.TextFormat.PlainConsole(output.Writer, width: 200);
         string folder = CommonFolder(results.Select(r => Path.GetFullPath(r.File)).ToList());
         var table = new Table().AddColumn("image").Caption(Markup.Escape($"images in {folder}"));
         int k = results.Where(r => r.Predictions is not null).Select(r => r.Predictions!.Count).DefaultIfEmpty(top).Max();
