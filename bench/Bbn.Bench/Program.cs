@@ -22,12 +22,23 @@ int singleEpochs = Arg("single-epochs", 3), evalImages = Arg("eval-images", 2000
 
 TorchRuntime.EnsureLoaded();
 if (threads > 0) set_num_threads(threads);
+if (arguments.TryGetValue("ops", out string? layout))
+{
+    OperationTimes.Print(layout == "channels-last", batch);
+    return;
+}
 var catalog = PluginKernel.Load([PluginOptions.DefaultDirectory], AppContext.BaseDirectory);
 var services = new ServiceCollection();
 catalog.AddTo(services);
 using var provider = services.BuildServiceProvider();
 var empty = new ConfigurationBuilder().Build();
 T Create<T>(string name) where T : class => provider.GetRequiredKeyedService<ComponentFactory<T>>(name).Create(empty.GetSection("none"), provider);
+if (arguments.ContainsKey("ab"))
+{
+    using var network = new Bbn.Core.Model.BilateralBranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, bilateral: true);
+    LayoutComparison.Print(network, batch, Arg("ab", 20));
+    return;
+}
 
 // A CIFAR-10-LT-shaped set (IR 100: 12,406 images of 3x32x32), random pixels.
 int[] counts = LongTailProfile.ClassCounts(maxPerClass, 100, 10);

@@ -43,15 +43,26 @@ public sealed class BilateralBranchNetwork : nn.Module<Tensor, Tensor>
     /// <summary>f_c: the conventional branch's features of <paramref name="images"/>.</summary>
     public Tensor ConventionalFeatures(Tensor images)
     {
-        using var shared = trunk.call(images);
+        using var shared = RunTrunk(images);
         return conventional.call(shared);
     }
 
     /// <summary>f_r: the re-balancing branch's features of <paramref name="images"/>.</summary>
     public Tensor RebalancingFeatures(Tensor images)
     {
-        using var shared = trunk.call(images);
+        using var shared = RunTrunk(images);
         return RebalancingBranch.call(shared);
+    }
+
+    /// <summary>Feed the trunk NHWC-strided images (torch.channels_last); oneDNN's convolutions then skip their layout reorders.</summary>
+    public bool ChannelsLast { get; set; } = true;
+
+    private Tensor RunTrunk(Tensor images)
+    {
+        if (!ChannelsLast || images.dim() != 4) return trunk.call(images);
+        using var nhwc = images.permute(0, 2, 3, 1).contiguous();
+        using var channelsLast = nhwc.permute(0, 3, 1, 2);
+        return trunk.call(channelsLast);
     }
 
     /// <summary>The classifier's logits for (already mixed) features.</summary>
@@ -59,7 +70,7 @@ public sealed class BilateralBranchNetwork : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor images)
     {
-        using var shared = trunk.call(images);
+        using var shared = RunTrunk(images);
         using var fc = conventional.call(shared);
         if (rebalancing is null) return classifier.call(fc);
         using var fr = rebalancing.call(shared);

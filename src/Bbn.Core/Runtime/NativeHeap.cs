@@ -3,15 +3,47 @@ using System.Runtime.InteropServices;
 namespace Bbn.Core.Runtime;
 
 /// <summary>
-/// Gives the C heap's free memory back to the system. libtorch frees a step's activations into
-/// glibc's heap, which keeps them (its dynamic mmap threshold grows to 32 MB), so resident memory
-/// climbs epoch after epoch although nothing leaks; malloc_trim once per epoch keeps it flat at no
-/// measurable cost (bench/run.sh). A no-op where the C library has no malloc_trim (not glibc).
+/// glibc heap settings for libtorch's allocation pattern, and giving free memory back once per epoch.
+/// A training step frees and reallocates the same multi-megabyte activation buffers every step. By
+/// default glibc returns freed heap tops to the system (trim threshold) and serves large blocks with
+/// fresh mmaps, so every step page-faults its activations back in: 8 % of a ResNet-32 BBN step went
+/// to the kernel's page-fault path (perf, bench/run.sh). Keeping freed memory in the heap during an
+/// epoch and trimming it once at the epoch's end (<see cref="Release"/>) made that step 20 % faster
+/// with resident memory as flat as before. No-ops where the C library is not glibc.
 /// </summary>
 public static partial class NativeHeap
 {
+    // mallopt parameters (malloc.h).
+    private const int TrimThresholdParameter = -1;
+    private const int MmapThresholdParameter = -3;
+
+    /// <summary>glibc's largest allowed mmap threshold on 64-bit (HEAP_MAX_SIZE / 2).</summary>
+    private const int MmapThresholdBytes = 32 * 1024 * 1024;
+
+    private const int TrimThresholdBytes = 1024 * 1024 * 1024;
+
     private static bool unavailable = !OperatingSystem.IsLinux();
 
+    /// <summary>
+    /// Keeps blocks up to 32 MB in the heap and stops trimming it after every free; once per
+    /// process, before libtorch's first allocation. The user's own MALLOC_MMAP_THRESHOLD_ or
+    /// MALLOC_TRIM_THRESHOLD_ environment settings win.
+    /// </summary>
+    public static void KeepFreedMemoryDuringEpochs()
+    {
+        if (unavailable) return;
+        try
+        {
+            if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is null) _ = MallocOption(MmapThresholdParameter, MmapThresholdBytes);
+            if (Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is null) _ = MallocOption(TrimThresholdParameter, TrimThresholdBytes);
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            unavailable = true;
+        }
+    }
+
+    /// <summary>Gives the heap's free memory back to the system; once per epoch.</summary>
     public static void Release()
     {
         // Managed garbage first: byte buffers of the checkpoint just written, and any tensor that
@@ -31,4 +63,7 @@ public static partial class NativeHeap
 
     [LibraryImport("libc", EntryPoint = "malloc_trim")]
     private static partial int MallocTrim(nuint pad);
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    private static partial int MallocOption(int parameter, int value);
 }

@@ -1,3 +1,4 @@
+using Bbn.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,10 +9,12 @@ public static class TorchRuntime
 {
     /// <summary>
     /// Forces TorchSharp to load its native libraries now, so that a failure is reported at start
-    /// with its cause and TorchSharp's load trace rather than at the first tensor.
+    /// with its cause and TorchSharp's load trace rather than at the first tensor. Before that, the C
+    /// heap's settings for libtorch's allocation pattern.
     /// </summary>
     public static void EnsureLoaded()
     {
+        NativeHeap.KeepFreedMemoryDuringEpochs();
         try
         {
             using var probe = ones(1);

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+/// <summary>
+/// `Bbn.Bench --ops`: the layers of a CIFAR ResNet-32 step one by one (3x3 convolution, batch norm,
+/// ReLU, residual add at each stage's shape, batch 128), forward and forward + backward, in ms;
+/// bench/pytorch/operation_times.py prints the same lines for PyTorch.
+/// </summary>
+internal static class OperationTimes
+{
+    private static readonly (int In, int Out, int Side, int Stride)[] Shapes = [(16, 16, 32, 1), (16, 32, 32, 2), (32, 32, 16, 1), (32, 64, 16, 2), (64, 64, 8, 1)];
+
+    public static void Print(bool channelsLast, int batch)
+    {
+        manual_seed(0);
+        foreach (var (inputs, outputs, side, stride) in Shapes)
+        {
+            using var scope = NewDisposeScope();
+            var conv = nn.Conv2d(inputs, outputs, kernel_size: 3, stride: stride, padding: 1, bias: false);
+            var bn = nn.BatchNorm2d(outputs);
+            var x = randn(batch, inputs, side, side);
+            if (channelsLast)
+            {
+                x = ToChannelsLast(x);
+                conv.weight = new TorchSharp.Modules.Parameter(ToChannelsLast(conv.weight!.detach()));
+            }
+            x.requires_grad_(true);
+            Tensor g;
+            using (no_grad()) g = randn_like(conv.forward(x));
+            if (channelsLast) g = ToChannelsLast(g);
+            var y = g.detach().clone().requires_grad_(true);
+            string line = $"{inputs}->{outputs}@{side}/s{stride}: " +
+                $"conv f {Time(() => { using (no_grad()) conv.forward(x); }):F2} f+b {Time(() => conv.forward(x).backward([g])):F2} | " +
+                $"bn f {Time(() => bn.forward(y)):F2} f+b {Time(() => bn.forward(y).backward([g])):F2} | " +
+                $"relu f {Time(() => nn.functional.relu(y)):F2} f+b {Time(() => nn.functional.relu(y).backward([g])):F2} | " +
+                $"add {Time(() => { using var sum = y.detach() + g; }):F2} ms";
+            Console.WriteLine(line);
+        }
+    }
+
+    /// <summary>The same values with NHWC strides (PyTorch's torch.channels_last).</summary>
+    public static Tensor ToChannelsLast(Tensor nchw) => nchw.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    private static double Time(Action operation, int repeats = 20)
+    {
+        for (int i = 0; i < 3; i++) using (NewDisposeScope()) operation();
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < repeats; i++) using (NewDisposeScope()) operation();
+        return watch.Elapsed.TotalMilliseconds / repeats;
+    }
+}
+
+/// <summary>
+/// `Bbn.Bench --ab`: one BBN training step (both branches' forward, classifier, loss, backward) of
+/// the ResNet-32 network with NCHW and with channels-last inputs, alternated step by step in one process so
+/// that the machine's noise falls on both alike; prints the median ms of each.
+/// </summary>
+internal static class LayoutComparison
+{
+    public static void Print(Bbn.Core.Model.BilateralBranchNetwork network, int batch, int repeats)
+    {
+        manual_seed(0);
+        using var xc = randn(batch, 3, 32, 32);
+        using var xr = randn(batch, 3, 32, 32);
+        using var yc = randint(0, 10, batch);
+        using var yr = randint(0, 10, batch);
+        network.train();
+        var times = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
+        for (int i = 0; i < repeats + 2; i++)
+        {
+            foreach (bool channelsLast in new[] { i % 2 == 0, i % 2 != 0 })
+            {
+                network.ChannelsLast = channelsLast;
+                var watch = Stopwatch.StartNew();
+                using (NewDisposeScope())
+                {
+                    var f = cat([network.ConventionalFeatures(xc) * 0.7, network.RebalancingFeatures(xr) * 0.3], 1) * 2;
+                    var z = network.Classify(f);
+                    var loss = (nn.functional.cross_entropy(z, yc) * 0.7) + (nn.functional.cross_entropy(z, yr) * 0.3);
+                    network.zero_grad();
+                    loss.backward();
+                }
+                if (i >= 2) times[channelsLast].Add(watch.Elapsed.TotalMilliseconds);
+            }
+        }
+        double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
+        Console.WriteLine($"BBN step forward+backward, batch {batch}: NCHW {Median(times[false]):F1} ms, channels-last {Median(times[true]):F1} ms (median of {repeats})");
+    }
+}
