@@ -52,9 +52,9 @@ internal static class OperationTimes
 }
 
 /// <summary>
-/// `Bbn.Bench --ab`: one BBN training step (both branches' forward, classifier, loss, backward) of
-/// the ResNet-32 network with NCHW and with channels-last inputs, alternated step by step in one process so
-/// that the machine's noise falls on both alike; prints the median ms of each.
+/// `Bbn.Bench --ab=N`: the BBN network's training step (both branches' forward, classifier, loss,
+/// backward) and its inference (alpha = 0.5, batch 500) with NCHW and with channels-last inputs,
+/// alternated in one process so that the machine's noise falls on both alike; prints median ms.
 /// </summary>
 internal static class LayoutComparison
 {
@@ -65,7 +65,26 @@ internal static class LayoutComparison
         using var xr = randn(batch, 3, 32, 32);
         using var yc = randint(0, 10, batch);
         using var yr = randint(0, 10, batch);
-        network.train();
+        using var test = randn(500, 3, 32, 32);
+        Compare($"BBN training step forward+backward, batch {batch}", network, repeats, () =>
+        {
+            network.train();
+            var f = cat([network.ConventionalFeatures(xc) * 0.7, network.RebalancingFeatures(xr) * 0.3], 1) * 2;
+            var z = network.Classify(f);
+            var loss = (nn.functional.cross_entropy(z, yc) * 0.7) + (nn.functional.cross_entropy(z, yr) * 0.3);
+            network.zero_grad();
+            loss.backward();
+        });
+        Compare("BBN inference, batch 500", network, repeats, () =>
+        {
+            network.eval();
+            using var inference = inference_mode();
+            network.call(test).argmax(1);
+        });
+    }
+
+    private static void Compare(string what, Bbn.Core.Model.BilateralBranchNetwork network, int repeats, Action step)
+    {
         var times = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
         for (int i = 0; i < repeats + 2; i++)
         {
@@ -73,18 +92,11 @@ internal static class LayoutComparison
             {
                 network.ChannelsLast = channelsLast;
                 var watch = Stopwatch.StartNew();
-                using (NewDisposeScope())
-                {
-                    var f = cat([network.ConventionalFeatures(xc) * 0.7, network.RebalancingFeatures(xr) * 0.3], 1) * 2;
-                    var z = network.Classify(f);
-                    var loss = (nn.functional.cross_entropy(z, yc) * 0.7) + (nn.functional.cross_entropy(z, yr) * 0.3);
-                    network.zero_grad();
-                    loss.backward();
-                }
+                using (NewDisposeScope()) step();
                 if (i >= 2) times[channelsLast].Add(watch.Elapsed.TotalMilliseconds);
             }
         }
         double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
-        Console.WriteLine($"BBN step forward+backward, batch {batch}: NCHW {Median(times[false]):F1} ms, channels-last {Median(times[true]):F1} ms (median of {repeats})");
+        Console.WriteLine($"{what}: NCHW {Median(times[false]):F1} ms, channels-last {Median(times[true]):F1} ms (median of {repeats})");
     }
 }
