@@ -107,12 +107,13 @@ Console.WriteLine(JsonSerializer.Serialize(report));
     var options = new TrainingOptions
     {
         Epochs = runEpochs, BatchSize = batch, MaxStepsPerEpoch = steps, EvaluateEvery = 1, EvaluationBatchSize = 500,
-        LrDecayAt = [0.6, 0.8], LogEverySteps = 1_000_000,
+        LrDecayAt = [0.6, 0.8], LogEverySteps = 1_000_000, ConcurrentBranches = Arg("concurrent-branches", 1) == 1,
     };
     var components = new TrainingComponents(method, Create<IBackbone>("resnet32"), Create<ISampler>("uniform"),
         bilateral ? Create<ISampler>("reversed") : null, bilateral ? Create<IAdaptorSchedule>("parabolic") : null, Create<ILoss>("cross-entropy"));
     using var trainer = new BbnTrainer(components, options, train, test, CPU, new RunIdentity("resnet32", "bench"));
     var observer = new Recorder();
+    if (bilateral) report["bbn_branch_execution"] = trainer.BranchExecution;
     trainer.Run(RunDirectory.ForNewRun(work, name, "bench", DateTimeOffset.UtcNow), TrainingPosition.Start, observer, CancellationToken.None);
     var watch = Stopwatch.StartNew();
     trainer.Evaluate();

@@ -48,21 +48,26 @@ public sealed class BilateralBranchNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>f_r: the re-balancing branch's features of <paramref name="images"/>.</summary>
-    public Tensor RebalancingFeatures(Tensor images)
+    public Tensor RebalancingFeatures(Tensor images) => RebalancingFeatures(images, trunk);
+
+    /// <summary>f_r through <paramref name="trunkReplica"/>, a trunk that shares this one's parameters (<see cref="Training.ConcurrentBranches"/>).</summary>
+    internal Tensor RebalancingFeatures(Tensor images, nn.Module<Tensor, Tensor> trunkReplica)
     {
-        using var shared = RunTrunk(images);
+        using var shared = RunTrunk(images, trunkReplica);
         return RebalancingBranch.call(shared);
     }
 
     /// <summary>Feed the trunk NHWC-strided images (torch.channels_last); oneDNN's convolutions then skip their layout reorders.</summary>
     public bool ChannelsLast { get; set; } = true;
 
-    private Tensor RunTrunk(Tensor images)
+    private Tensor RunTrunk(Tensor images) => RunTrunk(images, trunk);
+
+    private Tensor RunTrunk(Tensor images, nn.Module<Tensor, Tensor> module)
     {
-        if (!ChannelsLast || images.dim() != 4) return trunk.call(images);
+        if (!ChannelsLast || images.dim() != 4) return module.call(images);
         using var nhwc = images.permute(0, 2, 3, 1).contiguous();
         using var channelsLast = nhwc.permute(0, 3, 1, 2);
-        return trunk.call(channelsLast);
+        return module.call(channelsLast);
     }
 
     /// <summary>The classifier's logits for (already mixed) features.</summary>

@@ -43,7 +43,7 @@ public static partial class NativeHeap
         }
     }
 
-    /// <summary>Gives the heap's free memory back to the system; once per epoch.</summary>
+    /// <summary>Gives the heap's free memory back to the system; once per epoch, on the training thread.</summary>
     public static void Release()
     {
         // Managed garbage first: byte buffers of the checkpoint just written, and any tensor that
@@ -54,12 +54,44 @@ public static partial class NativeHeap
         try
         {
             _ = MallocTrim(0);
+            ReleaseThreadArenaTop();
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
             unavailable = true;
         }
     }
+
+    /// <summary>
+    /// malloc_trim returns the free pages of every arena but the top of the main one only; a thread
+    /// other than the process's first allocates from its own arena, whose top is trimmed only by a
+    /// large free while the trim threshold allows it. So: lower the threshold, free a large block
+    /// from this thread's arena, restore it. Call on each thread that runs tensor operations.
+    /// </summary>
+    public static void ReleaseThreadArenaTop()
+    {
+        if (unavailable) return;
+        try
+        {
+            _ = MallocOption(TrimThresholdParameter, 0);
+            nint block = Malloc(ArenaTrimBlockBytes);
+            if (block != 0) Free(block);
+            if (Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is null) _ = MallocOption(TrimThresholdParameter, TrimThresholdBytes);
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            unavailable = true;
+        }
+    }
+
+    /// <summary>Above glibc's FASTBIN_CONSOLIDATION_THRESHOLD (64 KiB): the size of free that trims an arena.</summary>
+    private const int ArenaTrimBlockBytes = 256 * 1024;
+
+    [LibraryImport("libc", EntryPoint = "malloc")]
+    private static partial nint Malloc(nuint size);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    private static partial void Free(nint block);
 
     [LibraryImport("libc", EntryPoint = "malloc_trim")]
     private static partial int MallocTrim(nuint pad);

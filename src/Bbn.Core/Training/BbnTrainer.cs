@@ -27,6 +27,8 @@ public sealed class BbnTrainer : IDisposable
 
     private readonly TrainerInstruments instruments;
     private readonly bool ownsInstruments;
+    private ConcurrentBranches? concurrentPasses;
+    private string? concurrentUnavailable;
 
     public BbnTrainer(TrainingComponents components, TrainingOptions options, IImageSet train, IImageSet test, Device device, RunIdentity identity,
         TrainerInstruments? instruments = null)
@@ -165,6 +167,7 @@ public sealed class BbnTrainer : IDisposable
             bool final = epoch == options.Epochs;
             Checkpoint.Save(run.CheckpointPath, Header(position, completed: final), Network, Optimizer);
             Runtime.NativeHeap.Release();
+            concurrentPasses?.ReleaseMemory();
             run.AppendMetrics(metrics);
             lastMetrics = metrics;
             double runRemaining = epochClock.Average() * (options.Epochs - epoch);
@@ -195,6 +198,18 @@ public sealed class BbnTrainer : IDisposable
             var logits = Network.Classify(Network.ConventionalFeatures(xc));
             loss = components.Loss.Compute(logits, yc, lossContext);
         }
+        else if (ConcurrentPasses() is { } concurrent)
+        {
+            var (fc, fr) = concurrent.Forward(xc, xr);
+            var fcLeaf = fc.detach().requires_grad_(true);
+            var frLeaf = fr.detach().requires_grad_(true);
+            var logits = Network.Classify(CumulativeLearning.MixFeatures(fcLeaf, frLeaf, alpha));
+            loss = CumulativeLearning.MixLoss(components.Loss, logits, yc, yr, alpha, lossContext);
+            Optimizer.zero_grad();
+            concurrent.Backward(loss, fc, fcLeaf, fr, frLeaf);
+            Optimizer.step();
+            return loss.item<float>();
+        }
         else
         {
             var fc = Network.ConventionalFeatures(xc);
@@ -206,6 +221,31 @@ public sealed class BbnTrainer : IDisposable
         loss.backward();
         Optimizer.step();
         return loss.item<float>();
+    }
+
+    /// <summary>How a BBN step runs its two branch passes: concurrently (and why not, when not) or one after the other.</summary>
+    public string BranchExecution
+    {
+        get
+        {
+            if (!components.IsBilateral) return "single branch";
+            var concurrent = ConcurrentPasses();
+            return concurrent is not null
+                ? $"both branch passes at once, {Math.Max(1, get_num_threads() / 2)} thread(s) each"
+                : $"branch passes one after the other ({concurrentUnavailable})";
+        }
+    }
+
+    /// <summary>The concurrent branch passes, created at the first step (after a resumed checkpoint is loaded), or null.</summary>
+    private ConcurrentBranches? ConcurrentPasses()
+    {
+        if (concurrentUnavailable is not null) return null;
+        if (concurrentPasses is not null) return concurrentPasses;
+        if (!options.ConcurrentBranches) concurrentUnavailable = "Bbn:Training:ConcurrentBranches = false";
+        else if (Device.type != DeviceType.CPU) concurrentUnavailable = "not on the CPU";
+        else if (get_num_threads() < 2) concurrentUnavailable = "one intra-op thread";
+        else concurrentPasses = ConcurrentBranches.TryCreate(Network, () => components.Backbone.Build(train.Shape).Trunk, out concurrentUnavailable);
+        return concurrentPasses;
     }
 
     public EvaluationReport Evaluate() =>
@@ -226,6 +266,7 @@ public sealed class BbnTrainer : IDisposable
     public void Dispose()
     {
         if (ownsInstruments) instruments.Dispose();
+        concurrentPasses?.Dispose();
         batches.Dispose();
         augmenter.Dispose();
         Optimizer.Dispose();

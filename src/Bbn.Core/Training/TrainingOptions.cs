@@ -28,6 +28,12 @@ public sealed class TrainingOptions
     /// <summary>libtorch intra-op threads; 0 keeps libtorch's default.</summary>
     public int Threads { get; set; }
 
+    /// <summary>
+    /// BBN on the CPU with two or more threads: run the two branch passes of a step at the same time,
+    /// each with half the threads (same results as one after the other); false runs them in turn.
+    /// </summary>
+    public bool ConcurrentBranches { get; set; } = true;
+
     public int Seed { get; set; }
 
     /// <summary>The folder that holds run directories.</summary>

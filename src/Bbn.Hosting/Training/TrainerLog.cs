@@ -45,4 +45,7 @@ internal static partial class TrainerLog
 
     [LoggerMessage(14, LogLevel.Warning, "{Count} undecodable images were skipped (summary.json: skipped_images)")]
     public static partial void ImagesSkipped(ILogger logger, long count);
+
+    [LoggerMessage(15, LogLevel.Information, "Step: {BranchExecution}")]
+    public static partial void BranchExecution(ILogger logger, string branchExecution);
 }

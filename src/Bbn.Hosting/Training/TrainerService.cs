@@ -51,6 +51,7 @@ public sealed class TrainerService(
                 run.Manifest.Write(directory.ManifestPath);
             }
 
+            TrainerLog.BranchExecution(logger, run.Trainer.BranchExecution);
             var result = Train(run, directory, position, stoppingToken);
             long skipped = run.Train.SkippedImages + run.Test.SkippedImages;
             if (skipped > 0) TrainerLog.ImagesSkipped(logger, skipped);

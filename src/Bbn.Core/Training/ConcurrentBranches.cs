@@ -1,0 +1,178 @@
+using Bbn.Core.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Training;
+
+/// <summary>
+/// BBN's two branch passes at the same time on the CPU, each with half of the intra-op threads:
+/// the conventional pass (shared trunk + conventional block) on the calling thread, the re-balancing
+/// pass on a <see cref="BranchThread"/>, forward and backward. At batch 128 a ResNet-32 layer is too
+/// small to keep two threads busy on its own (OpenMP fork/join and the serial parts of each operator),
+/// two independent passes do.
+/// The re-balancing pass runs through a replica of the trunk whose parameters share the trunk's storage
+/// (so the optimiser's update reaches both) but are separate autograd leaves with their own batch-norm
+/// buffers, so that the two threads never write the same memory. After the step the replica's
+/// gradients are added to the trunk's, and the running statistics are combined exactly as the two
+/// passes one after the other would leave them: the replica's buffers start at zero, so after its pass
+/// they hold momentum * (batch statistic), and running = (1 - momentum) * running_after_pass_1 + that.
+/// </summary>
+internal sealed class ConcurrentBranches : IDisposable
+{
+    private readonly BilateralBranchNetwork network;
+    private readonly nn.Module<Tensor, Tensor> replica;
+    private readonly (Parameter Trunk, Parameter Replica)[] parameters;
+    private readonly (NormBase Trunk, NormBase Replica, double Momentum)[] norms;
+    private readonly BranchThread thread = new("BBN re-balancing branch");
+
+    private ConcurrentBranches(BilateralBranchNetwork network, nn.Module<Tensor, Tensor> replica,
+        (Parameter, Parameter)[] parameters, (NormBase, NormBase, double)[] norms)
+    {
+        this.network = network;
+        this.replica = replica;
+        this.parameters = parameters;
+        this.norms = norms;
+    }
+
+    /// <summary>
+    /// A replica of <paramref name="network"/>'s trunk built by <paramref name="buildTrunk"/>, or null with
+    /// the reason when the trunk cannot be replicated safely: names or shapes differ, or a buffer is not
+    /// a batch norm's running statistic with a fixed momentum (its update could not be combined).
+    /// </summary>
+    public static ConcurrentBranches? TryCreate(BilateralBranchNetwork network, Func<nn.Module<Tensor, Tensor>> buildTrunk, out string? reason)
+    {
+        var rng = get_rng_state();
+        var replica = buildTrunk();
+        set_rng_state(rng);
+        rng.Dispose();
+        replica.to(network.Trunk.parameters().First().device);
+        replica.train();
+        var trunkParameters = network.Trunk.named_parameters().ToArray();
+        var replicaParameters = replica.named_parameters().ToArray();
+        var trunkNorms = network.Trunk.named_modules().Where(m => m.module is NormBase).ToArray();
+        var replicaNorms = replica.named_modules().Where(m => m.module is NormBase).ToArray();
+        int bufferCount = network.Trunk.named_buffers().Count();
+        reason = null;
+        if (trunkParameters.Length != replicaParameters.Length || trunkParameters.Zip(replicaParameters).Any(p => p.First.name != p.Second.name || !p.First.parameter.shape.SequenceEqual(p.Second.parameter.shape)))
+            reason = "the backbone built a second trunk with other parameters";
+        else if (trunkNorms.Length != replicaNorms.Length || trunkNorms.Zip(replicaNorms).Any(n => n.First.name != n.Second.name))
+            reason = "the backbone built a second trunk with other normalisation layers";
+        else if (trunkNorms.Any(n => n.module is not NormBase { track_running_stats: true, momentum: not null }))
+            reason = "a normalisation layer of the trunk has no running statistics or a cumulative (null) momentum";
+        else if (bufferCount != 3 * trunkNorms.Length)
+            reason = "the trunk has buffers other than batch norms' running statistics";
+        if (reason is not null)
+        {
+            replica.Dispose();
+            return null;
+        }
+
+        using (no_grad())
+        {
+            foreach (var (trunk, copy) in trunkParameters.Zip(replicaParameters)) copy.parameter.set_(trunk.parameter);
+        }
+        return new ConcurrentBranches(network, replica,
+            [.. trunkParameters.Zip(replicaParameters).Select(p => (p.First.parameter, p.Second.parameter))],
+            [.. trunkNorms.Zip(replicaNorms).Select(n => ((NormBase)n.First.module, (NormBase)n.Second.module, ((NormBase)n.First.module).momentum!.Value))]);
+    }
+
+    /// <summary>f_c and f_r of one step; the caller mixes, classifies and computes the loss, then calls <see cref="Backward"/>.</summary>
+    public (Tensor Conventional, Tensor Rebalancing) Forward(Tensor conventionalImages, Tensor rebalancingImages)
+    {
+        using (no_grad())
+        {
+            foreach (var (_, copy, _) in norms)
+            {
+                copy.running_mean!.zero_();
+                copy.running_var!.zero_();
+            }
+        }
+        Tensor? rebalancing = null;
+        var features = RunBoth(
+            () => network.ConventionalFeatures(conventionalImages),
+            () =>
+            {
+                using var scope = NewDisposeScope();
+                rebalancing = network.RebalancingFeatures(rebalancingImages, replica).DetachFromDisposeScope();
+            });
+        return (features, rebalancing!);
+    }
+
+    /// <summary>
+    /// Backpropagates <paramref name="loss"/>, computed from <paramref name="conventionalLeaf"/> and
+    /// <paramref name="rebalancingLeaf"/> (detached copies of <see cref="Forward"/>'s features), into both
+    /// passes, adds the replica's gradients to the trunk's and combines the running statistics.
+    /// Disposes the re-balancing features.
+    /// </summary>
+    public void Backward(Tensor loss, Tensor conventional, Tensor conventionalLeaf, Tensor rebalancing, Tensor rebalancingLeaf)
+    {
+        replica.zero_grad();
+        loss.backward();
+        using var conventionalGrad = conventionalLeaf.grad!;
+        using var rebalancingGrad = rebalancingLeaf.grad!;
+        try
+        {
+            RunBoth(() => { conventional.backward([conventionalGrad]); return conventional; }, () => rebalancing.backward([rebalancingGrad]));
+        }
+        finally
+        {
+            rebalancing.Dispose();
+        }
+        using (no_grad())
+        {
+            foreach (var (trunk, copy) in parameters)
+            {
+                using var copyGrad = copy.grad;
+                if (copyGrad is null) continue;
+                using var trunkGrad = trunk.grad;
+                if (trunkGrad is null) trunk.grad = copyGrad.clone();
+                else trunkGrad.add_(copyGrad);
+            }
+            // After backward: batch norm's backward node holds the running statistics (saved with their
+            // version), so changing them between forward and backward would fail it.
+            foreach (var (trunk, copy, momentum) in norms)
+            {
+                trunk.running_mean!.mul_(1 - momentum).add_(copy.running_mean!);
+                trunk.running_var!.mul_(1 - momentum).add_(copy.running_var!);
+                trunk.num_batches_tracked!.add_(1);
+            }
+        }
+    }
+
+    private T RunBoth<T>(Func<T> onThisThread, Action onBranchThread)
+    {
+        int threads = get_num_threads();
+        int half = Math.Max(1, threads / 2);
+        var other = thread.Start(() =>
+        {
+            set_num_threads(half);
+            onBranchThread();
+        });
+        set_num_threads(half);
+        try
+        {
+            return onThisThread();
+        }
+        finally
+        {
+            try
+            {
+                other.GetAwaiter().GetResult();
+            }
+            finally
+            {
+                set_num_threads(threads);
+            }
+        }
+    }
+
+    /// <summary>Returns the branch thread's free heap memory to the system (<see cref="Runtime.NativeHeap.ReleaseThreadArenaTop"/>).</summary>
+    public void ReleaseMemory() => thread.Start(Runtime.NativeHeap.ReleaseThreadArenaTop).GetAwaiter().GetResult();
+
+    public void Dispose()
+    {
+        thread.Dispose();
+        replica.Dispose();
+    }
+}

@@ -1,0 +1,105 @@
+using Bbn.Abstractions;
+using Bbn.Core;
+using Bbn.Core.Data;
+using Bbn.Core.Training;
+using FluentAssertions;
+using static TorchSharp.torch;
+
+namespace Bbn.Framework.Tests;
+
+/// <summary>Bbn:Training:ConcurrentBranches: both branch passes at once must train exactly as one after the other.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class ConcurrentBranchesTests
+{
+    private static readonly int[] Counts = [40, 16, 8];
+
+    private static BbnTrainer Trainer(ImageSet train, bool concurrent) => new(
+        new TrainingComponents(
+            TrainingMethod.Bbn,
+            BuiltInComponents.Create<IBackbone>("resnet32"),
+            BuiltInComponents.Create<ISampler>("uniform"),
+            BuiltInComponents.Create<ISampler>("reversed"),
+            BuiltInComponents.Create<IAdaptorSchedule>("parabolic"),
+            BuiltInComponents.Create<ILoss>("cross-entropy")),
+        new TrainingOptions { Epochs = 4, BatchSize = 8, WarmupEpochs = 1, LearningRate = 0.01, Seed = 3, ConcurrentBranches = concurrent },
+        train, train, CPU, new RunIdentity("resnet32", "synthetic"));
+
+    private static (double[] Losses, Dictionary<string, Tensor> State) TrainSteps(ImageSet train, bool concurrent, out string execution)
+    {
+        using var trainer = Trainer(train, concurrent);
+        var (conventional, rebalancing) = trainer.EpochOrder(2);
+        var context = new LossContext(train.ClassCounts, 2, 4);
+        double alpha = trainer.Alpha(2);
+        var losses = Enumerable.Range(0, 3).Select(s => trainer.Step(2, s, conventional, rebalancing, alpha, context)).ToArray();
+        execution = trainer.BranchExecution;
+        var state = trainer.Network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+        return (losses, state);
+    }
+
+    [Fact]
+    public void Both_passes_at_once_train_exactly_as_one_after_the_other()
+    {
+        // Concurrently each pass gets one of the two threads; the sequential reference runs with one
+        // thread too, so that both compute every operator alike and only the orchestration differs
+        // (the replica's gradients and running statistics merged into the trunk's).
+        int threads = get_num_threads();
+        try
+        {
+            using var train = Synthetic.Set(Counts);
+            set_num_threads(1);
+            var (sequentialLosses, sequential) = TrainSteps(train, concurrent: false, out string sequentialExecution);
+            set_num_threads(2);
+            var (concurrentLosses, concurrent) = TrainSteps(train, concurrent: true, out string concurrentExecution);
+
+            sequentialExecution.Should().Contain("one after the other");
+            concurrentExecution.Should().Be("both branch passes at once, 1 thread(s) each");
+            concurrentLosses.Should().Equal(sequentialLosses, (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
+            concurrent.Keys.Should().BeEquivalentTo(sequential.Keys);
+            concurrent.Keys.Should().Contain(k => k.Contains("running_var")).And.Contain(k => k.Contains("num_batches_tracked"));
+            foreach (var (name, value) in sequential)
+            {
+                var other = concurrent[name];
+                if (value.dtype == ScalarType.Int64) other.item<long>().Should().Be(value.item<long>(), name);
+                else other.allclose(value, rtol: 1e-6, atol: 1e-7).Should().BeTrue($"{name} differs by up to {(other - value).abs().max().item<float>()}");
+            }
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    [Fact]
+    public void Turned_off_the_passes_run_in_turn()
+    {
+        int threads = get_num_threads();
+        set_num_threads(2);
+        try
+        {
+            using var train = Synthetic.Set(Counts);
+            TrainSteps(train, concurrent: false, out string execution);
+            execution.Should().Be("branch passes one after the other (Bbn:Training:ConcurrentBranches = false)");
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    [Fact]
+    public void One_intra_op_thread_runs_the_passes_in_turn()
+    {
+        int threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            using var train = Synthetic.Set(Counts);
+            TrainSteps(train, concurrent: true, out string execution);
+            execution.Should().Be("branch passes one after the other (one intra-op thread)");
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+}
