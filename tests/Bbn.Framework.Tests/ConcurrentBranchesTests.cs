@@ -36,70 +36,58 @@ public sealed class ConcurrentBranchesTests
         return (losses, state);
     }
 
+    /// <summary>Runs <paramref name="action"/> with libtorch's intra-op thread count set to <paramref name="threads"/>, then restores it.</summary>
+    private static T WithThreads<T>(int threads, Func<T> action)
+    {
+        int before = get_num_threads();
+        set_num_threads(threads);
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            set_num_threads(before);
+        }
+    }
+
     [Fact]
     public void Both_passes_at_once_train_exactly_as_one_after_the_other()
     {
         // Concurrently each pass gets one of the two threads; the sequential reference runs with one
         // thread too, so that both compute every operator alike and only the orchestration differs
         // (the replica's gradients and running statistics merged into the trunk's).
-        int threads = get_num_threads();
-        try
-        {
-            using var train = Synthetic.Set(Counts);
-            set_num_threads(1);
-            var (sequentialLosses, sequential) = TrainSteps(train, concurrent: false, out string sequentialExecution);
-            set_num_threads(2);
-            var (concurrentLosses, concurrent) = TrainSteps(train, concurrent: true, out string concurrentExecution);
+        using var train = Synthetic.Set(Counts);
+        string sequentialExecution = "", concurrentExecution = "";
+        var (sequentialLosses, sequential) = WithThreads(1, () => TrainSteps(train, concurrent: false, out sequentialExecution));
+        var (concurrentLosses, concurrent) = WithThreads(2, () => TrainSteps(train, concurrent: true, out concurrentExecution));
 
-            sequentialExecution.Should().Contain("one after the other");
-            concurrentExecution.Should().Be("both branch passes at once, 1 thread(s) each");
-            concurrentLosses.Should().Equal(sequentialLosses, (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
-            concurrent.Keys.Should().BeEquivalentTo(sequential.Keys);
-            concurrent.Keys.Should().Contain(k => k.Contains("running_var")).And.Contain(k => k.Contains("num_batches_tracked"));
-            foreach (var (name, value) in sequential)
-            {
-                var other = concurrent[name];
-                if (value.dtype == ScalarType.Int64) other.item<long>().Should().Be(value.item<long>(), name);
-                else other.allclose(value, rtol: 1e-6, atol: 1e-7).Should().BeTrue($"{name} differs by up to {(other - value).abs().max().item<float>()}");
-            }
-        }
-        finally
+        sequentialExecution.Should().Contain("one after the other");
+        concurrentExecution.Should().Be("both branch passes at once, 1 thread(s) each");
+        concurrentLosses.Should().Equal(sequentialLosses, (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
+        concurrent.Keys.Should().BeEquivalentTo(sequential.Keys);
+        concurrent.Keys.Should().Contain(k => k.Contains("running_var")).And.Contain(k => k.Contains("num_batches_tracked"));
+        foreach (var (name, value) in sequential)
         {
-            set_num_threads(threads);
+            var other = concurrent[name];
+            if (value.dtype == ScalarType.Int64) other.item<long>().Should().Be(value.item<long>(), name);
+            else other.allclose(value, rtol: 1e-6, atol: 1e-7).Should().BeTrue($"{name} differs by up to {(other - value).abs().max().item<float>()}");
         }
     }
 
     [Fact]
     public void Turned_off_the_passes_run_in_turn()
     {
-        int threads = get_num_threads();
-        set_num_threads(2);
-        try
-        {
-            using var train = Synthetic.Set(Counts);
-            TrainSteps(train, concurrent: false, out string execution);
-            execution.Should().Be("branch passes one after the other (Bbn:Training:ConcurrentBranches = false)");
-        }
-        finally
-        {
-            set_num_threads(threads);
-        }
+        using var train = Synthetic.Set(Counts);
+        string execution = WithThreads(2, () => { TrainSteps(train, concurrent: false, out string e); return e; });
+        execution.Should().Be("branch passes one after the other (Bbn:Training:ConcurrentBranches = false)");
     }
 
     [Fact]
     public void One_intra_op_thread_runs_the_passes_in_turn()
     {
-        int threads = get_num_threads();
-        set_num_threads(1);
-        try
-        {
-            using var train = Synthetic.Set(Counts);
-            TrainSteps(train, concurrent: true, out string execution);
-            execution.Should().Be("branch passes one after the other (one intra-op thread)");
-        }
-        finally
-        {
-            set_num_threads(threads);
-        }
+        using var train = Synthetic.Set(Counts);
+        string execution = WithThreads(1, () => { TrainSteps(train, concurrent: true, out string e); return e; });
+        execution.Should().Be("branch passes one after the other (one intra-op thread)");
     }
 }

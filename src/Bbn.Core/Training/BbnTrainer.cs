@@ -231,7 +231,7 @@ public sealed class BbnTrainer : IDisposable
             if (!components.IsBilateral) return "single branch";
             var concurrent = ConcurrentPasses();
             return concurrent is not null
-                ? $"both branch passes at once, {Math.Max(1, get_num_threads() / 2)} thread(s) each"
+                ? $"both branch passes at once, {ConcurrentBranches.ThreadsPerPass} thread(s) each"
                 : $"branch passes one after the other ({concurrentUnavailable})";
         }
     }

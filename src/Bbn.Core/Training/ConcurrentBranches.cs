@@ -140,10 +140,13 @@ internal sealed class ConcurrentBranches : IDisposable
         }
     }
 
+    /// <summary>The intra-op threads each pass gets: half of libtorch's.</summary>
+    public static int ThreadsPerPass => Math.Max(1, get_num_threads() / 2);
+
     private T RunBoth<T>(Func<T> onThisThread, Action onBranchThread)
     {
         int threads = get_num_threads();
-        int half = Math.Max(1, threads / 2);
+        int half = ThreadsPerPass;
         var other = thread.Start(() =>
         {
             set_num_threads(half);
