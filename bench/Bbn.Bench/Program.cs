@@ -39,6 +39,12 @@ if (arguments.ContainsKey("ab"))
     LayoutComparison.Print(network, batch, Arg("ab", 20));
     return;
 }
+if (arguments.TryGetValue("memory", out string? memoryLayout))
+{
+    using var network = new Bbn.Core.Model.BilateralBranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, bilateral: true);
+    StepMemory.Print(network, memoryLayout == "channels-last", batch, Arg("steps", 4));
+    return;
+}
 
 // A CIFAR-10-LT-shaped set (IR 100: 12,406 images of 3x32x32), random pixels.
 int[] counts = LongTailProfile.ClassCounts(maxPerClass, 100, 10);
@@ -65,6 +71,7 @@ try
     var bbn = Train(TrainingMethod.Bbn, epochs, "bbn");
     report["bbn_images_per_second"] = Median(bbn.Rates.Skip(1));
     report["bbn_rss_mib_per_epoch"] = bbn.Rss;
+    report["memory_growth_tolerance"] = bbn.Tolerance;
     report["bbn_step_seconds"] = batch * 2 / Median(bbn.Rates.Skip(1));
     var single = Train(TrainingMethod.SingleBranch, singleEpochs, "single");
     report["single_images_per_second"] = Median(single.Rates.Skip(1));
@@ -101,13 +108,14 @@ finally
 }
 Console.WriteLine(JsonSerializer.Serialize(report));
 
-(List<double> Rates, List<double> Rss, double EvalRate) Train(TrainingMethod method, int runEpochs, string name)
+(List<double> Rates, List<double> Rss, double EvalRate, double Tolerance) Train(TrainingMethod method, int runEpochs, string name)
 {
     bool bilateral = method == TrainingMethod.Bbn;
     var options = new TrainingOptions
     {
         Epochs = runEpochs, BatchSize = batch, MaxStepsPerEpoch = steps, EvaluateEvery = 1, EvaluationBatchSize = 500,
         LrDecayAt = [0.6, 0.8], LogEverySteps = 1_000_000, ConcurrentBranches = Arg("concurrent-branches", 1) == 1,
+        MemoryGrowthTolerance = arguments.TryGetValue("memory-growth-tolerance", out string? tolerance) ? double.Parse(tolerance, CultureInfo.InvariantCulture) : new TrainingOptions().MemoryGrowthTolerance,
     };
     var components = new TrainingComponents(method, Create<IBackbone>("resnet32"), Create<ISampler>("uniform"),
         bilateral ? Create<ISampler>("reversed") : null, bilateral ? Create<IAdaptorSchedule>("parabolic") : null, Create<ILoss>("cross-entropy"));
@@ -118,13 +126,13 @@ Console.WriteLine(JsonSerializer.Serialize(report));
     var watch = Stopwatch.StartNew();
     trainer.Evaluate();
     double evalRate = test.Count / watch.Elapsed.TotalSeconds;
-    return (observer.Rates, observer.Rss, evalRate);
+    return (observer.Rates, observer.Rss, evalRate, options.MemoryGrowthTolerance);
 }
 
 static double Median(IEnumerable<double> values)
 {
     var sorted = values.Order().ToArray();
-    return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    return sorted.Length == 0 ? throw new ArgumentException("too few epochs to measure: the first epoch is the warm-up, give --epochs and --single-epochs of 2 or more") : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
 static double PeakRssMib()

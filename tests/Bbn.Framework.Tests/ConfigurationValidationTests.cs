@@ -17,12 +17,14 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task Out_of_range_values_show_the_value_and_the_range()
     {
-        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Training:Epochs=0", "--Bbn:Training:Momentum=1.5", "--Bbn:Dataset:ImbalanceRatio=0.5");
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Training:Epochs=0", "--Bbn:Training:Momentum=1.5", "--Bbn:Dataset:ImbalanceRatio=0.5",
+            "--Bbn:Training:MemoryGrowthTolerance=-0.1");
 
         code.Should().Be(2);
         error.Should().Contain("Bbn:Training:Epochs = 0 is out of range: expected an integer from 1 to 100000.")
             .And.Contain("Bbn:Training:Momentum = 1.5 is out of range")
-            .And.Contain("Bbn:Dataset:ImbalanceRatio = 0.5 is out of range: expected a number from 1 to 100000.");
+            .And.Contain("Bbn:Dataset:ImbalanceRatio = 0.5 is out of range: expected a number from 1 to 100000.")
+            .And.Contain("Bbn:Training:MemoryGrowthTolerance = -0.1 is out of range: expected a fraction (0: give free memory back after every epoch) from 0 to 10.");
     }
 
     [Fact]

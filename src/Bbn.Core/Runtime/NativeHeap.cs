@@ -8,9 +8,8 @@ namespace Bbn.Core.Runtime;
 /// default glibc returns freed heap tops to the system (trim threshold) and serves large blocks with
 /// fresh mmaps, so a step page-faults many of its activations back in (8 % of a ResNet-32 BBN step's
 /// CPU samples were in the kernel, mostly page faults; perf). Keeping freed memory in the heap during
-/// an epoch and trimming it once at the epoch's end (<see cref="Release"/>) halved a step's page
-/// faults (perf stat) with resident memory as flat as before; a speed change was within this
-/// machine's noise. No-ops where the C library is not glibc.
+/// an epoch halved a step's page faults (perf stat); <see cref="Release"/> trims it when
+/// <see cref="HeapReleasePolicy"/> sees resident memory grow. No-ops where the C library is not glibc.
 /// </summary>
 public static partial class NativeHeap
 {
@@ -47,13 +46,19 @@ public static partial class NativeHeap
         }
     }
 
-    /// <summary>Gives the heap's free memory back to the system; once per epoch, on the training thread.</summary>
-    public static void Release()
+    /// <summary>
+    /// Frees the native memory of managed garbage: byte buffers of the checkpoint just written, and
+    /// any tensor that escaped a dispose scope frees its native memory in its finalizer.
+    /// </summary>
+    public static void CollectManagedGarbage()
     {
-        // Managed garbage first: byte buffers of the checkpoint just written, and any tensor that
-        // escaped a dispose scope frees its native memory in its finalizer.
         GC.Collect();
         GC.WaitForPendingFinalizers();
+    }
+
+    /// <summary>Gives the heap's free memory back to the system, on the training thread (<see cref="HeapReleasePolicy"/> says when).</summary>
+    public static void Release()
+    {
         if (unavailable) return;
         try
         {

@@ -24,6 +24,7 @@ public sealed class BbnTrainer : IDisposable
     private readonly BatchAugmenter augmenter;
     private readonly ITrainingBatches batches;
     private readonly LearningRateSchedule learningRates;
+    private readonly Runtime.HeapReleasePolicy heapRelease;
 
     private readonly TrainerInstruments instruments;
     private readonly bool ownsInstruments;
@@ -50,6 +51,7 @@ public sealed class BbnTrainer : IDisposable
         batches = TrainingBatches.Create(train, augmenter, options.BatchSize, options.Seed, device);
         learningRates = new LearningRateSchedule(options.LearningRate, options.WarmupEpochs,
             LearningRateSchedule.MilestonesFromFractions(options.LrDecayAt, options.Epochs), options.LrDecayFactor);
+        heapRelease = new Runtime.HeapReleasePolicy(options.MemoryGrowthTolerance);
     }
 
     public BilateralBranchNetwork Network { get; }
@@ -166,8 +168,12 @@ public sealed class BbnTrainer : IDisposable
             position = position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };
             bool final = epoch == options.Epochs;
             Checkpoint.Save(run.CheckpointPath, Header(position, completed: final), Network, Optimizer);
-            Runtime.NativeHeap.Release();
-            concurrentPasses?.ReleaseMemory();
+            Runtime.NativeHeap.CollectManagedGarbage();
+            if (heapRelease.ShouldRelease())
+            {
+                Runtime.NativeHeap.Release();
+                concurrentPasses?.ReleaseMemory();
+            }
             run.AppendMetrics(metrics);
             lastMetrics = metrics;
             double runRemaining = epochClock.Average() * (options.Epochs - epoch);

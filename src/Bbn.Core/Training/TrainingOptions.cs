@@ -34,6 +34,13 @@ public sealed class TrainingOptions
     /// </summary>
     public bool ConcurrentBranches { get; set; } = true;
 
+    /// <summary>
+    /// Free native memory stays with the process between epochs while resident memory after an epoch
+    /// stays within this fraction above its level after the first epoch; beyond it the heap is given
+    /// back to the system. 0 gives it back after every epoch (the next step then faults its memory in again).
+    /// </summary>
+    public double MemoryGrowthTolerance { get; set; } = 0.02;
+
     public int Seed { get; set; }
 
     /// <summary>The folder that holds run directories.</summary>

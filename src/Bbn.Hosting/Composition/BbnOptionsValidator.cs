@@ -41,6 +41,7 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Training:ManyShotThreshold", t.ManyShotThreshold, t.FewShotThreshold, int.MaxValue, "an integer (at least FewShotThreshold)");
         Range("Training:MaxStepsPerEpoch", t.MaxStepsPerEpoch, 0, int.MaxValue, "an integer (0: every full batch)");
         Range("Training:LogEverySteps", t.LogEverySteps, 1, int.MaxValue, "an integer");
+        Range("Training:MemoryGrowthTolerance", t.MemoryGrowthTolerance, 0, 10, "a fraction (0: give free memory back after every epoch)");
         Range("Dataset:ImbalanceRatio", options.Dataset.ImbalanceRatio, 1, 100_000);
         Range("Dataset:Workers", options.Dataset.Workers, 0, 1024, "an integer (0: every core)");
         Range("Dataset:Prefetch", options.Dataset.Prefetch, 1, 256, "an integer");

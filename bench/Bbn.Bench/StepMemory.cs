@@ -1,0 +1,39 @@
+using System.Globalization;
+using static TorchSharp.torch;
+
+/// <summary>
+/// `Bbn.Bench --memory=nchw|channels-last [--steps=N]`: resident memory (VmRSS) and its peak (VmHWM)
+/// after the forward and after the backward of BBN training steps, the two passes in turn: how much
+/// a step's activations and gradients take, and whether the heap keeps growing from step to step.
+/// </summary>
+internal static class StepMemory
+{
+    public static void Print(Bbn.Core.Model.BilateralBranchNetwork network, bool channelsLast, int batch, int steps)
+    {
+        network.ChannelsLast = channelsLast;
+        network.train();
+        manual_seed(0);
+        using var xc = randn(batch, 3, 32, 32);
+        using var xr = randn(batch, 3, 32, 32);
+        using var yc = randint(0, 10, batch);
+        Console.WriteLine($"start: {Line()}");
+        for (int step = 1; step <= steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            var features = cat([network.ConventionalFeatures(xc) * 0.7, network.RebalancingFeatures(xr) * 0.3], 1) * 2;
+            Console.WriteLine($"step {step} after forward: {Line()}");
+            var loss = nn.functional.cross_entropy(network.Classify(features), yc);
+            network.zero_grad();
+            loss.backward();
+            Console.WriteLine($"step {step} after backward: {Line()}");
+        }
+    }
+
+    private static string Line() => $"resident {Status("VmRSS:"):F0} MiB, peak {Status("VmHWM:"):F0} MiB";
+
+    private static double Status(string key)
+    {
+        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+}
