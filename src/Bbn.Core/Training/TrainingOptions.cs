@@ -36,7 +36,7 @@ public sealed class TrainingOptions
 
     /// <summary>
     /// Free native memory stays with the process between epochs while resident memory after an epoch
-    /// stays within this fraction above its level after the first epoch; beyond it the heap is given
+    /// stays within this fraction above its level after the first two epochs; beyond it the heap is given
     /// back to the system. 0 gives it back after every epoch (the next step then faults its memory in again).
     /// </summary>
     public double MemoryGrowthTolerance { get; set; } = 0.02;
