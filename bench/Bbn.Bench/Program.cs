@@ -97,7 +97,7 @@ try
         report["pipeline_share_of_bbn_step"] = perStep / (double)report["bbn_step_seconds"]!;
     }
 
-    report["peak_rss_mib"] = PeakRssMib();
+    report["peak_rss_mib"] = ProcessStatus.Mib("VmHWM");
     report["matmul_gflops"] = MatmulGflops();
     report["bbn_step_gflop"] = ResNet32TrainingFlopsPerImage(3) * 2 * batch / 1e9;
     report["fraction_of_ceiling"] = (double)report["bbn_step_gflop"]! / (double)report["bbn_step_seconds"]! / (double)report["matmul_gflops"]!;
@@ -133,12 +133,6 @@ static double Median(IEnumerable<double> values)
 {
     var sorted = values.Order().ToArray();
     return sorted.Length == 0 ? throw new ArgumentException("too few epochs to measure: the first epoch is the warm-up, give --epochs and --single-epochs of 2 or more") : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-}
-
-static double PeakRssMib()
-{
-    string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-    return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
 }
 
 static double MatmulGflops()

@@ -1,4 +1,3 @@
-using System.Globalization;
 using static TorchSharp.torch;
 
 /// <summary>
@@ -29,11 +28,5 @@ internal static class StepMemory
         }
     }
 
-    private static string Line() => $"resident {Status("VmRSS:"):F0} MiB, peak {Status("VmHWM:"):F0} MiB";
-
-    private static double Status(string key)
-    {
-        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
+    private static string Line() => $"resident {ProcessStatus.Mib("VmRSS"):F0} MiB, peak {ProcessStatus.Mib("VmHWM"):F0} MiB";
 }

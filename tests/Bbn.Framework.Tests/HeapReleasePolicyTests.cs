@@ -10,36 +10,27 @@ public sealed class HeapReleasePolicyTests
     [Fact]
     public void The_heap_is_kept_while_resident_memory_stays_within_the_tolerance_of_the_first_two_epochs()
     {
-        long resident = 1900 * MiB;
-        var policy = new HeapReleasePolicy(0.02, () => resident);
-
-        policy.ShouldRelease().Should().BeFalse("the first epoch sets the reference");
-        resident = 2000 * MiB;
-        policy.ShouldRelease().Should().BeFalse("the heap is still settling: the second epoch raises the reference");
-        resident = 2030 * MiB;
-        policy.ShouldRelease().Should().BeFalse("1.5 % above the reference");
-        resident = 1990 * MiB;
-        policy.ShouldRelease().Should().BeFalse();
+        // 1900 sets the reference, 2000 raises it (the heap still settles), 2030 is 1.5 % above it.
+        Decisions(1900, 2000, 2030, 1990).Should().Equal(false, false, false, false);
     }
 
     [Fact]
     public void Growth_beyond_the_tolerance_releases_and_the_next_epochs_set_a_new_reference()
     {
-        long resident = 2000 * MiB;
-        var policy = new HeapReleasePolicy(0.02, () => resident);
-        policy.ShouldRelease();
-        policy.ShouldRelease();
+        // 2050 is 2.5 % above 2000: release; 2050 and 2060 are the new reference, 2090 is 1.5 % above it, 2110 2.4 %.
+        Decisions(2000, 2000, 2050, 2050, 2060, 2090, 2110).Should().Equal(false, false, true, false, false, false, true);
+    }
 
-        resident = 2050 * MiB;
-        policy.ShouldRelease().Should().BeTrue("2.5 % above the reference");
-        resident = 2050 * MiB;
-        policy.ShouldRelease().Should().BeFalse("the epochs after a release measure the new reference");
-        resident = 2060 * MiB;
-        policy.ShouldRelease().Should().BeFalse();
-        resident = 2090 * MiB;
-        policy.ShouldRelease().Should().BeFalse("1.5 % above the new reference");
-        resident = 2110 * MiB;
-        policy.ShouldRelease().Should().BeTrue();
+    /// <summary>The policy's answers (tolerance 2 %) after epochs that end at these resident sizes, in MiB.</summary>
+    private static bool[] Decisions(params long[] residentMib)
+    {
+        long resident = 0;
+        var policy = new HeapReleasePolicy(0.02, () => resident);
+        return [.. residentMib.Select(mib =>
+        {
+            resident = mib * MiB;
+            return policy.ShouldRelease();
+        })];
     }
 
     [Fact]
