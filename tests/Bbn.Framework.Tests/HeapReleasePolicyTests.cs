@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Bbn.Core.Runtime;
 using FluentAssertions;
 
@@ -44,13 +45,31 @@ public sealed class HeapReleasePolicyTests
     [Fact]
     public void The_default_measure_is_this_process_resident_memory()
     {
+        // Other tests run alongside and change this process's resident memory, so the native blocks
+        // touched are twice the highest level read around the policy's two readings. Native, not
+        // managed, so that a measure of the managed heap would fail.
+        long highest = Environment.WorkingSet;
         var policy = new HeapReleasePolicy(0.5);
         policy.ShouldRelease().Should().BeFalse();
         policy.ShouldRelease().Should().BeFalse();
-        var block = GC.AllocateUninitializedArray<byte>((int)Math.Min(Environment.WorkingSet, int.MaxValue - 4096));
-        for (int offset = 0; offset < block.Length; offset += 4096) block[offset] = 1;
+        highest = Math.Max(highest, Environment.WorkingSet);
+        var blocks = new List<nint>();
+        try
+        {
+            for (long touched = 0; touched < 2 * highest; touched += Chunk)
+            {
+                nint block = Marshal.AllocHGlobal(Chunk);
+                blocks.Add(block);
+                for (int offset = 0; offset < Chunk; offset += 4096) Marshal.WriteByte(block, offset, 1);
+            }
 
-        policy.ShouldRelease().Should().BeTrue("touching as many bytes as were resident doubles resident memory");
-        GC.KeepAlive(block);
+            policy.ShouldRelease().Should().BeTrue("the touched blocks alone are twice the reference");
+        }
+        finally
+        {
+            blocks.ForEach(Marshal.FreeHGlobal);
+        }
     }
+
+    private const int Chunk = 256 * 1024 * 1024;
 }
