@@ -50,4 +50,17 @@ public sealed class ImageNetBackboneTests
         network.ConventionalBranch.parameters().Sum(p => p.numel()).Should().Be(network.RebalancingBranch.parameters().Sum(p => p.numel()));
         fc.allclose(fr).Should().BeFalse("each branch has its own freshly initialised bottleneck");
     }
+
+    [Theory]
+    [InlineData("resnet32", true)] // 3x3 convolutions and option-A shortcuts only
+    [InlineData("resnet18", false)] // 1x1 projection shortcuts
+    [InlineData("resnet50", false)] // 1x1 bottleneck convolutions
+    public void Channels_last_is_the_default_only_for_networks_without_1x1_convolutions(string name, bool channelsLast)
+    {
+        var backbone = BuiltInComponents.Create<IBackbone>(name);
+        var shape = name == "resnet32" ? new ImageShape(3, 32, 32) : new ImageShape(3, 64, 64);
+        using var network = new BilateralBranchNetwork(backbone.Build(shape), 5, bilateral: true);
+
+        network.ChannelsLast.Should().Be(channelsLast, "oneDNN's NHWC 1x1 convolution can divide by zero on some CPUs (see BilateralBranchNetwork.ChannelsLast)");
+    }
 }

@@ -30,6 +30,7 @@ public sealed class BilateralBranchNetwork : nn.Module<Tensor, Tensor>
             : nn.Linear(inputSize, classCount, hasBias: true);
         Head = head;
         RegisterComponents();
+        ChannelsLast = !HasPointwiseConvolution(this);
     }
 
     public int FeatureSize { get; }
@@ -57,8 +58,19 @@ public sealed class BilateralBranchNetwork : nn.Module<Tensor, Tensor>
         return RebalancingBranch.call(shared);
     }
 
-    /// <summary>Feed the trunk NHWC-strided images (torch.channels_last); oneDNN's convolutions then skip their layout reorders.</summary>
-    public bool ChannelsLast { get; set; } = true;
+    /// <summary>
+    /// Feed the trunk NHWC-strided images (torch.channels_last); oneDNN's convolutions then skip their
+    /// layout reorders. On by default for networks without 1x1 convolutions (ResNet-32's BasicBlocks
+    /// with option-A shortcuts): libtorch 2.10's oneDNN picks its brgemm 1x1 convolution for NHWC
+    /// input, and on some CPUs its blocking estimate divides by zero and kills the process (SIGFPE in
+    /// brg_blocking_t::est_eff_1x1 on an AMD Zen 5, family 26: a 1x1 convolution of 256 to 1024
+    /// channels at batch 64 on 4x4 maps, ResNet-50's 512 to 2048 at batch 128 on 7x7). The same
+    /// convolutions on NCHW input take another kernel and run.
+    /// </summary>
+    public bool ChannelsLast { get; set; }
+
+    private static bool HasPointwiseConvolution(nn.Module module) =>
+        module.modules().OfType<TorchSharp.Modules.Conv2d>().Any(conv => conv.kernel_size.All(k => k == 1));
 
     private Tensor RunTrunk(Tensor images) => RunTrunk(images, trunk);
 
