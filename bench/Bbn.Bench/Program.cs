@@ -4,6 +4,7 @@
 // after each epoch, and the machine's float32 matrix-product ceiling. Prints one JSON object.
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Bbn.Abstractions;
 using Bbn.Core;
@@ -108,7 +109,30 @@ finally
 }
 Console.WriteLine(JsonSerializer.Serialize(report));
 
+// On a thread of its own, as the host runs its verb (VerbService): a thread other than the process's
+// first allocates from its own C-heap arena, which glibc manages differently (see NativeHeap).
 (List<double> Rates, List<double> Rss, double EvalRate, double Tolerance) Train(TrainingMethod method, int runEpochs, string name)
+{
+    (List<double>, List<double>, double, double) result = default;
+    ExceptionDispatchInfo? failure = null;
+    var thread = new Thread(() =>
+    {
+        try
+        {
+            result = TrainHere(method, runEpochs, name);
+        }
+        catch (Exception e)
+        {
+            failure = ExceptionDispatchInfo.Capture(e);
+        }
+    }) { Name = "bench training" };
+    thread.Start();
+    thread.Join();
+    failure?.Throw();
+    return result;
+}
+
+(List<double> Rates, List<double> Rss, double EvalRate, double Tolerance) TrainHere(TrainingMethod method, int runEpochs, string name)
 {
     bool bilateral = method == TrainingMethod.Bbn;
     var options = new TrainingOptions

@@ -10,11 +10,17 @@ namespace Bbn.Core.Runtime;
 /// CPU samples were in the kernel, mostly page faults; perf). Keeping freed memory in the heap during
 /// an epoch halved a step's page faults (perf stat); <see cref="Release"/> trims it when
 /// <see cref="HeapReleasePolicy"/> sees resident memory grow. No-ops where the C library is not glibc.
+/// A thread other than the process's first (the host's training thread, the re-balancing branch's)
+/// allocates from an arena of 64 MiB heaps, and glibc unmaps such a heap whenever its top chunk
+/// spans all of it, a check governed by the top pad, not by the trim threshold: the re-balancing
+/// branch thread unmapped and remapped about 18 heaps per BBN step (strace, 2,353 munmaps of
+/// 64 MiB in 64 steps). A pad of one heap keeps them.
 /// </summary>
 public static partial class NativeHeap
 {
     // mallopt parameters (malloc.h).
     private const int TrimThresholdParameter = -1;
+    private const int TopPadParameter = -2;
     private const int MmapThresholdParameter = -3;
 
     /// <summary>glibc's largest allowed mmap threshold on 64-bit (HEAP_MAX_SIZE / 2).</summary>
@@ -22,15 +28,19 @@ public static partial class NativeHeap
 
     private const int TrimThresholdBytes = 1024 * 1024 * 1024;
 
+    /// <summary>glibc's HEAP_MAX_SIZE on 64-bit: the size of one heap of a thread's arena.</summary>
+    private const int TopPadBytes = 64 * 1024 * 1024;
+
     private static bool unavailable = !OperatingSystem.IsLinux();
 
-    /// <summary>The user's MALLOC_TRIM_THRESHOLD_ governs trimming: this class then leaves the threshold alone.</summary>
-    private static readonly bool trimThresholdFromUser = Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null;
+    /// <summary>The user's MALLOC_TRIM_THRESHOLD_ or MALLOC_TOP_PAD_ govern trimming: this class then leaves them alone.</summary>
+    private static readonly bool trimFromUser = Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null
+        || Environment.GetEnvironmentVariable("MALLOC_TOP_PAD_") is not null;
 
     /// <summary>
-    /// Keeps blocks up to 32 MB in the heap and stops trimming it after every free; once per
-    /// process, before libtorch's first allocation. The user's own MALLOC_MMAP_THRESHOLD_ or
-    /// MALLOC_TRIM_THRESHOLD_ environment settings win.
+    /// Keeps blocks up to 32 MB in the heap and stops trimming it or unmapping a thread arena's
+    /// heaps after every free; once per process, before libtorch's first allocation. The user's own
+    /// MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or MALLOC_TOP_PAD_ environment settings win.
     /// </summary>
     public static void KeepFreedMemoryDuringEpochs()
     {
@@ -38,7 +48,7 @@ public static partial class NativeHeap
         try
         {
             if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is null) _ = MallocOption(MmapThresholdParameter, MmapThresholdBytes);
-            if (!trimThresholdFromUser) _ = MallocOption(TrimThresholdParameter, TrimThresholdBytes);
+            if (!trimFromUser) KeepArenaTops();
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
@@ -79,18 +89,25 @@ public static partial class NativeHeap
     /// </summary>
     public static void ReleaseThreadArenaTop()
     {
-        if (unavailable || trimThresholdFromUser) return;
+        if (unavailable || trimFromUser) return;
         try
         {
             _ = MallocOption(TrimThresholdParameter, 0);
+            _ = MallocOption(TopPadParameter, 0);
             nint block = Malloc(ArenaTrimBlockBytes);
             if (block != 0) Free(block);
-            _ = MallocOption(TrimThresholdParameter, TrimThresholdBytes);
+            KeepArenaTops();
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
             unavailable = true;
         }
+    }
+
+    private static void KeepArenaTops()
+    {
+        _ = MallocOption(TrimThresholdParameter, TrimThresholdBytes);
+        _ = MallocOption(TopPadParameter, TopPadBytes);
     }
 
     /// <summary>Above glibc's FASTBIN_CONSOLIDATION_THRESHOLD (64 KiB): the size of free that trims an arena.</summary>
