@@ -143,31 +143,60 @@ internal sealed class ConcurrentBranches : IDisposable
     /// <summary>The intra-op threads each pass gets: half of libtorch's.</summary>
     public static int ThreadsPerPass => Math.Max(1, get_num_threads() / 2);
 
+    /// <summary>
+    /// Runs both passes, the calling thread's with <see cref="ThreadsPerPass"/> threads. libtorch's thread
+    /// settings change only while the other thread is idle: at::set_num_threads also rewrites a
+    /// process-wide count and clears the calling thread's oneDNN primitive cache. The first step's
+    /// passes run one after the other: with both threads meeting the convolutions for the first time
+    /// together, libtorch 2.10's oneDNN crashed about one run in twenty (SIGSEGV, a null batch in
+    /// brgemm_convolution_fwd_t::pd_t::init_batch, in the first step's backward on the branch thread;
+    /// AMD Zen 5, NHWC).
+    /// </summary>
     private T RunBoth<T>(Func<T> onThisThread, Action onBranchThread)
     {
         int threads = get_num_threads();
-        int half = ThreadsPerPass;
-        var other = thread.Start(() =>
-        {
-            set_num_threads(half);
-            onBranchThread();
-        });
-        set_num_threads(half);
+        SetBranchThreads(ThreadsPerPass);
+        set_num_threads(ThreadsPerPass);
         try
         {
-            return onThisThread();
-        }
-        finally
-        {
+            if (firstStepCallsLeft > 0)
+            {
+                firstStepCallsLeft--;
+                thread.Start(onBranchThread).GetAwaiter().GetResult();
+                return onThisThread();
+            }
+            var other = thread.Start(onBranchThread);
             try
             {
-                other.GetAwaiter().GetResult();
+                return onThisThread();
             }
             finally
             {
-                set_num_threads(threads);
+                other.GetAwaiter().GetResult();
             }
         }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    /// <summary>Forward and backward of the first step.</summary>
+    private int firstStepCallsLeft = 2;
+
+    private int branchThreads;
+
+    private void SetBranchThreads(int count)
+    {
+        if (branchThreads == count) return;
+        thread.Start(() =>
+        {
+            // The thread's first libtorch call sets its OpenMP threads to the process-wide count
+            // (at::lazy_init_num_threads); make it now, so that it cannot undo the setting below later.
+            _ = get_num_threads();
+            set_num_threads(count);
+        }).GetAwaiter().GetResult();
+        branchThreads = count;
     }
 
     /// <summary>Returns the branch thread's free heap memory to the system (<see cref="Runtime.NativeHeap.ReleaseThreadArenaTop"/>).</summary>
