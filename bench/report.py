@@ -11,7 +11,7 @@ raw, out = sys.argv[1], sys.argv[2]
 runs = [json.loads(line) for line in open(raw) if line.strip()]
 sides = {s: [r for r in runs if r["side"] == s] for s in ("torchsharp", "pytorch")}
 figures = ["bbn_images_per_second", "single_images_per_second", "eval_images_per_second", "pipeline_images_per_second",
-           "pipeline_share_of_bbn_step", "peak_rss_mib", "matmul_gflops"]
+           "pipeline_share_of_bbn_step", "peak_rss_mib", "matmul_gflops", "conv3x3_gflops"]
 
 
 def stats(values):
@@ -28,9 +28,12 @@ for side, rs in sides.items():
     per_epoch = [statistics.median(e) for e in zip(*[r["bbn_rss_mib_per_epoch"] for r in rs])]
     entry["bbn_rss_mib_per_epoch"] = per_epoch
     entry["rss_growth_epoch2_to_last"] = per_epoch[-1] / per_epoch[1] - 1 if len(per_epoch) > 1 else None
+    entry["rss_growth_epoch2_to_last_per_run"] = [r["bbn_rss_mib_per_epoch"][-1] / r["bbn_rss_mib_per_epoch"][1] - 1
+                                                  for r in rs if len(r["bbn_rss_mib_per_epoch"]) > 1]
     if "fraction_of_ceiling" in rs[0]:
         entry["fraction_of_ceiling"] = stats([r["fraction_of_ceiling"] for r in rs])
         entry["bbn_step_gflop"] = rs[0]["bbn_step_gflop"]
+        entry["ceiling_gflops"] = stats([r["ceiling_gflops"] for r in rs])
     summary["sides"][side] = entry
 if len(summary["sides"]) == 2:
     t, p = summary["sides"]["torchsharp"], summary["sides"]["pytorch"]
@@ -42,7 +45,7 @@ print(f"{summary['date']}, {summary['machine']}; medians over {len(sides['torchs
 print("| figure | TorchSharp | PyTorch | ratio |")
 print("|---|---|---|---|")
 for f in ("bbn_images_per_second", "single_images_per_second", "eval_images_per_second", "pipeline_images_per_second",
-          "pipeline_share_of_bbn_step", "peak_rss_mib", "matmul_gflops"):
+          "pipeline_share_of_bbn_step", "peak_rss_mib", "matmul_gflops", "conv3x3_gflops"):
     cells = []
     for side in ("torchsharp", "pytorch"):
         s = summary["sides"].get(side, {}).get(f)
@@ -53,7 +56,10 @@ for side in ("torchsharp", "pytorch"):
     s = summary["sides"].get(side)
     if s:
         growth = s["rss_growth_epoch2_to_last"]
-        print(f"{side}: RSS per epoch (MiB) {s['bbn_rss_mib_per_epoch']}; epoch 2 -> last: {'' if growth is None else f'{100 * growth:+.1f} %'}")
+        runs_growth = ", ".join(f"{100 * g:+.1f} %" for g in s["rss_growth_epoch2_to_last_per_run"])
+        print(f"{side}: RSS per epoch (MiB, medians) {s['bbn_rss_mib_per_epoch']}; epoch 2 -> last: "
+              f"{'' if growth is None else f'{100 * growth:+.1f} %'} (each run: {runs_growth})")
 t = summary["sides"].get("torchsharp")
 if t and "fraction_of_ceiling" in t:
-    print(f"BBN step: {t['bbn_step_gflop']:.1f} GFLOP (analytic), {100 * t['fraction_of_ceiling']['median']:.1f} % of the matmul ceiling")
+    print(f"BBN step: {t['bbn_step_gflop']:.1f} GFLOP (analytic), {100 * t['fraction_of_ceiling']['median']:.1f} % of the "
+          f"ceiling ({t['ceiling_gflops']['median']:.0f} GFLOP/s: the faster of the matmul and the 3x3 convolution)")

@@ -103,6 +103,15 @@ def main():
     for _ in range(repeats):
         a.mm(b)
     gflops = 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
+    # The same 3x3 convolution as the TorchSharp side's (256 channels, 64 16x16 maps), through oneDNN.
+    with torch.no_grad():
+        x, w = torch.randn(64, 256, 16, 16), torch.randn(256, 256, 3, 3)
+        for _ in range(2):
+            torch.nn.functional.conv2d(x, w, padding=1)
+        start = time.perf_counter()
+        for _ in range(10):
+            torch.nn.functional.conv2d(x, w, padding=1)
+        conv_gflops = 2 * 64 * 16 * 16 * 256 * 256 * 9 * 10 / (time.perf_counter() - start) / 1e9
 
     step_seconds = args.batch * 2 / bbn_ips
     print(json.dumps({
@@ -110,7 +119,7 @@ def main():
         "bbn_images_per_second": bbn_ips, "bbn_rss_mib_per_epoch": bbn_rss, "bbn_step_seconds": step_seconds,
         "single_images_per_second": float(np.median(single_rates[1:])), "eval_images_per_second": eval_ips,
         "pipeline_images_per_second": 2 * args.batch / pipeline_step, "pipeline_share_of_bbn_step": pipeline_step / step_seconds,
-        "peak_rss_mib": peak_rss_mib(), "matmul_gflops": gflops,
+        "peak_rss_mib": peak_rss_mib(), "matmul_gflops": gflops, "conv3x3_gflops": conv_gflops,
     }))
 
 
