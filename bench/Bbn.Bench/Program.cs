@@ -141,7 +141,7 @@ Console.WriteLine(JsonSerializer.Serialize(report));
     bool bilateral = method == TrainingMethod.Bbn;
     var options = new TrainingOptions
     {
-        Epochs = runEpochs, BatchSize = batch, MaxStepsPerEpoch = steps, EvaluateEvery = 1, EvaluationBatchSize = 500,
+        Epochs = runEpochs, BatchSize = batch, MaxStepsPerEpoch = steps, EvaluateEvery = 1, EvaluationBatchSize = Arg("eval-batch", 500),
         LrDecayAt = [0.6, 0.8], LogEverySteps = 1_000_000, ConcurrentBranches = Arg("concurrent-branches", 1) == 1,
         MemoryGrowthTolerance = arguments.TryGetValue("memory-growth-tolerance", out string? tolerance) ? double.Parse(tolerance, CultureInfo.InvariantCulture) : new TrainingOptions().MemoryGrowthTolerance,
     };
