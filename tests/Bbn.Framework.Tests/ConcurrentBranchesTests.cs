@@ -90,4 +90,17 @@ public sealed class ConcurrentBranchesTests
         string execution = WithThreads(1, () => { TrainSteps(train, concurrent: true, out string e); return e; });
         execution.Should().Be("branch passes one after the other (one intra-op thread)");
     }
+
+    [Fact]
+    public void After_concurrent_steps_the_caller_has_all_its_threads_again()
+    {
+        using var train = Synthetic.Set(Counts);
+        int after = WithThreads(2, () =>
+        {
+            TrainSteps(train, concurrent: true, out string execution);
+            execution.Should().StartWith("both branch passes at once");
+            return get_num_threads();
+        });
+        after.Should().Be(2, "each pass takes half of the caller's threads only while both run");
+    }
 }

@@ -26,6 +26,12 @@ internal sealed class ConcurrentBranches : IDisposable
     private readonly (NormBase Trunk, NormBase Replica, double Momentum)[] norms;
     private readonly BranchThread thread = new("BBN re-balancing branch");
 
+    /// <summary>RunBoth calls still to run one pass after the other: the first step's forward and backward.</summary>
+    private int firstStepCallsLeft = 2;
+
+    /// <summary>The branch thread's intra-op threads as last set (0: not yet).</summary>
+    private int branchThreads;
+
     private ConcurrentBranches(BilateralBranchNetwork network, nn.Module<Tensor, Tensor> replica,
         (Parameter, Parameter)[] parameters, (NormBase, NormBase, double)[] norms)
     {
@@ -180,11 +186,6 @@ internal sealed class ConcurrentBranches : IDisposable
             set_num_threads(threads);
         }
     }
-
-    /// <summary>Forward and backward of the first step.</summary>
-    private int firstStepCallsLeft = 2;
-
-    private int branchThreads;
 
     private void SetBranchThreads(int count)
     {
