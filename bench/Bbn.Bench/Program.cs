@@ -150,6 +150,7 @@ Console.WriteLine(JsonSerializer.Serialize(report));
     using var trainer = new BbnTrainer(components, options, train, test, CPU, new RunIdentity("resnet32", "bench"));
     var observer = new Recorder();
     if (bilateral) report["bbn_branch_execution"] = trainer.BranchExecution;
+    if (bilateral) report["bbn_managed_committed_mib_per_epoch"] = observer.ManagedCommitted;
     trainer.Run(RunDirectory.ForNewRun(work, name, "bench", DateTimeOffset.UtcNow), TrainingPosition.Start, observer, CancellationToken.None);
     var watch = Stopwatch.StartNew();
     trainer.Evaluate();
@@ -224,5 +225,9 @@ sealed class Recorder : ITrainingObserver
         Rates.Add(metrics.ImagesPerSecond);
         using var self = Process.GetCurrentProcess();
         Rss.Add(Math.Round(self.WorkingSet64 / 1024.0 / 1024.0, 1));
+        ManagedCommitted.Add(Math.Round(GC.GetGCMemoryInfo().TotalCommittedBytes / 1024.0 / 1024.0, 1));
     }
+
+    /// <summary>The .NET heap's committed memory after each epoch, MiB: the part of the resident memory that is managed.</summary>
+    public List<double> ManagedCommitted { get; } = [];
 }
