@@ -169,11 +169,7 @@ static double MatmulGflops()
     const int n = 2048;
     using var a = randn(n, n);
     using var b = randn(n, n);
-    for (int i = 0; i < 2; i++) using (a.mm(b)) { }
-    var watch = Stopwatch.StartNew();
-    const int repeats = 10;
-    for (int i = 0; i < repeats; i++) using (a.mm(b)) { }
-    return 2.0 * n * n * n * repeats / watch.Elapsed.TotalSeconds / 1e9;
+    return Gflops(2.0 * n * n * n, () => a.mm(b));
 }
 
 // The machine's rate through oneDNN: a 3x3 convolution of 256 to 256 channels over 64 16x16 maps
@@ -184,11 +180,17 @@ static double ConvolutionGflops()
     using var inference = no_grad();
     using var input = randn(batch, channels, side, side);
     using var weight = randn(channels, channels, 3, 3);
-    for (int i = 0; i < 2; i++) using (nn.functional.conv2d(input, weight, padding: [1, 1])) { }
+    return Gflops(2.0 * batch * side * side * channels * channels * 9, () => nn.functional.conv2d(input, weight, padding: [1, 1]));
+}
+
+// The rate of `product`, `flop` a call: two warm-up calls, then ten timed.
+static double Gflops(double flop, Func<Tensor> product)
+{
+    for (int i = 0; i < 2; i++) using (product()) { }
     var watch = Stopwatch.StartNew();
     const int repeats = 10;
-    for (int i = 0; i < repeats; i++) using (nn.functional.conv2d(input, weight, padding: [1, 1])) { }
-    return 2.0 * batch * side * side * channels * channels * 9 * repeats / watch.Elapsed.TotalSeconds / 1e9;
+    for (int i = 0; i < repeats; i++) using (product()) { }
+    return flop * repeats / watch.Elapsed.TotalSeconds / 1e9;
 }
 
 // Multiply-accumulates of the CIFAR ResNet-32 (stem + 3 stages of 5 BasicBlocks, 16/32/64 channels)

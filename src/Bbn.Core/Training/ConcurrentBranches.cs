@@ -161,8 +161,9 @@ internal sealed class ConcurrentBranches : IDisposable
     private T RunBoth<T>(Func<T> onThisThread, Action onBranchThread)
     {
         int threads = get_num_threads();
-        SetBranchThreads(ThreadsPerPass);
-        set_num_threads(ThreadsPerPass);
+        int half = ThreadsPerPass;
+        SetBranchThreads(half);
+        set_num_threads(half);
         try
         {
             if (firstStepCallsLeft > 0)
