@@ -30,6 +30,14 @@ for side, rs in sides.items():
     entry["rss_growth_epoch2_to_last"] = per_epoch[-1] / per_epoch[1] - 1 if len(per_epoch) > 1 else None
     entry["rss_growth_epoch2_to_last_per_run"] = [r["bbn_rss_mib_per_epoch"][-1] / r["bbn_rss_mib_per_epoch"][1] - 1
                                                   for r in rs if len(r["bbn_rss_mib_per_epoch"]) > 1]
+    # The peak within each epoch is not lowered by a heap release at the epoch's end: the harder measure.
+    if all("bbn_peak_rss_mib_per_epoch" in r for r in rs):
+        peaks = [statistics.median(e) for e in zip(*[r["bbn_peak_rss_mib_per_epoch"] for r in rs])]
+        entry["bbn_peak_rss_mib_per_epoch"] = peaks
+        entry["peak_rss_growth_epoch2_to_last_per_run"] = [
+            r["bbn_peak_rss_mib_per_epoch"][-1] / r["bbn_peak_rss_mib_per_epoch"][1] - 1 for r in rs if len(r["bbn_peak_rss_mib_per_epoch"]) > 1]
+    if all("bbn_heap_releases" in r for r in rs):
+        entry["heap_release_epochs_per_run"] = [[int(h["epoch"]) for h in r["bbn_heap_releases"]] for r in rs]
     if "fraction_of_ceiling" in rs[0]:
         entry["fraction_of_ceiling"] = stats([r["fraction_of_ceiling"] for r in rs])
         entry["bbn_step_gflop"] = rs[0]["bbn_step_gflop"]
@@ -59,6 +67,11 @@ for side in ("torchsharp", "pytorch"):
         runs_growth = ", ".join(f"{100 * g:+.1f} %" for g in s["rss_growth_epoch2_to_last_per_run"])
         print(f"{side}: RSS per epoch (MiB, medians) {s['bbn_rss_mib_per_epoch']}; epoch 2 -> last: "
               f"{'' if growth is None else f'{100 * growth:+.1f} %'} (each run: {runs_growth})")
+        if "bbn_peak_rss_mib_per_epoch" in s:
+            peak_growth = ", ".join(f"{100 * g:+.1f} %" for g in s["peak_rss_growth_epoch2_to_last_per_run"])
+            print(f"{side}: peak RSS within each epoch (MiB, medians) {s['bbn_peak_rss_mib_per_epoch']}; epoch 2 -> last, each run: {peak_growth}")
+        if "heap_release_epochs_per_run" in s:
+            print(f"{side}: epochs after which the heap was given back, each run: {s['heap_release_epochs_per_run']}")
 t = summary["sides"].get("torchsharp")
 if t and "fraction_of_ceiling" in t:
     print(f"BBN step: {t['bbn_step_gflop']:.1f} GFLOP (analytic), {100 * t['fraction_of_ceiling']['median']:.1f} % of the "

@@ -98,7 +98,7 @@ try
         report["pipeline_share_of_bbn_step"] = perStep / (double)report["bbn_step_seconds"]!;
     }
 
-    report["peak_rss_mib"] = ProcessStatus.Mib("VmHWM");
+    report["peak_rss_mib"] = ProcessStatus.ProcessPeakMib();
     report["matmul_gflops"] = MatmulGflops();
     report["bbn_step_gflop"] = ResNet32TrainingFlopsPerImage(3) * 2 * batch / 1e9;
     report["conv3x3_gflops"] = ConvolutionGflops();
@@ -150,7 +150,13 @@ Console.WriteLine(JsonSerializer.Serialize(report));
     using var trainer = new BbnTrainer(components, options, train, test, CPU, new RunIdentity("resnet32", "bench"));
     var observer = new Recorder();
     if (bilateral) report["bbn_branch_execution"] = trainer.BranchExecution;
-    if (bilateral) report["bbn_managed_committed_mib_per_epoch"] = observer.ManagedCommitted;
+    if (bilateral)
+    {
+        report["bbn_managed_committed_mib_per_epoch"] = observer.ManagedCommitted;
+        report["bbn_peak_rss_mib_per_epoch"] = observer.PeakRss;
+        report["bbn_heap_releases"] = observer.HeapReleases;
+    }
+    ProcessStatus.ResetPeak();
     trainer.Run(RunDirectory.ForNewRun(work, name, "bench", DateTimeOffset.UtcNow), TrainingPosition.Start, observer, CancellationToken.None);
     var watch = Stopwatch.StartNew();
     trainer.Evaluate();
@@ -227,8 +233,24 @@ sealed class Recorder : ITrainingObserver
         Rates.Add(metrics.ImagesPerSecond);
         using var self = Process.GetCurrentProcess();
         Rss.Add(Math.Round(self.WorkingSet64 / 1024.0 / 1024.0, 1));
+        PeakRss.Add(Math.Round(ProcessStatus.Mib("VmHWM"), 1));
+        ProcessStatus.ResetPeak();
         ManagedCommitted.Add(Math.Round(GC.GetGCMemoryInfo().TotalCommittedBytes / 1024.0 / 1024.0, 1));
     }
+
+    public void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) =>
+        HeapReleases.Add(new Dictionary<string, double>
+        {
+            ["epoch"] = epoch,
+            ["before_mib"] = Math.Round(residentBytesBefore / 1024.0 / 1024.0, 1),
+            ["after_mib"] = Math.Round(residentBytesAfter / 1024.0 / 1024.0, 1),
+        });
+
+    /// <summary>The highest resident memory within each epoch (evaluation included), MiB: unlike <see cref="Rss"/>, not lowered by a heap release.</summary>
+    public List<double> PeakRss { get; } = [];
+
+    /// <summary>The epochs after which the trainer gave the heap's free memory back (HeapReleasePolicy), with resident memory before and after.</summary>
+    public List<Dictionary<string, double>> HeapReleases { get; } = [];
 
     /// <summary>The .NET heap's committed memory after each epoch, MiB: the part of the resident memory that is managed.</summary>
     public List<double> ManagedCommitted { get; } = [];

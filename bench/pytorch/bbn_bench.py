@@ -5,7 +5,6 @@ SGD momentum 0.9 nesterov, weight decay 2e-4), batch 128, random CIFAR-10-LT-sha
 the same random crop + flip + normalisation on tensors. Prints one JSON object."""
 import argparse
 import json
-import resource
 import time
 
 import numpy as np
@@ -22,8 +21,26 @@ def rss_mib():
         return round(int(f.read().split()[1]) * 4096 / 2**20, 1)
 
 
+def vm_hwm_mib():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+
+
+EARLIER_PEAK = [0.0]
+
+
+def epoch_peak_rss_mib():
+    """VmHWM, the peak resident memory since the last call (Linux 4.0+: "5" to clear_refs resets it)."""
+    peak = vm_hwm_mib()
+    EARLIER_PEAK[0] = max(EARLIER_PEAK[0], peak)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return round(peak, 1)
+
+
 def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The whole process's peak, across epoch_peak_rss_mib's resets."""
+    return max(EARLIER_PEAK[0], vm_hwm_mib())
 
 
 
@@ -32,7 +49,7 @@ def train(method, images, labels, epochs, steps, batch, rng):
     model = BBNResNet32(3, 10, bilateral)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4, nesterov=True)
     model.train()
-    rates, rss = [], []
+    rates, rss, peaks = [], [], []
     for epoch in range(1, epochs + 1):
         alpha = 1 - ((epoch - 1) / epochs) ** 2 if bilateral else 1.0
         conv = rng.permutation(len(labels))
@@ -46,7 +63,8 @@ def train(method, images, labels, epochs, steps, batch, rng):
             seconds += time.perf_counter() - start
         rates.append(steps * batch * (2 if bilateral else 1) / seconds)
         rss.append(rss_mib())
-    return model, rates, rss
+        peaks.append(epoch_peak_rss_mib())
+    return model, rates, rss, peaks
 
 
 def main():
@@ -67,9 +85,9 @@ def main():
     labels = torch.tensor(np.concatenate([np.full(n, c) for c, n in enumerate(counts)]), dtype=torch.int64)
     images = torch.randint(0, 256, (len(labels), 3, 32, 32), dtype=torch.uint8)
 
-    model, bbn_rates, bbn_rss = train("bbn", images, labels, args.epochs, args.steps, args.batch, rng)
+    model, bbn_rates, bbn_rss, bbn_peaks = train("bbn", images, labels, args.epochs, args.steps, args.batch, rng)
     bbn_ips = float(np.median(bbn_rates[1:]))
-    _, single_rates, _ = train("single-branch", images, labels, args.single_epochs, args.steps, args.batch, rng)
+    _, single_rates, _, _ = train("single-branch", images, labels, args.single_epochs, args.steps, args.batch, rng)
 
     model.eval()
     test = images[:args.eval_images]
@@ -116,7 +134,7 @@ def main():
     step_seconds = args.batch * 2 / bbn_ips
     print(json.dumps({
         "side": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch,
-        "bbn_images_per_second": bbn_ips, "bbn_rss_mib_per_epoch": bbn_rss, "bbn_step_seconds": step_seconds,
+        "bbn_images_per_second": bbn_ips, "bbn_rss_mib_per_epoch": bbn_rss, "bbn_peak_rss_mib_per_epoch": bbn_peaks, "bbn_step_seconds": step_seconds,
         "single_images_per_second": float(np.median(single_rates[1:])), "eval_images_per_second": eval_ips,
         "pipeline_images_per_second": 2 * args.batch / pipeline_step, "pipeline_share_of_bbn_step": pipeline_step / step_seconds,
         "peak_rss_mib": peak_rss_mib(), "matmul_gflops": gflops, "conv3x3_gflops": conv_gflops,

@@ -32,4 +32,16 @@ public sealed class LoggingObserverTests
 
         logger.Collector.LatestRecord.Message.Should().Be("epoch 2 step 40/116 loss 0.8302 340 img/s epoch ETA 0m57s");
     }
+
+    [Fact]
+    public void A_heap_release_names_the_epoch_the_setting_and_resident_memory_before_and_after()
+    {
+        var logger = new FakeLogger();
+        var observer = new LoggingObserver(logger, epochs: 20);
+
+        observer.HeapReleased(7, 1900L << 20, 300L << 20);
+
+        logger.Collector.LatestRecord.Message.Should().Be(
+            "Epoch 7: resident memory 1900 MiB had grown past Bbn:Training:MemoryGrowthTolerance; gave the native heap's free memory back (300 MiB resident)");
+    }
 }

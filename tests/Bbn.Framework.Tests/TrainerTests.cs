@@ -177,6 +177,20 @@ public sealed class TrainerTests : IDisposable
         act.Should().Throw<RunDirectoryException>().WithMessage("*already holds a run*Resume=true*nothing was overwritten*");
         File.ReadAllText(first.SummaryPath).Should().Be("{}");
     }
+    [Fact]
+    public void With_no_memory_growth_tolerance_the_heap_is_given_back_after_every_epoch_and_the_observer_told()
+    {
+        using var train = Synthetic.Set(Counts);
+        var options = Options(epochs: 2);
+        options.MemoryGrowthTolerance = 0;
+        using var trainer = Trainer(options, train);
+        var observer = new RecordingObserver();
+
+        trainer.Run(Run("released"), TrainingPosition.Start, observer, CancellationToken.None);
+
+        observer.HeapReleases.Select(r => r.Epoch).Should().Equal(1, 2);
+        observer.HeapReleases.Should().OnlyContain(r => r.ResidentBytesBefore > 0 && r.ResidentBytesAfter > 0);
+    }
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 }
@@ -194,4 +208,8 @@ internal sealed class RecordingObserver : ITrainingObserver
     }
 
     public void EpochCompleted(EpochMetrics metrics, TimeSpan runRemaining) => Epochs.Add(metrics);
+
+    public List<(int Epoch, long ResidentBytesBefore, long ResidentBytesAfter)> HeapReleases { get; } = [];
+
+    public void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) => HeapReleases.Add((epoch, residentBytesBefore, residentBytesAfter));
 }

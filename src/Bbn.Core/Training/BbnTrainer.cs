@@ -171,8 +171,10 @@ public sealed class BbnTrainer : IDisposable
             Runtime.NativeHeap.CollectManagedGarbage();
             if (heapRelease.ShouldRelease())
             {
+                long before = Environment.WorkingSet;
                 Runtime.NativeHeap.Release();
                 concurrentPasses?.ReleaseMemory();
+                observer.HeapReleased(epoch, before, Environment.WorkingSet);
             }
             run.AppendMetrics(metrics);
             lastMetrics = metrics;

@@ -8,6 +8,12 @@ public interface ITrainingObserver
 
     /// <summary>The test set was evaluated at the end of <paramref name="epoch"/> (before <see cref="EpochCompleted"/>).</summary>
     void Evaluated(int epoch, Evaluation.EvaluationReport report) { }
+
+    /// <summary>
+    /// Resident memory had grown past <see cref="TrainingOptions.MemoryGrowthTolerance"/> at the end of
+    /// <paramref name="epoch"/>, so the native heap's free memory was given back (before <see cref="EpochCompleted"/>).
+    /// </summary>
+    void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) { }
 }
 
 /// <summary>Passes every report to each of several observers, in order.</summary>
@@ -26,6 +32,11 @@ public sealed class CompositeObserver(params ITrainingObserver[] observers) : IT
     public void Evaluated(int epoch, Evaluation.EvaluationReport report)
     {
         foreach (var o in observers) o.Evaluated(epoch, report);
+    }
+
+    public void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter)
+    {
+        foreach (var o in observers) o.HeapReleased(epoch, residentBytesBefore, residentBytesAfter);
     }
 }
 

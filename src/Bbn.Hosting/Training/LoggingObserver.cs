@@ -17,4 +17,7 @@ internal sealed class LoggingObserver(ILogger logger, int epochs, bool stepLines
     public void EpochCompleted(EpochMetrics m, TimeSpan runRemaining) =>
         TrainerLog.Epoch(logger, m.Epoch, epochs, m.Alpha, m.Lr, m.TrainLoss, Percent(m.Top1), Percent(m.Many), Percent(m.Medium), Percent(m.Few),
             m.ImagesPerSecond, m.EpochSeconds, Duration(runRemaining));
+
+    public void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) =>
+        TrainerLog.HeapReleased(logger, epoch, residentBytesBefore >> 20, residentBytesAfter >> 20);
 }

@@ -48,4 +48,7 @@ internal static partial class TrainerLog
 
     [LoggerMessage(15, LogLevel.Information, "Step: {BranchExecution}")]
     public static partial void BranchExecution(ILogger logger, string branchExecution);
+
+    [LoggerMessage(16, LogLevel.Information, "Epoch {Epoch}: resident memory {BeforeMib} MiB had grown past Bbn:Training:MemoryGrowthTolerance; gave the native heap's free memory back ({AfterMib} MiB resident)")]
+    public static partial void HeapReleased(ILogger logger, int epoch, long beforeMib, long afterMib);
 }
