@@ -31,20 +31,6 @@ public sealed class HeapReleasePolicyTests
         Decisions(2000, 2000, 2100, 2100, 2130, 2150).Should().Equal(false, false, true, false, false, true);
     }
 
-    [Fact]
-    public void The_policy_counts_its_releases()
-    {
-        long resident = 2000 * MiB;
-        var policy = new HeapReleasePolicy(0.02, () => resident);
-        foreach (long mib in new long[] { 2000, 2000, 2050, 1990, 2050 })
-        {
-            resident = mib * MiB;
-            policy.ShouldRelease();
-        }
-
-        policy.Releases.Should().Be(2);
-    }
-
     /// <summary>The policy's answers (tolerance 2 %) after epochs that end at these resident sizes, in MiB.</summary>
     private static bool[] Decisions(params long[] residentMib)
     {

@@ -177,6 +177,7 @@ public sealed class TrainerTests : IDisposable
         act.Should().Throw<RunDirectoryException>().WithMessage("*already holds a run*Resume=true*nothing was overwritten*");
         File.ReadAllText(first.SummaryPath).Should().Be("{}");
     }
+
     [Fact]
     public void With_no_memory_growth_tolerance_the_heap_is_given_back_after_every_epoch_and_the_observer_told()
     {

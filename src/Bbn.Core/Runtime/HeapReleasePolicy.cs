@@ -26,13 +26,10 @@ public sealed class HeapReleasePolicy(double tolerance, Func<long> residentBytes
     {
     }
 
-    /// <summary>How many times <see cref="ShouldRelease"/> answered true.</summary>
-    public int Releases { get; private set; }
-
     /// <summary>Call after each epoch, managed garbage collected; true: trim the heap now.</summary>
     public bool ShouldRelease()
     {
-        if (tolerance <= 0) return Release();
+        if (tolerance <= 0) return true;
         long resident = residentBytes();
         if (epochsMeasured < SettlingEpochs)
         {
@@ -47,12 +44,6 @@ public sealed class HeapReleasePolicy(double tolerance, Func<long> residentBytes
             withinLimit = true;
         }
         releasedLastEpoch = !withinLimit;
-        return !withinLimit && Release();
-    }
-
-    private bool Release()
-    {
-        Releases++;
-        return true;
+        return !withinLimit;
     }
 }
