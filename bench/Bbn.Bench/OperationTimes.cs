@@ -58,7 +58,7 @@ internal static class OperationTimes
 /// </summary>
 internal static class LayoutComparison
 {
-    public static void Print(Bbn.Core.Model.BilateralBranchNetwork network, int batch, int repeats)
+    public static void Print(Bbn.Core.Model.BranchNetwork network, int batch, int repeats)
     {
         manual_seed(0);
         using var xc = randn(batch, 3, 32, 32);
@@ -83,7 +83,7 @@ internal static class LayoutComparison
         });
     }
 
-    private static void Compare(string what, Bbn.Core.Model.BilateralBranchNetwork network, int repeats, Action step)
+    private static void Compare(string what, Bbn.Core.Model.BranchNetwork network, int repeats, Action step)
     {
         var times = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
         for (int i = 0; i < repeats + 2; i++)

@@ -61,13 +61,13 @@ void Bench()
     T Create<T>(string name) where T : class => provider.GetRequiredKeyedService<ComponentFactory<T>>(name).Create(empty.GetSection("none"), provider);
     if (arguments.ContainsKey("ab"))
     {
-        using var network = new Bbn.Core.Model.BilateralBranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, bilateral: true);
+        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, bilateral: true);
         LayoutComparison.Print(network, batch, Arg("ab", 20));
         return;
     }
     if (arguments.TryGetValue("memory", out string? memoryLayout))
     {
-        using var network = new Bbn.Core.Model.BilateralBranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, bilateral: true);
+        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, bilateral: true);
         StepMemory.Print(network, memoryLayout == "channels-last", batch, Arg("steps", 4));
         return;
     }

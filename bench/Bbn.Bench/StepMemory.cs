@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 /// </summary>
 internal static class StepMemory
 {
-    public static void Print(Bbn.Core.Model.BilateralBranchNetwork network, bool channelsLast, int batch, int steps)
+    public static void Print(Bbn.Core.Model.BranchNetwork network, bool channelsLast, int batch, int steps)
     {
         network.ChannelsLast = channelsLast;
         network.train();

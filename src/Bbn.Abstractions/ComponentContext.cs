@@ -80,6 +80,17 @@ public sealed class ComponentContext
         return options;
     }
 
+    /// <summary>
+    /// Another component, selected by <c>Name</c> in the section <paramref name="sectionPath"/>
+    /// (<paramref name="defaultName"/> when it names none) and created from that section: how a method
+    /// gets its adaptor schedule or a stage's sampler. (Contracts 1.3.)
+    /// </summary>
+    /// <exception cref="ComponentConfigurationException">No component of that kind has the name; the message lists those that do.</exception>
+    public TComponent Component<TComponent>(string sectionPath, string? defaultName = null) where TComponent : class =>
+        Services.GetService(typeof(IComponentSource)) is IComponentSource source
+            ? source.Create<TComponent>(sectionPath, defaultName)
+            : throw new InvalidOperationException("The host provides no IComponentSource.");
+
     /// <summary>An error naming the full setting path, the bad value and what is allowed.</summary>
     public ComponentConfigurationException Invalid(string key, string? value, string allowed) =>
         new($"{Settings.Path}:{key}", value, allowed);

@@ -136,12 +136,15 @@ public static class BbnApplication
         var services = builder.Services;
         catalog.AddTo(services);
         services.AddSingleton<ComponentResolver>();
+        services.AddSingleton<Bbn.Abstractions.IComponentSource>(sp => sp.GetRequiredService<ComponentResolver>());
         services.AddSingleton<RunComposer>();
+        services.AddSingleton<Inference.CheckpointComponents>();
         services.AddMetrics();
         services.AddSingleton(sp => new Bbn.Core.Training.TrainerInstruments(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<RunOutcome>();
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<BbnOptions>().Bind(builder.Configuration.GetSection(BbnOptions.Section)).ValidateOnStart();
+        services.AddOptions<BbnOptions>().Bind(builder.Configuration.GetSection(BbnOptions.Section))
+            .PostConfigure(o => o.Method.Name = MethodSetting.Name(builder.Configuration)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BbnOptions>, BbnOptionsValidator>();
         services.AddOptions<EvaluateOptions>().Bind(builder.Configuration.GetSection(EvaluateOptions.Section));
         services.AddOptions<PredictOptions>().Bind(builder.Configuration.GetSection(PredictOptions.Section));

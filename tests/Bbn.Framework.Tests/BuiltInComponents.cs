@@ -16,6 +16,10 @@ internal static class BuiltInComponents
         var catalog = PluginKernel.Load([PluginOptions.DefaultDirectory], AppContext.BaseDirectory);
         var services = new ServiceCollection();
         catalog.AddTo(services);
+        // Methods ask for their adaptor (and stage samplers) through IComponentSource; here with every setting at its default.
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddSingleton<ComponentResolver>();
+        services.AddSingleton<Bbn.Abstractions.IComponentSource>(sp => sp.GetRequiredService<ComponentResolver>());
         return (catalog, services.BuildServiceProvider());
     });
 

@@ -13,24 +13,13 @@ public sealed class ConcurrentBranchesTests
 {
     private static readonly int[] Counts = [40, 16, 8];
 
-    private static BbnTrainer Trainer(ImageSet train, bool concurrent) => new(
-        new TrainingComponents(
-            TrainingMethod.Bbn,
-            BuiltInComponents.Create<IBackbone>("resnet32"),
-            BuiltInComponents.Create<ISampler>("uniform"),
-            BuiltInComponents.Create<ISampler>("reversed"),
-            BuiltInComponents.Create<IAdaptorSchedule>("parabolic"),
-            BuiltInComponents.Create<ILoss>("cross-entropy")),
-        new TrainingOptions { Epochs = 4, BatchSize = 8, WarmupEpochs = 1, LearningRate = 0.01, Seed = 3, ConcurrentBranches = concurrent },
-        train, train, CPU, new RunIdentity("resnet32", "synthetic"));
+    private static TrainingSession Trainer(ImageSet train, bool concurrent) => Sessions.Create("bbn",
+        new TrainingOptions { Epochs = 4, BatchSize = 8, WarmupEpochs = 1, LearningRate = 0.01, Seed = 3, ConcurrentBranches = concurrent }, train);
 
     private static (double[] Losses, Dictionary<string, Tensor> State) TrainSteps(ImageSet train, bool concurrent, out string execution)
     {
         using var trainer = Trainer(train, concurrent);
-        var (conventional, rebalancing) = trainer.EpochOrder(2);
-        var context = new LossContext(train.ClassCounts, 2, 4);
-        double alpha = trainer.Alpha(2);
-        var losses = Enumerable.Range(0, 3).Select(s => trainer.Step(2, s, conventional, rebalancing, alpha, context)).ToArray();
+        var losses = Sessions.FirstSteps(trainer, epoch: 2, steps: 3);
         execution = trainer.BranchExecution;
         var state = trainer.Network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
         return (losses, state);

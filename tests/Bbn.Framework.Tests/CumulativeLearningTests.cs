@@ -17,7 +17,7 @@ public sealed class CumulativeLearningTests
         using var fc = tensor(new float[] { 1, 2, 3, 4 }).reshape(2, 2);
         using var fr = tensor(new float[] { 10, 20, 30, 40 }).reshape(2, 2);
 
-        using var mixed = CumulativeLearning.MixFeatures(fc, fr, 0.75);
+        using var mixed = TinyNetwork.Mix(fc, fr, 0.75);
 
         mixed.data<float>().ToArray().Should().Equal(1.5f, 3f, 5f, 10f, 4.5f, 6f, 15f, 20f);
     }
@@ -31,7 +31,7 @@ public sealed class CumulativeLearningTests
         using var fr = randn(5, 2);
         const double alpha = 0.3;
 
-        using var mixed = CumulativeLearning.MixFeatures(fc, fr, alpha);
+        using var mixed = TinyNetwork.Mix(fc, fr, alpha);
         using var logits = classifier.call(mixed);
 
         float[] w = classifier.weight!.data<float>().ToArray();
@@ -52,22 +52,37 @@ public sealed class CumulativeLearningTests
     }
 
     [Fact]
-    public void Mixed_loss_is_alpha_times_the_conventional_loss_plus_the_rest_times_the_rebalancing_loss()
+    public void The_bbn_loss_is_alpha_times_the_conventional_loss_plus_the_rest_times_the_rebalancing_loss_of_the_mixed_logits()
     {
+        var bbn = BuiltInComponents.Create<ITrainingMethod>("bbn");
         var crossEntropy = BuiltInComponents.Create<ILoss>("cross-entropy");
-        using var logits = tensor(new float[] { 2, 0, -1, 0.5f, 0.5f, 3 }).reshape(2, 3);
+        using var fc = tensor(new float[] { 1, 0, 0, 2 }).reshape(2, 2);
+        using var fr = tensor(new float[] { 0, 1, 1, 1 }).reshape(2, 2);
         using var yc = tensor(new long[] { 0, 2 });
         using var yr = tensor(new long[] { 1, 1 });
-        const double alpha = 0.6;
+        // A classifier of 3 classes over the 4 mixed features: z_k = sum_j W[k, j] f_j + b_k.
+        float[,] w = { { 1, 0, 0.5f, 0 }, { 0, 1, 0, -1 }, { -1, 0.5f, 1, 0 } };
+        float[] bias = [0.1f, -0.2f, 0];
+        using var weight = tensor(new float[] { 1, 0, 0.5f, 0, 0, 1, 0, -1, -1, 0.5f, 1, 0 }).reshape(3, 4);
+        using var b = tensor(bias);
+        var outputs = new BranchOutputs([fc, fr], [new BatchTargets(yc), new BatchTargets(yr)], f => f.matmul(weight.t()).add(b), crossEntropy, NoContext);
 
-        using var loss = CumulativeLearning.MixLoss(crossEntropy, logits, yc, yr, alpha, NoContext);
+        // Epoch 2 of 2 with the default parabolic adaptor: alpha = 1 - (1/2)^2.
+        using var loss = bbn.Loss(outputs, new MethodStep(1, 2, 2, 0, new Random(0)));
 
-        // Hand computation: CE(z, y) = mean over rows of log(sum exp z) - z_y.
-        double Lse(params double[] z) => Math.Log(z.Sum(Math.Exp));
-        double row0 = Lse(2, 0, -1), row1 = Lse(0.5, 0.5, 3);
-        double ceC = ((row0 - 2) + (row1 - 3)) / 2;
-        double ceR = ((row0 - 0) + (row1 - 0.5)) / 2;
-        loss.item<float>().Should().BeApproximately((float)((alpha * ceC) + ((1 - alpha) * ceR)), 1e-5f);
+        const double alpha = 0.75;
+        double[][] c = [[1, 0], [0, 2]], r = [[0, 1], [1, 1]];
+        long[] targetsC = [0, 2], targetsR = [1, 1];
+        double expected = 0;
+        for (int n = 0; n < 2; n++)
+        {
+            double[] f = [2 * alpha * c[n][0], 2 * alpha * c[n][1], 2 * (1 - alpha) * r[n][0], 2 * (1 - alpha) * r[n][1]];
+            double[] z = Enumerable.Range(0, 3).Select(k => bias[k] + Enumerable.Range(0, 4).Sum(j => w[k, j] * f[j])).ToArray();
+            double lse = Math.Log(z.Sum(Math.Exp));
+            expected += ((alpha * (lse - z[targetsC[n]])) + ((1 - alpha) * (lse - z[targetsR[n]]))) / 2;
+        }
+        loss.item<float>().Should().BeApproximately((float)expected, 1e-5f);
+        bbn.ReportedAlpha(2, 2).Should().Be(alpha);
     }
 
     [Fact]
@@ -78,9 +93,9 @@ public sealed class CumulativeLearningTests
         using var images = rand(3, 1, 32, 32);
 
         using var direct = network.call(images);
-        using var fc = network.ConventionalFeatures(images);
-        using var fr = network.RebalancingFeatures(images);
-        using var mixed = CumulativeLearning.MixFeatures(fc, fr, 0.5);
+        using var fc = network.Features(0, images);
+        using var fr = network.Features(1, images);
+        using var mixed = TinyNetwork.Mix(fc, fr, 0.5);
         using var viaMixing = network.Classify(mixed);
 
         direct.allclose(viaMixing, rtol: 1e-5, atol: 1e-6).Should().BeTrue();
@@ -89,10 +104,16 @@ public sealed class CumulativeLearningTests
 
 internal static class TinyNetwork
 {
-    public static BilateralBranchNetwork Create(bool bilateral, int classes, int seed = 7, ClassifierHead head = ClassifierHead.Linear)
+    /// <summary>BBN's branches, as its method names them.</summary>
+    public static readonly string[] Bilateral = ["conventional", "rebalancing"];
+
+    public static BranchNetwork Create(bool bilateral, int classes, int seed = 7, ClassifierHead head = ClassifierHead.Linear)
     {
         manual_seed(seed);
         var backbone = BuiltInComponents.Create<IBackbone>("resnet32");
-        return new BilateralBranchNetwork(backbone.Build(new ImageShape(1, 32, 32)), classes, bilateral, head);
+        return new BranchNetwork(backbone.Build(new ImageShape(1, 32, 32)), classes, bilateral ? Bilateral : ["conventional"], head);
     }
+
+    /// <summary>2 * cat(alpha f_c, (1 - alpha) f_r), written out for the tests.</summary>
+    public static Tensor Mix(Tensor conventional, Tensor rebalancing, double alpha) => cat([conventional * (2 * alpha), rebalancing * (2 * (1 - alpha))], 1);
 }

@@ -141,7 +141,7 @@ public sealed class HostedTrainerTests : IDisposable
         code.Should().Be(0);
         var run = RunDirectory("baseline");
         run.ReadMetrics().Single().Alpha.Should().Be(1);
-        Checkpoint.ReadHeader(run.CheckpointPath).Method.Should().Be(TrainingMethodNames.SingleBranch);
+        Checkpoint.ReadHeader(run.CheckpointPath).Method.Should().Be("single-branch");
     }
 
     [Fact]

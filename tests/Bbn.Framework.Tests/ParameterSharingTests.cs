@@ -13,7 +13,7 @@ public sealed class ParameterSharingTests
     {
         using var network = TinyNetwork.Create(bilateral: true, classes: 3);
         using var images = rand(4, 1, 32, 32);
-        foreach (var branch in new Func<Tensor, Tensor>[] { network.ConventionalFeatures, network.RebalancingFeatures })
+        foreach (var branch in new Func<Tensor, Tensor>[] { x => network.Features(0, x), x => network.Features(1, x) })
         {
             network.zero_grad();
             using var scope = NewDisposeScope();
@@ -28,8 +28,8 @@ public sealed class ParameterSharingTests
     {
         using var network = TinyNetwork.Create(bilateral: true, classes: 3);
 
-        var conventional = network.ConventionalBranch.parameters().ToList();
-        var rebalancing = network.RebalancingBranch.parameters().ToList();
+        var conventional = network.Branch(0).parameters().ToList();
+        var rebalancing = network.Branch(1).parameters().ToList();
 
         conventional.Select(p => p.shape).Should().BeEquivalentTo(rebalancing.Select(p => p.shape), o => o.WithStrictOrdering());
         conventional.Select(p => p.Handle).Should().NotIntersectWith(rebalancing.Select(p => p.Handle));
@@ -50,7 +50,7 @@ public sealed class ParameterSharingTests
 
         using (NewDisposeScope())
         {
-            var logits = network.Classify(CumulativeLearning.MixFeatures(network.ConventionalFeatures(xc), network.RebalancingFeatures(xr), 0.7));
+            var logits = network.Classify(TinyNetwork.Mix(network.Features(0, xc), network.Features(1, xr), 0.7));
             var loss = nn.functional.cross_entropy(logits, yc).mul(0.7).add(nn.functional.cross_entropy(logits, yr).mul(0.3));
             optimizer.zero_grad();
             loss.backward();
@@ -60,7 +60,7 @@ public sealed class ParameterSharingTests
         bool Changed(nn.Module module, string prefix) => module.named_parameters()
             .All(p => !p.parameter.allclose(before[prefix + p.name]));
         Changed(network.Trunk, "trunk.").Should().BeTrue();
-        Changed(network.ConventionalBranch, "conventional.").Should().BeTrue();
-        Changed(network.RebalancingBranch, "rebalancing.").Should().BeTrue();
+        Changed(network.Branch(0), "conventional.").Should().BeTrue();
+        Changed(network.Branch(1), "rebalancing.").Should().BeTrue();
     }
 }

@@ -58,7 +58,7 @@ public sealed class PredictTests(TrainedRunFixture run) : IClassFixture<TrainedR
 
         // The same network on the dataset's own tensors (28x28 zero-padded to 32x32) gives the same answers.
         using var predictor = Predictor.Load(Path.Combine(run.RunPath, "checkpoint.bbn"),
-            BuiltInComponents.Create<IBackbone>("resnet32"), BuiltInComponents.Create<ILoss>("cross-entropy"), CPU);
+            BuiltInComponents.Create<IBackbone>("resnet32"), BuiltInComponents.Create<ITrainingMethod>("bbn"), BuiltInComponents.Create<ILoss>("cross-entropy"), CPU);
         using var test = BuiltInComponents.Create<IDatasetSource>("fashion-mnist", new() { ["Root"] = run.Data }).Load(DatasetSplit.Test);
         using var first = test.Images.narrow(0, 0, Images);
         var expected = predictor.Predict(first, 3);

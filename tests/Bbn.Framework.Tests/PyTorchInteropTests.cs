@@ -45,7 +45,7 @@ public sealed class PyTorchInteropTests(TrainedRunFixture run) : IClassFixture<T
 
             // PyTorch's logits of the exported weights equal ours on the same input.
             using var predictor = Predictor.Load(Path.Combine(run.RunPath, "checkpoint.bbn"),
-                BuiltInComponents.Create<IBackbone>("resnet32"), BuiltInComponents.Create<ILoss>("cross-entropy"), CPU);
+                BuiltInComponents.Create<IBackbone>("resnet32"), BuiltInComponents.Create<ITrainingMethod>("bbn"), BuiltInComponents.Create<ILoss>("cross-entropy"), CPU);
             var (input, pythonLogits) = ReadLogits(Path.Combine(work, "python-logits.pth"));
             using (var ours = Logits(predictor.Network, input))
                 ours.allclose(pythonLogits, rtol: 1e-4, atol: 1e-4).Should().BeTrue("the official network computes the same function from the exported weights");
@@ -56,7 +56,7 @@ public sealed class PyTorchInteropTests(TrainedRunFixture run) : IClassFixture<T
             error.Should().BeEmpty();
             code.Should().Be(0);
             using var importedPredictor = Predictor.Load(imported,
-                BuiltInComponents.Create<IBackbone>("resnet32"), BuiltInComponents.Create<ILoss>("cross-entropy"), CPU);
+                BuiltInComponents.Create<IBackbone>("resnet32"), BuiltInComponents.Create<ITrainingMethod>("bbn"), BuiltInComponents.Create<ILoss>("cross-entropy"), CPU);
             var (input2, perturbedLogits) = ReadLogits(Path.Combine(work, "perturbed-logits.pth"));
             using var theirs = Logits(importedPredictor.Network, input2);
             theirs.allclose(perturbedLogits, rtol: 1e-4, atol: 1e-4).Should().BeTrue("the imported weights are PyTorch's");
@@ -117,7 +117,7 @@ public sealed class PyTorchInteropTests(TrainedRunFixture run) : IClassFixture<T
         return ((Tensor)table["input"]!, (Tensor)table["logits"]!);
     }
 
-    private static Tensor Logits(Bbn.Core.Model.BilateralBranchNetwork network, Tensor input)
+    private static Tensor Logits(Bbn.Core.Model.BranchNetwork network, Tensor input)
     {
         using var noGrad = no_grad();
         network.eval();

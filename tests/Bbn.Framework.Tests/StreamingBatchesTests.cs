@@ -28,18 +28,19 @@ public sealed class StreamingBatchesTests : IDisposable
         using var ahead = new StreamingBatches(set, augmenter, batchSize: 4, seed: 3, CPU);
         using var onDemand = new StreamingBatches(set, augmenter, batchSize: 4, seed: 3, CPU);
 
-        ahead.BeginEpoch(1, conventional, rebalancing, firstStep: 0, steps: 3);
+        var plan = new EpochPlan(1, [conventional, rebalancing], ["augment-conventional", "augment-rebalancing"]);
+        ahead.BeginEpoch(plan, firstStep: 0, steps: 3);
         for (int step = 0; step < 3; step++)
         {
             using var scope = NewDisposeScope();
-            var a = ahead.Take(1, step, conventional, rebalancing);
-            var b = onDemand.Take(1, step, conventional, rebalancing);
-            a.Conventional.shape.Should().Equal(4, 3, 32, 32);
-            a.Conventional.allclose(b.Conventional, 0, 0).Should().BeTrue($"step {step}'s views are seeded by (seed, branch, epoch, step), not by the order of decoding");
-            a.Rebalancing!.allclose(b.Rebalancing!, 0, 0).Should().BeTrue();
-            a.ConventionalLabels.data<long>().ToArray().Should().Equal(conventional.Skip(step * 4).Take(4).Select(i => (long)set.LabelArray[i]));
-            a.RebalancingLabels!.data<long>().ToArray().Should().Equal(rebalancing.Skip(step * 4).Take(4).Select(i => (long)set.LabelArray[i]));
-            a.Conventional.allclose(a.Rebalancing!, 0, 0).Should().BeFalse();
+            var a = ahead.Take(plan, step);
+            var b = onDemand.Take(plan, step);
+            a.Images[0].shape.Should().Equal(4, 3, 32, 32);
+            a.Images[0].allclose(b.Images[0], 0, 0).Should().BeTrue($"step {step}'s views are seeded by (seed, branch, epoch, step), not by the order of decoding");
+            a.Images[1].allclose(b.Images[1], 0, 0).Should().BeTrue();
+            a.Labels[0].data<long>().ToArray().Should().Equal(conventional.Skip(step * 4).Take(4).Select(i => (long)set.LabelArray[i]));
+            a.Labels[1].data<long>().ToArray().Should().Equal(rebalancing.Skip(step * 4).Take(4).Select(i => (long)set.LabelArray[i]));
+            a.Images[0].allclose(a.Images[1], 0, 0).Should().BeFalse();
         }
         ahead.PrefetchedSteps.Should().Be(3);
         onDemand.PrefetchedSteps.Should().Be(0);
@@ -69,10 +70,11 @@ public sealed class StreamingBatchesTests : IDisposable
         int[] order = Enumerable.Range(0, 8).ToArray();
         using var augmenter = new BatchAugmenter(set.Normalization, 3, CPU, 0, false);
         using var batches = new StreamingBatches(set, augmenter, batchSize: 4, seed: 0, CPU);
-        batches.BeginEpoch(1, order, null, 0, 2);
+        var plan = new EpochPlan(1, [order], ["augment-conventional"]);
+        batches.BeginEpoch(plan, 0, 2);
 
-        using (NewDisposeScope()) batches.Take(1, 0, order, null);
-        var act = () => { using (NewDisposeScope()) batches.Take(1, 1, order, null); };
+        using (NewDisposeScope()) batches.Take(plan, 0);
+        var act = () => { using (NewDisposeScope()) batches.Take(plan, 1); };
 
         act.Should().Throw<InvalidDataException>().WithMessage($"Image {set.Files[5].Path} cannot be read*");
     }

@@ -26,15 +26,7 @@ public sealed class TrainerTests : IDisposable
         LogEverySteps = 1,
     };
 
-    private static BbnTrainer Trainer(TrainingOptions options, ImageSet train, TrainingMethod method = TrainingMethod.Bbn, TrainerInstruments? instruments = null) => new(
-        new TrainingComponents(
-            method,
-            BuiltInComponents.Create<IBackbone>("resnet32"),
-            BuiltInComponents.Create<ISampler>("uniform"),
-            method == TrainingMethod.Bbn ? BuiltInComponents.Create<ISampler>("reversed") : null,
-            method == TrainingMethod.Bbn ? BuiltInComponents.Create<IAdaptorSchedule>("parabolic") : null,
-            BuiltInComponents.Create<ILoss>("cross-entropy")),
-        options, train, train, CPU, new RunIdentity("resnet32", "synthetic"), instruments);
+    private static TrainingSession Trainer(TrainingOptions options, ImageSet train, string method = "bbn") => Sessions.Create(method, options, train);
 
     private RunDirectory Run(string name) => RunDirectory.ForNewRun(root, name, "test", DateTimeOffset.UnixEpoch);
 
@@ -46,9 +38,7 @@ public sealed class TrainerTests : IDisposable
         for (int attempt = 0; attempt < 2; attempt++)
         {
             using var trainer = Trainer(Options(), train);
-            var (conventional, rebalancing) = trainer.EpochOrder(1);
-            var context = new LossContext(train.ClassCounts, 1, 2);
-            losses.Add(Enumerable.Range(0, 3).Select(s => trainer.Step(1, s, conventional, rebalancing, trainer.Alpha(1), context)).ToArray());
+            losses.Add(Sessions.FirstSteps(trainer, epoch: 1, steps: 3));
         }
 
         losses[0].Should().Equal(losses[1]);
@@ -64,7 +54,7 @@ public sealed class TrainerTests : IDisposable
         var straight = Run("straight");
         using (var trainer = Trainer(options, train))
         {
-            trainer.Run(straight, TrainingPosition.Start, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+            TrainingLoop.Run(trainer, straight, TrainingPosition.Start, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
         }
 
         var interrupted = Run("interrupted");
@@ -72,14 +62,14 @@ public sealed class TrainerTests : IDisposable
         using (var trainer = Trainer(options, train))
         {
             var observer = new RecordingObserver { OnStep = p => { if (p.Epoch == 1 && p.Step == 3) cancel.Cancel(); } };
-            trainer.Run(interrupted, TrainingPosition.Start, observer, cancel.Token).Should().Be(TrainingOutcome.Stopped);
+            TrainingLoop.Run(trainer, interrupted, TrainingPosition.Start, observer, cancel.Token).Should().Be(TrainingOutcome.Stopped);
             Checkpoint.ReadHeader(interrupted.CheckpointPath).Position.Should().Match<TrainingPosition>(p => p.Epoch == 1 && p.Step == 3);
             File.ReadAllText(interrupted.StatusPath).Should().Contain("\"state\": \"stopped\"").And.Contain("\"step\": 3");
         }
         using (var resumed = Trainer(options, train))
         {
             var position = resumed.Restore(interrupted.CheckpointPath);
-            resumed.Run(interrupted, position, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+            TrainingLoop.Run(resumed, interrupted, position, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
         }
 
         using var a = Trainer(options, train);
@@ -101,9 +91,9 @@ public sealed class TrainerTests : IDisposable
         using var train = Synthetic.Set(Counts);
         var run = Run("complete");
         var observer = new RecordingObserver();
-        using var trainer = Trainer(Options(epochs: 2), train, TrainingMethod.SingleBranch);
+        using var trainer = Trainer(Options(epochs: 2), train, "single-branch");
 
-        trainer.Run(run, TrainingPosition.Start, observer, CancellationToken.None);
+        TrainingLoop.Run(trainer, run, TrainingPosition.Start, observer, CancellationToken.None);
 
         var metrics = run.ReadMetrics();
         metrics.Select(m => m.Epoch).Should().Equal(1, 2);
@@ -128,9 +118,9 @@ public sealed class TrainerTests : IDisposable
         using var images = new MetricCollector<long>(instruments.Images);
         using var loss = new MetricCollector<double>(instruments.Loss);
         using var epochs = new MetricCollector<double>(instruments.EpochDuration);
-        using var trainer = Trainer(Options(epochs: 2), train, TrainingMethod.Bbn, instruments);
+        using var trainer = Trainer(Options(epochs: 2), train);
 
-        trainer.Run(Run("metered"), TrainingPosition.Start, new RecordingObserver(), CancellationToken.None);
+        TrainingLoop.Run(trainer, Run("metered"), TrainingPosition.Start, new RecordingObserver(), CancellationToken.None, instruments);
 
         steps.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(16);
         images.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(16 * 8 * 2, "both branches' images count");
@@ -144,9 +134,9 @@ public sealed class TrainerTests : IDisposable
     {
         using var train = Synthetic.Set(Counts);
         var run = Run("single");
-        using (var single = Trainer(Options(epochs: 1), train, TrainingMethod.SingleBranch))
+        using (var single = Trainer(Options(epochs: 1), train, "single-branch"))
         {
-            Checkpoint.Save(run.CheckpointPath, single.Header(TrainingPosition.Start, false), single.Network, single.Optimizer);
+            single.Save(run.CheckpointPath, TrainingPosition.Start, completed: false);
         }
         using var bilateral = Trainer(Options(epochs: 1), train);
 
@@ -187,7 +177,7 @@ public sealed class TrainerTests : IDisposable
         using var trainer = Trainer(options, train);
         var observer = new RecordingObserver();
 
-        trainer.Run(Run("released"), TrainingPosition.Start, observer, CancellationToken.None);
+        TrainingLoop.Run(trainer, Run("released"), TrainingPosition.Start, observer, CancellationToken.None);
 
         observer.HeapReleases.Select(r => r.Epoch).Should().Equal(1, 2);
         observer.HeapReleases.Should().OnlyContain(r => r.ResidentBytesBefore > 0 && r.ResidentBytesAfter > 0);

@@ -8,7 +8,7 @@ namespace Bbn.Core.Data;
 
 /// <summary>
 /// Batches of encoded image files. Knowing the epoch's index sequences, a background producer
-/// decodes and augments both branches' images of each upcoming step in parallel (all cores by
+/// decodes and augments every branch's images of each upcoming step in parallel (all cores by
 /// default) into uint8 buffers and queues them in a bounded channel (Bbn:Dataset:Prefetch steps),
 /// so the training step only moves a ready buffer to the device and normalises it there. Memory
 /// stays bounded by the prefetch depth, whatever the dataset's size.
@@ -38,7 +38,7 @@ public sealed class StreamingBatches : ITrainingBatches
     /// <summary>Steps taken ready-made from the prefetch queue.</summary>
     public long PrefetchedSteps { get; private set; }
 
-    public void BeginEpoch(int epoch, int[] conventional, int[]? rebalancing, int firstStep, int steps)
+    public void BeginEpoch(EpochPlan plan, int firstStep, int steps)
     {
         Stop();
         var channel = Channel.CreateBounded<PreparedStep>(new BoundedChannelOptions(Math.Max(1, train.Options.Prefetch))
@@ -54,7 +54,7 @@ public sealed class StreamingBatches : ITrainingBatches
             {
                 for (int step = firstStep; step < steps; step++)
                 {
-                    var prepared = Prepare(epoch, step, conventional, rebalancing, cancel.Token);
+                    var prepared = Prepare(plan, step, cancel.Token);
                     await channel.Writer.WriteAsync(prepared, cancel.Token).ConfigureAwait(false);
                 }
                 channel.Writer.TryComplete();
@@ -68,13 +68,13 @@ public sealed class StreamingBatches : ITrainingBatches
                 channel.Writer.TryComplete(e);
             }
         });
-        current = new Prefetch(epoch, firstStep, channel, cancel, producer);
+        current = new Prefetch(plan, firstStep, channel, cancel, producer);
     }
 
-    public StepBatches Take(int epoch, int stepInEpoch, int[] conventional, int[]? rebalancing)
+    public StepBatches Take(EpochPlan plan, int stepInEpoch)
     {
         PreparedStep prepared;
-        if (current is { } prefetch && prefetch.Epoch == epoch && prefetch.NextStep == stepInEpoch)
+        if (current is { } prefetch && ReferenceEquals(prefetch.Plan, plan) && prefetch.NextStep == stepInEpoch)
         {
             var watch = Stopwatch.StartNew();
             prepared = Read(prefetch);
@@ -84,7 +84,7 @@ public sealed class StreamingBatches : ITrainingBatches
         }
         else
         {
-            prepared = Prepare(epoch, stepInEpoch, conventional, rebalancing, CancellationToken.None);
+            prepared = Prepare(plan, stepInEpoch, CancellationToken.None);
         }
         return OnDevice(prepared);
     }
@@ -102,10 +102,10 @@ public sealed class StreamingBatches : ITrainingBatches
         }
     }
 
-    /// <summary>Decodes and augments both branches' images of one step in parallel.</summary>
-    private PreparedStep Prepare(int epoch, int step, int[] conventional, int[]? rebalancing, CancellationToken cancellation)
+    /// <summary>Decodes and augments every branch's images of one step in parallel.</summary>
+    private PreparedStep Prepare(EpochPlan plan, int step, CancellationToken cancellation)
     {
-        int branches = rebalancing is null ? 1 : 2;
+        int branches = plan.Orders.Count;
         int bytes = train.ImageBytes;
         var pixels = new byte[branches][];
         var labels = new int[branches][];
@@ -114,17 +114,17 @@ public sealed class StreamingBatches : ITrainingBatches
         {
             pixels[b] = Rent();
             labels[b] = new int[batchSize];
-            var random = SeedStreams.Random(seed, b == 0 ? TrainingBatches.ConventionalStream : TrainingBatches.RebalancingStream, epoch, step);
+            var random = SeedStreams.Random(seed, plan.AugmentStreams[b], plan.Epoch, step);
             seeds[b] = Enumerable.Range(0, batchSize).Select(_ => random.Next()).ToArray();
         }
         var options = new ParallelOptions { MaxDegreeOfParallelism = train.Options.EffectiveWorkers, CancellationToken = cancellation };
         Parallel.For(0, branches * batchSize, options, i =>
         {
             int b = i / batchSize, j = i % batchSize;
-            int index = (b == 0 ? conventional : rebalancing!)[(step * batchSize) + j];
+            int index = plan.Orders[b][(step * batchSize) + j];
             labels[b][j] = train.RenderTrain(index, seeds[b][j], pixels[b].AsSpan(j * bytes, bytes));
         });
-        return new PreparedStep(epoch, step, pixels, labels);
+        return new PreparedStep(step, pixels, labels);
     }
 
     private StepBatches OnDevice(PreparedStep prepared)
@@ -141,9 +141,7 @@ public sealed class StreamingBatches : ITrainingBatches
             buffers.Add(prepared.Pixels[b]);
             labels[b] = tensor(prepared.Labels[b].Select(l => (long)l).ToArray()).to(device);
         }
-        return images.Length == 1
-            ? new StepBatches(images[0], labels[0], null, null)
-            : new StepBatches(images[0], labels[0], images[1], labels[1]);
+        return new StepBatches(images, labels);
     }
 
     private byte[] Rent() => buffers.TryTake(out var buffer) ? buffer : new byte[(long)batchSize * train.ImageBytes];
@@ -170,11 +168,11 @@ public sealed class StreamingBatches : ITrainingBatches
 
     public void Dispose() => Stop();
 
-    private sealed record PreparedStep(int Epoch, int Step, byte[][] Pixels, int[][] Labels);
+    private sealed record PreparedStep(int Step, byte[][] Pixels, int[][] Labels);
 
-    private sealed class Prefetch(int epoch, int firstStep, Channel<PreparedStep> channel, CancellationTokenSource cancel, Task producer)
+    private sealed class Prefetch(EpochPlan plan, int firstStep, Channel<PreparedStep> channel, CancellationTokenSource cancel, Task producer)
     {
-        public int Epoch { get; } = epoch;
+        public EpochPlan Plan { get; } = plan;
         public int NextStep { get; set; } = firstStep;
         public Channel<PreparedStep> Channel { get; } = channel;
         public CancellationTokenSource Cancel { get; } = cancel;

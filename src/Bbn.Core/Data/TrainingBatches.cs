@@ -3,31 +3,40 @@ using static TorchSharp.torch;
 
 namespace Bbn.Core.Data;
 
-/// <summary>One step's inputs on the training device: normalised images and int64 labels of each branch.</summary>
-public sealed record StepBatches(Tensor Conventional, Tensor ConventionalLabels, Tensor? Rebalancing, Tensor? RebalancingLabels);
+/// <summary>One step's inputs on the training device: each branch's normalised images and int64 labels.</summary>
+public sealed record StepBatches(IReadOnlyList<Tensor> Images, IReadOnlyList<Tensor> Labels);
 
 /// <summary>
-/// Where the trainer's batches come from. Both branches' batches of a step are prepared together;
-/// the seeds of every random choice derive from (seed, branch, epoch, step), so a step's batches
+/// An epoch's index sequence per branch and the seed stream of each branch's augmentation
+/// (<c>augment-conventional</c>, ...; stages after the first prefix <c>stage2-</c>).
+/// </summary>
+public sealed record EpochPlan(int Epoch, IReadOnlyList<int[]> Orders, IReadOnlyList<string> AugmentStreams);
+
+/// <summary>
+/// Where the trainer's batches come from. Every branch's batch of a step is prepared together;
+/// the seeds of every random choice derive from (seed, stream, epoch, step), so a step's batches
 /// do not depend on the provider or on how far ahead it works.
 /// </summary>
 public interface ITrainingBatches : IDisposable
 {
     /// <summary>
-    /// Announces the epoch's index sequences and the steps <paramref name="firstStep"/>..<paramref name="steps"/>-1
-    /// that will be taken, so that a provider can prepare them ahead. Optional: <see cref="Take"/> works without it.
+    /// Announces the epoch and the steps <paramref name="firstStep"/>..<paramref name="steps"/>-1 that
+    /// will be taken, so that a provider can prepare them ahead. Optional: <see cref="Take"/> works without it.
     /// </summary>
-    void BeginEpoch(int epoch, int[] conventional, int[]? rebalancing, int firstStep, int steps);
+    void BeginEpoch(EpochPlan plan, int firstStep, int steps);
 
     /// <summary>The step's batches (created in the caller's dispose scope).</summary>
-    StepBatches Take(int epoch, int stepInEpoch, int[] conventional, int[]? rebalancing);
+    StepBatches Take(EpochPlan plan, int stepInEpoch);
 }
 
 /// <summary>Chooses the provider for a training set.</summary>
 public static class TrainingBatches
 {
-    public const string ConventionalStream = "augment-conventional";
-    public const string RebalancingStream = "augment-rebalancing";
+    /// <summary>The augmentation stream of a branch: <c>augment-conventional</c> in the first stage, <c>stage2-augment-conventional</c> after.</summary>
+    public static string AugmentStream(int stage, string branch) => StageStream(stage, "augment-" + branch);
+
+    /// <summary>A seed stream's name in <paramref name="stage"/>: as is in the first stage (today's runs), prefixed after it.</summary>
+    public static string StageStream(int stage, string stream) => stage <= 1 ? stream : $"stage{stage}-{stream}";
 
     public static ITrainingBatches Create(IImageSet train, BatchAugmenter augmenter, int batchSize, int seed, Device device) => train switch
     {
@@ -43,21 +52,22 @@ public static class TrainingBatches
 /// </summary>
 public sealed class InMemoryBatches(ImageSet train, BatchAugmenter augmenter, int batchSize, int seed) : ITrainingBatches
 {
-    public void BeginEpoch(int epoch, int[] conventional, int[]? rebalancing, int firstStep, int steps)
+    public void BeginEpoch(EpochPlan plan, int firstStep, int steps)
     {
         // Nothing to prepare: gathering from device memory is the fast path.
     }
 
-    public StepBatches Take(int epoch, int stepInEpoch, int[] conventional, int[]? rebalancing)
+    public StepBatches Take(EpochPlan plan, int stepInEpoch)
     {
-        var c = conventional.AsSpan(stepInEpoch * batchSize, batchSize);
-        var xc = augmenter.Train(train, c, SeedStreams.Random(seed, TrainingBatches.ConventionalStream, epoch, stepInEpoch));
-        var yc = BatchAugmenter.Labels(train, c);
-        if (rebalancing is null) return new StepBatches(xc, yc, null, null);
-        var r = rebalancing.AsSpan(stepInEpoch * batchSize, batchSize);
-        var xr = augmenter.Train(train, r, SeedStreams.Random(seed, TrainingBatches.RebalancingStream, epoch, stepInEpoch));
-        var yr = BatchAugmenter.Labels(train, r);
-        return new StepBatches(xc, yc, xr, yr);
+        var images = new Tensor[plan.Orders.Count];
+        var labels = new Tensor[plan.Orders.Count];
+        for (int b = 0; b < images.Length; b++)
+        {
+            var indices = plan.Orders[b].AsSpan(stepInEpoch * batchSize, batchSize);
+            images[b] = augmenter.Train(train, indices, SeedStreams.Random(seed, plan.AugmentStreams[b], plan.Epoch, stepInEpoch));
+            labels[b] = BatchAugmenter.Labels(train, indices);
+        }
+        return new StepBatches(images, labels);
     }
 
     public void Dispose()

@@ -7,7 +7,7 @@ namespace Bbn.Core.Evaluation;
 /// <summary>Evaluates on a test set with BBN inference (both branches, alpha = 0.5).</summary>
 public static class Evaluator
 {
-    public static EvaluationReport Evaluate(BilateralBranchNetwork network, IImageSet test, BatchAugmenter preprocessing,
+    public static EvaluationReport Evaluate(BranchNetwork network, IImageSet test, BatchAugmenter preprocessing,
         int batchSize, IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds, Func<Tensor, Tensor>? adjustLogits = null)
     {
         var tally = new EvaluationTally(test.ClassNames.Count);

@@ -4,9 +4,14 @@ using Bbn.Core.Training;
 
 namespace Bbn.Core.Inference;
 
-/// <summary>Builds the network a checkpoint describes (method, classifier, classes, input shape).</summary>
+/// <summary>The one way to a method's network: from its parts for training, from a checkpoint for evaluate, predict, export and import.</summary>
 public static class NetworkFactory
 {
+    /// <summary>The network <paramref name="method"/> trains, over freshly built backbone <paramref name="parts"/>.</summary>
+    public static BranchNetwork Build(ITrainingMethod method, BackboneParts parts, int classCount, ClassifierHead head) =>
+        new(parts, classCount, method.Branches.Select(b => b.Name).ToArray(), head, method.ClassifierInputSize(parts.FeatureSize),
+            method.LogitScale, method.InferenceFeatures);
+
     /// <summary>The header of a checkpoint that records its training data (written by version 0.2 and later).</summary>
     public static CheckpointHeader ReadHeaderWithData(string checkpointPath)
     {
@@ -14,14 +19,14 @@ public static class NetworkFactory
         if (header.Data is null)
             throw new InvalidDataException(
                 $"Checkpoint {checkpointPath} was written by an earlier version and does not record its classes, input shape and normalisation. " +
-                "Run `evaluate` on it (it needs the dataset), or train again to get a self-describing checkpoint.");
+                "Train again to get a self-describing checkpoint.");
         return header;
     }
 
     /// <summary>The network of <paramref name="checkpointPath"/> (described by its <paramref name="header"/>) with its trained weights.</summary>
-    public static BilateralBranchNetwork Load(string checkpointPath, CheckpointHeader header, IBackbone backbone)
+    public static BranchNetwork Load(string checkpointPath, CheckpointHeader header, IBackbone backbone, ITrainingMethod method)
     {
-        var network = Create(header, backbone);
+        var network = Create(header, backbone, method);
         try
         {
             Checkpoint.Load(checkpointPath, network, null);
@@ -34,11 +39,11 @@ public static class NetworkFactory
         }
     }
 
-    public static BilateralBranchNetwork Create(CheckpointHeader header, IBackbone backbone)
+    /// <summary>An untrained network of the shape <paramref name="header"/> describes.</summary>
+    public static BranchNetwork Create(CheckpointHeader header, IBackbone backbone, ITrainingMethod method)
     {
         var data = header.Data ?? throw new ArgumentException("The header records no training data.", nameof(header));
-        bool bilateral = header.Method == TrainingMethodNames.Bbn;
         var head = header.Classifier == ClassifierHeadNames.Cosine ? ClassifierHead.Cosine : ClassifierHead.Linear;
-        return new BilateralBranchNetwork(backbone.Build(data.Shape), data.ClassNames.Count, bilateral, head);
+        return Build(method, backbone.Build(data.Shape), data.ClassNames.Count, head);
     }
 }

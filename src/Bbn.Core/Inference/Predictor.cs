@@ -11,17 +11,17 @@ namespace Bbn.Core.Inference;
 public sealed record Prediction(int ClassIndex, string ClassName, double Probability);
 
 /// <summary>
-/// A trained network rebuilt from its checkpoint alone (no dataset): BBN inference (both branches,
-/// alpha = 0.5), the loss's inference adjustment, softmax, top-k.
+/// A trained network rebuilt from its checkpoint alone (no dataset): the method's inference (for BBN
+/// both branches, alpha = 0.5), the loss's inference adjustment, softmax, top-k.
 /// </summary>
 public sealed class Predictor : IDisposable
 {
-    private readonly BilateralBranchNetwork network;
+    private readonly BranchNetwork network;
     private readonly BatchAugmenter preprocessing;
     private readonly ILoss loss;
     private readonly CheckpointHeader header;
 
-    private Predictor(BilateralBranchNetwork network, BatchAugmenter preprocessing, ILoss loss, CheckpointHeader header, Device device)
+    private Predictor(BranchNetwork network, BatchAugmenter preprocessing, ILoss loss, CheckpointHeader header, Device device)
     {
         this.network = network;
         this.preprocessing = preprocessing;
@@ -32,14 +32,14 @@ public sealed class Predictor : IDisposable
 
     public TrainingData Data => header.Data!;
     public CheckpointHeader Header => header;
-    public BilateralBranchNetwork Network => network;
+    public BranchNetwork Network => network;
     public Device Device { get; }
 
-    /// <summary>Rebuilds the network of <paramref name="checkpointPath"/> with <paramref name="backbone"/> (the one it was trained with).</summary>
-    public static Predictor Load(string checkpointPath, IBackbone backbone, ILoss loss, Device device)
+    /// <summary>Rebuilds the network of <paramref name="checkpointPath"/> with the <paramref name="backbone"/> and <paramref name="method"/> it was trained with.</summary>
+    public static Predictor Load(string checkpointPath, IBackbone backbone, ITrainingMethod method, ILoss loss, Device device)
     {
         var header = NetworkFactory.ReadHeaderWithData(checkpointPath);
-        var network = NetworkFactory.Load(checkpointPath, header, backbone);
+        var network = NetworkFactory.Load(checkpointPath, header, backbone, method);
         try
         {
             network.to(device);

@@ -18,11 +18,11 @@ public static partial class OfficialBbnWeights
     private const string DataParallelPrefix = "module.";
 
     /// <summary>Our state_dict name -> the official name, for every entry of <paramref name="network"/>.</summary>
-    public static IReadOnlyDictionary<string, string> NameMap(BilateralBranchNetwork network)
+    public static IReadOnlyDictionary<string, string> NameMap(BranchNetwork network)
     {
         var names = network.state_dict().Keys.ToList();
         string? lastStageBlock = null;
-        if (!network.IsBilateral)
+        if (network.BranchCount != 2)
         {
             var last = names.Select(n => TrunkBlock().Match(n)).Where(m => m.Success)
                 .Select(m => (Stage: int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Block: int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
@@ -36,7 +36,7 @@ public static partial class OfficialBbnWeights
             {
                 _ when name.StartsWith("trunk.", StringComparison.Ordinal) => "backbone." + name["trunk.".Length..],
                 _ when name.StartsWith("conventional.", StringComparison.Ordinal) =>
-                    $"backbone.{(network.IsBilateral ? "cb_block" : lastStageBlock)}.{BlockParameter(name)}",
+                    $"backbone.{((network.BranchCount == 2) ? "cb_block" : lastStageBlock)}.{BlockParameter(name)}",
                 _ when name.StartsWith("rebalancing.", StringComparison.Ordinal) => $"backbone.rb_block.{BlockParameter(name)}",
                 _ => name,
             };
@@ -45,7 +45,7 @@ public static partial class OfficialBbnWeights
     }
 
     /// <summary>Writes the network's weights for PyTorch's torch.load / load_state_dict.</summary>
-    public static void Export(BilateralBranchNetwork network, string path)
+    public static void Export(BranchNetwork network, string path)
     {
         var map = NameMap(network);
         var state = network.state_dict();
@@ -69,7 +69,7 @@ public static partial class OfficialBbnWeights
     /// Loads a state_dict saved by PyTorch (official names, an optional DataParallel "module." prefix)
     /// into <paramref name="network"/>; every entry must be present with the right shape.
     /// </summary>
-    public static void Import(BilateralBranchNetwork network, string path)
+    public static void Import(BranchNetwork network, string path)
     {
         Hashtable loaded;
         try
@@ -117,7 +117,7 @@ public static partial class OfficialBbnWeights
         }
     }
 
-    private static bool IsCosineWeight(BilateralBranchNetwork network, string name) =>
+    private static bool IsCosineWeight(BranchNetwork network, string name) =>
         network.Head == Bbn.Abstractions.ClassifierHead.Cosine && name == "classifier.weight";
 
     private static string BlockParameter(string name) => BranchBlock().Match(name) is { Success: true } m ? m.Groups[1].Value : name[(name.IndexOf('.', StringComparison.Ordinal) + 1)..];

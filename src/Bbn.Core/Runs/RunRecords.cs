@@ -1,9 +1,9 @@
 namespace Bbn.Core;
 
-/// <summary>One line of metrics.jsonl.</summary>
+/// <summary>One line of metrics.jsonl: Epoch counts over every stage of the run; EmaTop1 is the moving average's test top-1 (Bbn:Training:EmaDecay).</summary>
 public sealed record EpochMetrics(
     int Epoch, double Alpha, double Lr, double TrainLoss, double? Top1, double? Many, double? Medium, double? Few,
-    double ImagesPerSecond, double EpochSeconds, int Steps);
+    double ImagesPerSecond, double EpochSeconds, int Steps, int Stage = 1, double? EmaTop1 = null);
 
 /// <summary>summary.json: the final evaluation and the run's throughput.</summary>
 public sealed record RunSummary(
@@ -25,7 +25,8 @@ public sealed record RunSummary(
     long[][] ConfusionMatrix,
     double ExpectedCalibrationError,
     Evaluation.ShotGroups ShotGroups,
-    long SkippedImages = 0);
+    long SkippedImages = 0,
+    double? EmaTop1 = null);
 
 /// <summary>status.json: where a run stands, replaced atomically so another program can poll it.</summary>
 public sealed record RunStatus(

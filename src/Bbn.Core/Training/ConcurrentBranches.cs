@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Bbn.Core.Training;
 
 /// <summary>
-/// BBN's two branch passes at the same time on the CPU, each with half of the intra-op threads:
+/// A two-branch method's branch passes at the same time on the CPU, each with half of the intra-op threads:
 /// the conventional pass (shared trunk + conventional block) on the calling thread, the re-balancing
 /// pass on a <see cref="BranchThread"/>, forward and backward. At batch 128 a ResNet-32 layer is too
 /// small to keep two threads busy on its own (OpenMP fork/join and the serial parts of each operator),
@@ -18,13 +18,13 @@ namespace Bbn.Core.Training;
 /// passes one after the other would leave them: the replica's buffers start at zero, so after its pass
 /// they hold momentum * (batch statistic), and running = (1 - momentum) * running_after_pass_1 + that.
 /// </summary>
-internal sealed class ConcurrentBranches : IDisposable
+internal sealed class ConcurrentBranches : IBranchExecutor
 {
-    private readonly BilateralBranchNetwork network;
+    private readonly BranchNetwork network;
     private readonly nn.Module<Tensor, Tensor> replica;
     private readonly (Parameter Trunk, Parameter Replica)[] parameters;
     private readonly (NormBase Trunk, NormBase Replica, double Momentum)[] norms;
-    private readonly BranchThread thread = new("BBN re-balancing branch");
+    private readonly BranchThread thread = new("second branch pass");
 
     /// <summary>RunBoth calls still to run one pass after the other: the first step's forward and backward.</summary>
     private int firstStepCallsLeft = 2;
@@ -32,7 +32,7 @@ internal sealed class ConcurrentBranches : IDisposable
     /// <summary>The branch thread's intra-op threads as last set (0: not yet).</summary>
     private int branchThreads;
 
-    private ConcurrentBranches(BilateralBranchNetwork network, nn.Module<Tensor, Tensor> replica,
+    private ConcurrentBranches(BranchNetwork network, nn.Module<Tensor, Tensor> replica,
         (Parameter, Parameter)[] parameters, (NormBase, NormBase, double)[] norms)
     {
         this.network = network;
@@ -46,7 +46,7 @@ internal sealed class ConcurrentBranches : IDisposable
     /// the reason when the trunk cannot be replicated safely: names or shapes differ, or a buffer is not
     /// a batch norm's running statistic with a fixed momentum (its update could not be combined).
     /// </summary>
-    public static ConcurrentBranches? TryCreate(BilateralBranchNetwork network, Func<nn.Module<Tensor, Tensor>> buildTrunk, out string? reason)
+    public static ConcurrentBranches? TryCreate(BranchNetwork network, Func<nn.Module<Tensor, Tensor>> buildTrunk, out string? reason)
     {
         var rng = get_rng_state();
         var replica = buildTrunk();
@@ -83,8 +83,33 @@ internal sealed class ConcurrentBranches : IDisposable
             [.. trunkNorms.Zip(replicaNorms).Select(n => ((NormBase)n.First.module, (NormBase)n.Second.module, ((NormBase)n.First.module).momentum!.Value))]);
     }
 
-    /// <summary>f_c and f_r of one step; the caller mixes, classifies and computes the loss, then calls <see cref="Backward"/>.</summary>
-    public (Tensor Conventional, Tensor Rebalancing) Forward(Tensor conventionalImages, Tensor rebalancingImages)
+    /// <summary>The features of the step's last Forward and their detached leaves.</summary>
+    private (Tensor First, Tensor FirstLeaf, Tensor Second, Tensor SecondLeaf)? pending;
+
+    public string Description => $"both branch passes at once, {ThreadsPerPass} thread(s) each";
+
+    /// <summary>
+    /// Both branches' features as detached leaves: the caller's loss backpropagates to them, and
+    /// <see cref="Backward(Tensor)"/> carries their gradients into both passes.
+    /// </summary>
+    public IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> images)
+    {
+        var (first, second) = Forward(images[0], images[1]);
+        var firstLeaf = first.detach().requires_grad_(true);
+        var secondLeaf = second.detach().requires_grad_(true);
+        pending = (first, firstLeaf, second, secondLeaf);
+        return [firstLeaf, secondLeaf];
+    }
+
+    public void Backward(Tensor loss)
+    {
+        var (first, firstLeaf, second, secondLeaf) = pending ?? throw new InvalidOperationException("Backward without Forward.");
+        pending = null;
+        Backward(loss, first, firstLeaf, second, secondLeaf);
+    }
+
+    /// <summary>f_c and f_r of one step.</summary>
+    private (Tensor Conventional, Tensor Rebalancing) Forward(Tensor conventionalImages, Tensor rebalancingImages)
     {
         using (no_grad())
         {
@@ -96,22 +121,22 @@ internal sealed class ConcurrentBranches : IDisposable
         }
         Tensor? rebalancing = null;
         var features = RunBoth(
-            () => network.ConventionalFeatures(conventionalImages),
+            () => network.Features(0, conventionalImages),
             () =>
             {
                 using var scope = NewDisposeScope();
-                rebalancing = network.RebalancingFeatures(rebalancingImages, replica).DetachFromDisposeScope();
+                rebalancing = network.Features(1, rebalancingImages, replica).DetachFromDisposeScope();
             });
         return (features, rebalancing!);
     }
 
     /// <summary>
     /// Backpropagates <paramref name="loss"/>, computed from <paramref name="conventionalLeaf"/> and
-    /// <paramref name="rebalancingLeaf"/> (detached copies of <see cref="Forward"/>'s features), into both
+    /// <paramref name="rebalancingLeaf"/> (detached copies of Forward's features), into both
     /// passes, adds the replica's gradients to the trunk's and combines the running statistics.
     /// Disposes the re-balancing features.
     /// </summary>
-    public void Backward(Tensor loss, Tensor conventional, Tensor conventionalLeaf, Tensor rebalancing, Tensor rebalancingLeaf)
+    private void Backward(Tensor loss, Tensor conventional, Tensor conventionalLeaf, Tensor rebalancing, Tensor rebalancingLeaf)
     {
         replica.zero_grad();
         loss.backward();

@@ -3,6 +3,9 @@ namespace Bbn.Core.Training;
 /// <summary>Receives the trainer's progress (the hosted service logs it; tests record it).</summary>
 public interface ITrainingObserver
 {
+    /// <summary>Stage <paramref name="stage"/> of <paramref name="stages"/> begins (or resumes); <paramref name="branchExecution"/> says how its steps run the branch passes.</summary>
+    void StageStarted(int stage, int stages, string name, string branchExecution) { }
+
     void StepCompleted(StepProgress progress);
     void EpochCompleted(EpochMetrics metrics, TimeSpan runRemaining);
 
@@ -19,6 +22,11 @@ public interface ITrainingObserver
 /// <summary>Passes every report to each of several observers, in order.</summary>
 public sealed class CompositeObserver(params ITrainingObserver[] observers) : ITrainingObserver
 {
+    public void StageStarted(int stage, int stages, string name, string branchExecution)
+    {
+        foreach (var o in observers) o.StageStarted(stage, stages, name, branchExecution);
+    }
+
     public void StepCompleted(StepProgress progress)
     {
         foreach (var o in observers) o.StepCompleted(progress);
@@ -40,10 +48,10 @@ public sealed class CompositeObserver(params ITrainingObserver[] observers) : IT
     }
 }
 
-/// <summary>Progress within an epoch: running mean loss and throughput so far.</summary>
-public sealed record StepProgress(int Epoch, int Step, int StepsInEpoch, double MeanLoss, double ImagesPerSecond, TimeSpan EpochRemaining);
+/// <summary>Progress within an epoch (counted over every stage): running mean loss and throughput so far.</summary>
+public sealed record StepProgress(int Epoch, int Step, int StepsInEpoch, double MeanLoss, double ImagesPerSecond, TimeSpan EpochRemaining, int Stage = 1);
 
-/// <summary>How a call to <see cref="BbnTrainer.Run"/> ended.</summary>
+/// <summary>How a call to TrainingLoop.Run ended.</summary>
 public enum TrainingOutcome
 {
     Completed,
@@ -51,4 +59,4 @@ public enum TrainingOutcome
 }
 
 /// <summary>Names recorded in checkpoints so that a checkpoint is not loaded into another composition.</summary>
-public sealed record RunIdentity(string Backbone, string Dataset);
+public sealed record RunIdentity(string Backbone, string Dataset, string? Loss = null);

@@ -71,6 +71,19 @@ public sealed class TrainingOptions
     /// <summary>Stop each epoch after this many steps; 0 runs every full batch. For quick checks.</summary>
     public int MaxStepsPerEpoch { get; set; }
 
+    /// <summary>Micro-batches per optimiser step: each step's batch is cut into this many parts, their gradients summed (BatchSize must divide by it).</summary>
+    public int AccumulationSteps { get; set; } = 1;
+
+    /// <summary>Clip the gradients' global L2 norm to this before each optimiser step; 0 leaves them.</summary>
+    public double ClipGradientNorm { get; set; }
+
+    /// <summary>Keep an exponential moving average of the weights with this decay (0.999), evaluated and saved beside the raw weights; 0: none.</summary>
+    public double EmaDecay { get; set; }
+
+    /// <summary>The optimiser recipe of these settings, which a method's stages start from.</summary>
+    public Bbn.Abstractions.StageOptimizer Recipe() => new(LearningRate, Momentum, WeightDecay, Nesterov,
+        Bbn.Abstractions.LearningRateShape.WarmupMultiStep, WarmupEpochs, LrDecayAt, LrDecayFactor);
+
     /// <summary>Report progress within an epoch every this many steps.</summary>
     public int LogEverySteps { get; set; } = 20;
 }

@@ -1,4 +1,5 @@
 using Bbn.Core.Training;
+using Microsoft.Extensions.Configuration;
 
 namespace Bbn.Hosting.Composition;
 
@@ -7,8 +8,11 @@ public sealed class BbnOptions
 {
     public const string Section = "Bbn";
 
-    /// <summary>bbn | single-branch.</summary>
-    public string Method { get; set; } = TrainingMethodNames.Bbn;
+    /// <summary>The method (Bbn:Method:Name; a plain value, --Bbn:Method=crt, names it too) and its own settings.</summary>
+    public ComponentSelection Method { get; set; } = new();
+
+    /// <summary>A batch transform (mixup, cutmix) for every stage that names none; no name: none.</summary>
+    public ComponentSelection BatchTransform { get; set; } = new();
 
     public DatasetSelection Dataset { get; set; } = new();
     public ComponentSelection Backbone { get; set; } = new();
@@ -47,6 +51,17 @@ public sealed class DatasetSelection : ComponentSelection
 
     /// <summary>Training steps decoded ahead of the training step (file datasets).</summary>
     public int Prefetch { get; set; } = 4;
+}
+
+/// <summary>Reads Bbn:Method given as a plain value (the way earlier versions spelled it).</summary>
+public static class MethodSetting
+{
+    public const string Section = "Bbn:Method";
+    public const string Default = "bbn";
+
+    /// <summary>Bbn:Method:Name, else a plain Bbn:Method value, else bbn.</summary>
+    public static string Name(IConfiguration configuration) =>
+        configuration[Section + ":Name"] ?? configuration.GetSection(Section).Value ?? Default;
 }
 
 public sealed class SamplerSelections

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Bbn.Abstractions;
 using Bbn.Core.Model;
-using Bbn.Core.Training;
 using Bbn.Hosting.Plugins;
 using Microsoft.Extensions.Options;
 
@@ -56,38 +55,58 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         if (!string.IsNullOrEmpty(t.RunName) && (t.RunName.IndexOfAny(['/', '\\']) >= 0 || t.RunName is "." or ".."))
             failures.Add($"Bbn:Training:RunName = '{t.RunName}' is invalid: expected a folder name without path separators.");
 
-        if (!TrainingMethodNames.TryParse(options.Method, out var method))
-        {
-            failures.Add($"Bbn:Method = '{options.Method}' is not a method. Available methods: {string.Join(", ", TrainingMethodNames.All)}.");
-            return ValidateOptionsResult.Fail(failures);
-        }
+        Range("Training:AccumulationSteps", t.AccumulationSteps, 1, t.BatchSize, "an integer (at most BatchSize)");
+        if (t.AccumulationSteps >= 1 && t.BatchSize % t.AccumulationSteps != 0)
+            failures.Add($"Bbn:Training:AccumulationSteps = {t.AccumulationSteps} does not divide Bbn:Training:BatchSize = {t.BatchSize}: choose a divisor, so that every micro-batch has the same size.");
+        Range("Training:ClipGradientNorm", t.ClipGradientNorm, 0, 1e6, "a norm (0: no clipping)");
+        Range("Training:EmaDecay", t.EmaDecay, 0, 0.999999, "a decay below 1 (0: no moving average)");
 
-        foreach (var slot in ComponentSlot.For(method == TrainingMethod.Bbn))
+        var slots = ComponentSlot.Common.ToList();
+        if (!string.IsNullOrWhiteSpace(options.BatchTransform.Name)) slots.Add(ComponentSlot.BatchTransform);
+        foreach (var slot in slots) Check(slot, slot.SelectedName(options), failures);
+        if (Check(ComponentSlot.Method, options.Method.Name, failures) is ITrainingMethod method)
         {
-            string? selected = slot.SelectedName(options);
-            var available = catalog.NamesOf(slot.Kind);
-            string list = available.Count == 0 ? "none (no plugin provides one)" : string.Join(", ", available);
-            if (string.IsNullOrWhiteSpace(selected))
+            if (method.Branches.Count == 0) failures.Add($"Bbn:Method:Name = '{options.Method.Name}' declares no branch; a method needs at least one.");
+            foreach (var branch in method.Branches)
             {
-                failures.Add($"{slot.SectionPath}:Name is not set. Choose a {slot.Kind}; available: {list}.");
-                continue;
-            }
-            if (catalog.Find(slot.Kind, selected) is null)
-            {
-                failures.Add($"{slot.SectionPath}:Name = '{selected}' is not a known {slot.Kind}. Available {slot.Kind}s: {list}. " +
-                             "Check the spelling, or add the plugin that provides it to Bbn:Plugins:Directories.");
-                continue;
-            }
-            try
-            {
-                resolver.Resolve(slot, selected);
-            }
-            catch (ComponentConfigurationException e)
-            {
-                failures.Add(e.Message);
+                try
+                {
+                    resolver.Create<ISampler>(branch.SamplerSection, branch.DefaultSampler);
+                }
+                catch (ComponentConfigurationException e)
+                {
+                    failures.Add(e.Message);
+                }
             }
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Creates the slot's component once (the run reuses it); adds what is wrong to <paramref name="failures"/>.</summary>
+    private object? Check(ComponentSlot slot, string? selected, List<string> failures)
+    {
+        var available = catalog.NamesOf(slot.Kind);
+        string list = available.Count == 0 ? "none (no plugin provides one)" : string.Join(", ", available);
+        if (string.IsNullOrWhiteSpace(selected))
+        {
+            failures.Add($"{slot.SectionPath}:Name is not set. Choose a {slot.Kind}; available: {list}.");
+            return null;
+        }
+        if (catalog.Find(slot.Kind, selected) is null)
+        {
+            failures.Add($"{slot.SectionPath}:Name = '{selected}' is not a known {slot.Kind}. Available {slot.Kind}s: {list}. " +
+                         "Check the spelling, or add the plugin that provides it to Bbn:Plugins:Directories.");
+            return null;
+        }
+        try
+        {
+            return resolver.Resolve(slot, selected);
+        }
+        catch (ComponentConfigurationException e)
+        {
+            failures.Add(e.Message);
+            return null;
+        }
     }
 
     [GeneratedRegex("^(auto|cpu|cuda|cuda:[0-9]+)$")]

@@ -1,16 +1,48 @@
+using Bbn.Abstractions;
 using Bbn.Hosting.Plugins;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Bbn.Hosting.Composition;
 
-/// <summary>Creates the component configuration selects for a slot, through its keyed factory.</summary>
-public sealed class ComponentResolver(IServiceProvider services, IConfiguration configuration)
+/// <summary>
+/// Creates the component configuration selects for a slot, through its keyed factory, once per
+/// section and name: the validator's instance is the one the run composes (configuration is read once).
+/// Also the <see cref="IComponentSource"/> through which a method asks for its own components.
+/// </summary>
+public sealed class ComponentResolver(IServiceProvider services, IConfiguration configuration, ComponentCatalog catalog) : IComponentSource
 {
-    public TComponent Resolve<TComponent>(ComponentSlot slot, string name) where TComponent : class
+    private readonly Dictionary<(Type, string, string), object> created = [];
+    private readonly Lock gate = new();
+
+    public TComponent Resolve<TComponent>(ComponentSlot slot, string name) where TComponent : class => Create<TComponent>(slot.SectionPath, name, name);
+
+    /// <inheritdoc />
+    public TComponent Create<TComponent>(string sectionPath, string? defaultName = null) where TComponent : class
     {
-        var factory = services.GetRequiredKeyedService<ComponentFactory<TComponent>>(name);
-        return factory.Create(configuration.GetSection(slot.SectionPath), services);
+        var section = configuration.GetSection(sectionPath);
+        string? name = section["Name"] ?? section.Value ?? defaultName;
+        return Create<TComponent>(sectionPath, name, defaultName);
+    }
+
+    private TComponent Create<TComponent>(string sectionPath, string? name, string? defaultName) where TComponent : class
+    {
+        string kind = ComponentKinds.Of(typeof(TComponent)) ?? typeof(TComponent).Name;
+        var available = catalog.NamesOf(kind);
+        string list = available.Count == 0 ? "none (no plugin provides one)" : string.Join(", ", available);
+        if (string.IsNullOrWhiteSpace(name))
+            throw new ComponentConfigurationException(sectionPath + ":Name", null, $"the name of a {kind}; available: {list}");
+        if (catalog.Find(kind, name) is null)
+            throw new ComponentConfigurationException(sectionPath + ":Name", name,
+                $"a known {kind} ({list}); check the spelling, or add the plugin that provides it to Bbn:Plugins:Directories");
+        lock (gate)
+        {
+            if (created.TryGetValue((typeof(TComponent), sectionPath, name), out var existing)) return (TComponent)existing;
+            var factory = services.GetRequiredKeyedService<ComponentFactory<TComponent>>(name);
+            var component = factory.Create(configuration.GetSection(sectionPath), services);
+            created[(typeof(TComponent), sectionPath, name)] = component;
+            return component;
+        }
     }
 
     internal object Resolve(ComponentSlot slot, string name)

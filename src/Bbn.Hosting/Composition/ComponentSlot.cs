@@ -12,9 +12,13 @@ public sealed record ComponentSlot(string Kind, Type Contract, string SectionPat
     public static readonly ComponentSlot RebalancingSampler = new(ComponentKinds.Sampler, typeof(ISampler), "Bbn:Samplers:Rebalancing", o => o.Samplers.Rebalancing.Name);
     public static readonly ComponentSlot Adaptor = new(ComponentKinds.Adaptor, typeof(IAdaptorSchedule), "Bbn:Adaptor", o => o.Adaptor.Name);
     public static readonly ComponentSlot Loss = new(ComponentKinds.Loss, typeof(ILoss), "Bbn:Loss", o => o.Loss.Name);
+    public static readonly ComponentSlot Method = new(ComponentKinds.Method, typeof(ITrainingMethod), MethodSetting.Section, o => o.Method.Name);
+    public static readonly ComponentSlot BatchTransform = new(ComponentKinds.BatchTransform, typeof(IBatchTransform), "Bbn:BatchTransform", o => o.BatchTransform.Name);
 
-    /// <summary>The slots a method fills: single-branch has no re-balancing sampler and no adaptor.</summary>
-    public static IReadOnlyList<ComponentSlot> For(bool bilateral) => bilateral
-        ? [Dataset, Backbone, ConventionalSampler, RebalancingSampler, Adaptor, Loss]
-        : [Dataset, Backbone, ConventionalSampler, Loss];
+    /// <summary>Every run's slots besides the method's own: dataset, backbone, loss.</summary>
+    public static IReadOnlyList<ComponentSlot> Common => [Dataset, Backbone, Loss];
+
+    /// <summary>The sampler slot of a method's branch, at the section the branch names.</summary>
+    public static ComponentSlot SamplerOf(MethodBranch branch) =>
+        new(ComponentKinds.Sampler, typeof(ISampler), branch.SamplerSection, o => null);
 }

@@ -10,31 +10,36 @@ using static TorchSharp.torch;
 
 namespace Bbn.Hosting.Composition;
 
-/// <summary>Turns the validated configuration into a trainer: components, data on the device, network.</summary>
+/// <summary>Turns the validated configuration into a training session: components, data on the device, network.</summary>
 public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver resolver, TrainerInstruments instruments, ILogger<RunComposer> logger)
 {
     public ComposedRun Compose()
     {
         var o = options.Value;
-        if (!TrainingMethodNames.TryParse(o.Method, out var method))
-            throw new InvalidOperationException($"Bbn:Method = '{o.Method}' was not validated.");
-        bool bilateral = method == TrainingMethod.Bbn;
         var device = TorchRuntime.ResolveDevice(o.Training.Device, o.Training.Threads);
-        var loss = resolver.Resolve<ILoss>(ComponentSlot.Loss, o.Loss.Name!);
-        var components = new TrainingComponents(
-            method,
-            resolver.Resolve<IBackbone>(ComponentSlot.Backbone, o.Backbone.Name!),
-            resolver.Resolve<ISampler>(ComponentSlot.ConventionalSampler, o.Samplers.Conventional.Name!),
-            bilateral ? resolver.Resolve<ISampler>(ComponentSlot.RebalancingSampler, o.Samplers.Rebalancing.Name!) : null,
-            bilateral ? resolver.Resolve<IAdaptorSchedule>(ComponentSlot.Adaptor, o.Adaptor.Name!) : null,
-            loss,
-            ClassifierHeadNames.Resolve(o.Training.Classifier, loss.PreferredClassifier));
+        var setup = Setup(o);
         var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, o.Dataset.Name!);
 
         var (train, test, manifest) = LoadData(dataset, o, device);
-        var identity = new RunIdentity(o.Backbone.Name!, o.Dataset.Name!);
-        var trainer = new BbnTrainer(components, o.Training, train, test, device, identity, instruments);
-        return new ComposedRun(trainer, train, test, device, method, identity, manifest);
+        var identity = new RunIdentity(o.Backbone.Name!, o.Dataset.Name!, o.Loss.Name);
+        var session = new TrainingSession(setup, o.Training, train, test, device, identity);
+        return new ComposedRun(session, train, test, device, setup.MethodName, identity, manifest, instruments);
+    }
+
+    /// <summary>The validated composition: the method, a sampler per branch, backbone, loss, batch transform, classifier.</summary>
+    public TrainingSetup Setup(BbnOptions o)
+    {
+        string methodName = o.Method.Name!;
+        var method = resolver.Resolve<ITrainingMethod>(ComponentSlot.Method, methodName);
+        var loss = resolver.Resolve<ILoss>(ComponentSlot.Loss, o.Loss.Name!);
+        return new TrainingSetup(
+            methodName,
+            method,
+            resolver.Resolve<IBackbone>(ComponentSlot.Backbone, o.Backbone.Name!),
+            method.Branches.Select(b => resolver.Create<ISampler>(b.SamplerSection, b.DefaultSampler)).ToArray(),
+            loss,
+            string.IsNullOrWhiteSpace(o.BatchTransform.Name) ? null : resolver.Resolve<IBatchTransform>(ComponentSlot.BatchTransform, o.BatchTransform.Name),
+            ClassifierHeadNames.Resolve(o.Training.Classifier, loss.PreferredClassifier));
     }
 
     /// <summary>In-memory datasets onto the device; file datasets as file lists decoded while training.</summary>
@@ -85,12 +90,13 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
     }
 }
 
-/// <summary>A composed run; owns the trainer and the data. <see cref="Manifest"/> records the training subset.</summary>
-public sealed record ComposedRun(BbnTrainer Trainer, IImageSet Train, IImageSet Test, Device Device, TrainingMethod Method, RunIdentity Identity, SubsetManifest Manifest) : IDisposable
+/// <summary>A composed run; owns the session and the data. <see cref="Manifest"/> records the training subset.</summary>
+public sealed record ComposedRun(TrainingSession Session, IImageSet Train, IImageSet Test, Device Device, string Method, RunIdentity Identity, SubsetManifest Manifest,
+    TrainerInstruments Instruments) : IDisposable
 {
     public void Dispose()
     {
-        Trainer.Dispose();
+        Session.Dispose();
         Train.Dispose();
         Test.Dispose();
     }

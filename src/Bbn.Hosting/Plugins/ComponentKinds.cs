@@ -10,6 +10,8 @@ public static class ComponentKinds
     public const string Adaptor = "adaptor";
     public const string Loss = "loss";
     public const string Dataset = "dataset";
+    public const string Method = "method";
+    public const string BatchTransform = "batch-transform";
 
     private static readonly Dictionary<Type, string> ByContract = new()
     {
@@ -18,6 +20,8 @@ public static class ComponentKinds
         [typeof(IAdaptorSchedule)] = Adaptor,
         [typeof(ILoss)] = Loss,
         [typeof(IDatasetSource)] = Dataset,
+        [typeof(ITrainingMethod)] = Method,
+        [typeof(IBatchTransform)] = BatchTransform,
     };
 
     public static string? Of(Type contract) => ByContract.GetValueOrDefault(contract);

@@ -33,12 +33,12 @@ public sealed class EvaluationService(
     {
         string checkpoint = CheckpointArgument.Resolve(options.Value.Checkpoint, "evaluate", "Bbn:Evaluate:Checkpoint");
         using var run = composer.Compose();
-        var position = run.Trainer.Restore(checkpoint);
-        var report = run.Trainer.Evaluate();
+        var position = run.Session.Restore(checkpoint);
+        var report = run.Session.Evaluate();
         string summaryPath = Path.GetFullPath(options.Value.Output ?? Path.Combine(Path.GetDirectoryName(checkpoint)!, "evaluation", "summary.json"));
         string folder = Path.GetDirectoryName(summaryPath)!;
         Directory.CreateDirectory(folder);
-        var summary = run.Trainer.Summarize(report, position, checkpoint);
+        var summary = run.Session.Summarize(report, position, checkpoint);
         RunDirectory.WriteSummary(summary, summaryPath);
         ResultsTable.Write(summary, output.Writer);
         TrainerLog.Evaluated(logger, checkpoint, report.Top1, summaryPath);

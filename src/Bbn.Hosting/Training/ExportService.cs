@@ -1,3 +1,4 @@
+using Bbn.Hosting.Inference;
 using Bbn.Abstractions;
 using Bbn.Core.Inference;
 using Bbn.Core.Interop;
@@ -24,7 +25,7 @@ public sealed class ExportOptions
 /// <summary>The `export` verb: a checkpoint's network as a PyTorch state_dict with the official BBN parameter names.</summary>
 public sealed class ExportService(
     IOptions<ExportOptions> options,
-    ComponentResolver resolver,
+    CheckpointComponents components,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
     ILogger<ExportService> logger) : VerbService(lifetime, outcome, logger)
@@ -38,7 +39,7 @@ public sealed class ExportService(
         if (Directory.Exists(output)) throw new ArgumentException($"Bbn:Export:Output = '{options.Value.Output}' is a folder; give a file name such as model.pth.");
 
         var header = NetworkFactory.ReadHeaderWithData(checkpoint);
-        using var network = NetworkFactory.Load(checkpoint, header, resolver.Resolve<IBackbone>(ComponentSlot.Backbone, header.Backbone));
+        using var network = components.Network(checkpoint, header);
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         OfficialBbnWeights.Export(network, output);
         TrainerLog.Exported(logger, checkpoint, output, network.state_dict().Count);

@@ -43,10 +43,11 @@ public sealed class ImportService(
             throw new IOException($"Bbn:Import:Output = '{o.Output}' already exists; import never replaces a checkpoint. Choose a new file name.");
 
         using var run = composer.Compose();
-        OfficialBbnWeights.Import(run.Trainer.Network, file);
-        var end = TrainingPosition.Start with { Epoch = run.Trainer.Header(TrainingPosition.Start, false).Epochs + 1 };
+        OfficialBbnWeights.Import(run.Session.Network, file);
+        var last = run.Session.Stages.Count;
+        var end = TrainingPosition.Start with { Stage = last, Epoch = run.Session.Stage(last).Epochs + 1 };
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-        Checkpoint.Save(output, run.Trainer.Header(end, completed: true), run.Trainer.Network, null);
+        Checkpoint.Save(output, run.Session.Header(end, completed: true), run.Session.Network, null);
         TrainerLog.Imported(logger, file, output);
     }
 }

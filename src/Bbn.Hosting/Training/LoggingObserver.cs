@@ -9,6 +9,9 @@ namespace Bbn.Hosting.Training;
 /// <summary>One log line per progress report (unless a live display shows them) and per epoch.</summary>
 internal sealed class LoggingObserver(ILogger logger, int epochs, bool stepLines = true) : ITrainingObserver
 {
+    public void StageStarted(int stage, int stages, string name, string branchExecution) =>
+        TrainerLog.StageStarted(logger, stage, stages, name, branchExecution);
+
     public void StepCompleted(StepProgress p)
     {
         if (stepLines) TrainerLog.Progress(logger, p.Epoch, p.Step, p.StepsInEpoch, p.MeanLoss, p.ImagesPerSecond, Duration(p.EpochRemaining));

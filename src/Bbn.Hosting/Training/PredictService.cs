@@ -45,7 +45,7 @@ public sealed record ImagePrediction(string File, IReadOnlyList<Prediction>? Pre
 public sealed class PredictService(
     IOptions<PredictOptions> options,
     IOptions<BbnOptions> bbn,
-    ComponentResolver resolver,
+    CheckpointComponents components,
     VerbOutput output,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
@@ -61,9 +61,7 @@ public sealed class PredictService(
 
         var header = NetworkFactory.ReadHeaderWithData(checkpoint);
         var device = TorchRuntime.ResolveDevice(bbn.Value.Training.Device, bbn.Value.Training.Threads);
-        var backbone = resolver.Resolve<IBackbone>(ComponentSlot.Backbone, header.Backbone);
-        var loss = resolver.Resolve<ILoss>(ComponentSlot.Loss, bbn.Value.Loss.Name!);
-        using var predictor = Predictor.Load(checkpoint, backbone, loss, device);
+        using var predictor = Predictor.Load(checkpoint, components.Backbone(header), components.Method(header), components.Loss(header, bbn.Value.Loss.Name!), device);
 
         var files = ImageFiles.Expand(o.Inputs);
         var results = new ImagePrediction[files.Count];

@@ -7,8 +7,8 @@ internal static partial class TrainerLog
     [LoggerMessage(1, LogLevel.Information, "Run directory {RunDirectory}; {Method} with {Backbone} on {Dataset} (imbalance N_max/N_min {ImbalanceRatio:0.#}): {TrainImages} training images in {Classes} classes (counts {ClassCounts}), {TestImages} test images, device {Device}")]
     public static partial void RunStarting(ILogger logger, string runDirectory, string method, string backbone, string dataset, double imbalanceRatio, int trainImages, int classes, string classCounts, int testImages, string device);
 
-    [LoggerMessage(2, LogLevel.Information, "Resuming {RunDirectory} at epoch {Epoch}, step {Step}")]
-    public static partial void Resuming(ILogger logger, string runDirectory, int epoch, int step);
+    [LoggerMessage(2, LogLevel.Information, "Resuming {RunDirectory} in stage {Stage} at epoch {Epoch}, step {Step}")]
+    public static partial void Resuming(ILogger logger, string runDirectory, int stage, int epoch, int step);
 
     [LoggerMessage(3, LogLevel.Information, "epoch {Epoch} step {Step}/{Steps} loss {Loss:F4} {ImagesPerSecond:F0} img/s epoch ETA {EpochEta}")]
     public static partial void Progress(ILogger logger, int epoch, int step, int steps, double loss, double imagesPerSecond, string epochEta);
@@ -19,8 +19,8 @@ internal static partial class TrainerLog
     [LoggerMessage(5, LogLevel.Information, "Finished: top1 {Top1:P2}; summary in {SummaryPath}")]
     public static partial void Finished(ILogger logger, double top1, string summaryPath);
 
-    [LoggerMessage(6, LogLevel.Warning, "Stopped at epoch {Epoch}, step {Step}; checkpoint {Checkpoint}. Continue with: --Bbn:Training:Resume=true --Bbn:Training:RunName={RunName}")]
-    public static partial void Stopped(ILogger logger, int epoch, int step, string checkpoint, string runName);
+    [LoggerMessage(6, LogLevel.Warning, "Stopped in stage {Stage} at epoch {Epoch}, step {Step}; checkpoint {Checkpoint}. Continue with: --Bbn:Training:Resume=true --Bbn:Training:RunName={RunName}")]
+    public static partial void Stopped(ILogger logger, int stage, int epoch, int step, string checkpoint, string runName);
 
     [LoggerMessage(7, LogLevel.Critical, "Training failed: {Reason}")]
     public static partial void Failed(ILogger logger, string reason, Exception exception);
@@ -46,8 +46,11 @@ internal static partial class TrainerLog
     [LoggerMessage(14, LogLevel.Warning, "{Count} undecodable images were skipped (summary.json: skipped_images)")]
     public static partial void ImagesSkipped(ILogger logger, long count);
 
-    [LoggerMessage(15, LogLevel.Information, "Step: {BranchExecution}")]
-    public static partial void BranchExecution(ILogger logger, string branchExecution);
+    [LoggerMessage(15, LogLevel.Information, "Stage {Stage}/{Stages} ({Name}); step: {BranchExecution}")]
+    public static partial void StageStarted(ILogger logger, int stage, int stages, string name, string branchExecution);
+
+    [LoggerMessage(17, LogLevel.Information, "Method {Method}: {Stages}")]
+    public static partial void Stages(ILogger logger, string method, string stages);
 
     [LoggerMessage(16, LogLevel.Information, "Epoch {Epoch}: resident memory {BeforeMib} MiB had grown past Bbn:Training:MemoryGrowthTolerance; gave the native heap's free memory back ({AfterMib} MiB resident)")]
     public static partial void HeapReleased(ILogger logger, int epoch, long beforeMib, long afterMib);

@@ -32,8 +32,8 @@ public sealed class TrainerService(
         using var run = composer.Compose();
         var directory = t.Resume
             ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)
-            : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method}-{o.Dataset.Name}", time.GetUtcNow());
-        TrainerLog.RunStarting(logger, directory.Path, o.Method, o.Backbone.Name!, o.Dataset.Name!, run.Train.ClassCounts.Max() / (double)Math.Max(1, run.Train.ClassCounts.Where(n => n > 0).DefaultIfEmpty(1).Min()),
+            : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method.Name}-{o.Dataset.Name}", time.GetUtcNow());
+        TrainerLog.RunStarting(logger, directory.Path, o.Method.Name!, o.Backbone.Name!, o.Dataset.Name!, run.Train.ClassCounts.Max() / (double)Math.Max(1, run.Train.ClassCounts.Where(n => n > 0).DefaultIfEmpty(1).Min()),
             run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
 
         try
@@ -41,9 +41,9 @@ public sealed class TrainerService(
             var position = TrainingPosition.Start;
             if (t.Resume)
             {
-                position = run.Trainer.Restore(directory.CheckpointPath);
-                directory.TrimMetricsFrom(position.Epoch);
-                TrainerLog.Resuming(logger, directory.Path, position.Epoch, position.Step);
+                position = run.Session.Restore(directory.CheckpointPath);
+                directory.TrimMetricsFrom(run.Session.RunEpoch(position.Stage, position.Epoch));
+                TrainerLog.Resuming(logger, directory.Path, position.Stage, position.Epoch, position.Step);
             }
             else
             {
@@ -51,14 +51,14 @@ public sealed class TrainerService(
                 run.Manifest.Write(directory.ManifestPath);
             }
 
-            TrainerLog.BranchExecution(logger, run.Trainer.BranchExecution);
+            TrainerLog.Stages(logger, o.Method.Name!, string.Join(", ", run.Session.Stages.Select(s => $"{s.Name} ({s.Epochs} epochs)")));
             var result = Train(run, directory, position, stoppingToken);
             long skipped = run.Train.SkippedImages + run.Test.SkippedImages;
             if (skipped > 0) TrainerLog.ImagesSkipped(logger, skipped);
             if (result == TrainingOutcome.Stopped)
             {
                 var stoppedAt = Checkpoint.ReadHeader(directory.CheckpointPath).Position;
-                TrainerLog.Stopped(logger, stoppedAt.Epoch, stoppedAt.Step, directory.CheckpointPath, Path.GetFileName(directory.Path));
+                TrainerLog.Stopped(logger, stoppedAt.Stage, stoppedAt.Epoch, stoppedAt.Step, directory.CheckpointPath, Path.GetFileName(directory.Path));
             }
             else if (File.Exists(directory.SummaryPath))
             {
@@ -77,13 +77,13 @@ public sealed class TrainerService(
     /// <summary>Trains with a live progress display on a terminal, plain log lines otherwise, and TensorBoard events either way.</summary>
     private TrainingOutcome Train(ComposedRun run, RunDirectory directory, TrainingPosition position, CancellationToken stoppingToken)
     {
-        int epochs = options.Value.Training.Epochs;
+        int epochs = run.Session.TotalEpochs;
         var tensorBoard = new TensorBoardObserver(directory.Path, run.Train.ClassNames);
         if (!TerminalProgress.IsAvailable(console))
-            return run.Trainer.Run(directory, position, new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard), stoppingToken);
+            return TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard), stoppingToken, run.Instruments);
         var epochLines = new LoggingObserver(logger, epochs, stepLines: false);
         return TerminalProgress.Run(console, epochs,
-            bar => run.Trainer.Run(directory, position, new CompositeObserver(bar, epochLines, tensorBoard), stoppingToken));
+            bar => TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(bar, epochLines, tensorBoard), stoppingToken, run.Instruments));
     }
 
     private void WriteReports(RunDirectory directory, RunSummary summary)

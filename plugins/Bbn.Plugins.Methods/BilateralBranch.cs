@@ -1,0 +1,51 @@
+using Bbn.Abstractions;
+using static TorchSharp.torch;
+
+namespace Bbn.Plugins.Methods;
+
+/// <summary>
+/// BBN (Zhou et al., CVPR 2020; official combiner.bbn_mix): z = W 2 cat(alpha f_c, (1 - alpha) f_r) + b,
+/// loss alpha L(z, y_c) + (1 - alpha) L(z, y_r), alpha from the adaptor per step; inference cat(f_c, f_r).
+/// </summary>
+public sealed class BilateralBranch(IAdaptorSchedule adaptor) : ITrainingMethod
+{
+    public IReadOnlyList<MethodBranch> Branches { get; } = [Methods.Branches.Conventional, Methods.Branches.Rebalancing];
+
+    public double ReportedAlpha(int epoch, int totalEpochs) => adaptor.Alpha(epoch, totalEpochs);
+
+    public Tensor Loss(BranchOutputs outputs, MethodStep position)
+    {
+        double alpha = adaptor.Alpha(new AdaptorStep(position.Epoch, position.TotalEpochs, position.Step, position.Random));
+        using var mixed = MixFeatures(outputs.Features[0], outputs.Features[1], alpha);
+        using var logits = outputs.Classify(mixed);
+        using var conventional = outputs.LossOf(logits, 0);
+        using var rebalancing = outputs.LossOf(logits, 1);
+        using var weightedC = conventional.mul(alpha);
+        using var weightedR = rebalancing.mul(1 - alpha);
+        return weightedC.add(weightedR);
+    }
+
+    public IReadOnlyList<TrainingStage> Stages(StagePlan plan) => [new("bilateral", plan.Epochs, NetworkParts.All, plan.Optimizer)];
+
+    /// <summary>f = 2 * cat(alpha * f_c, (1 - alpha) * f_r).</summary>
+    public static Tensor MixFeatures(Tensor conventional, Tensor rebalancing, double alpha)
+    {
+        using var weightedC = conventional.mul(2 * alpha);
+        using var weightedR = rebalancing.mul(2 * (1 - alpha));
+        return cat([weightedC, weightedR], 1);
+    }
+}
+
+/// <summary>One branch, one loss: z = W f + b, L(z, y).</summary>
+public sealed class SingleBranch : ITrainingMethod
+{
+    public IReadOnlyList<MethodBranch> Branches { get; } = [Methods.Branches.Conventional];
+
+    public Tensor Loss(BranchOutputs outputs, MethodStep position)
+    {
+        using var logits = outputs.Classify(outputs.Features[0]);
+        return outputs.LossOf(logits, 0);
+    }
+
+    public IReadOnlyList<TrainingStage> Stages(StagePlan plan) => [new("single-branch", plan.Epochs, NetworkParts.All, plan.Optimizer)];
+}

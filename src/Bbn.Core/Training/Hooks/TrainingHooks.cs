@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Bbn.Core.Evaluation;
+
+namespace Bbn.Core.Training.Hooks;
+
+/// <summary>The hooks of a run that writes a run directory, in the order they must run.</summary>
+public static class TrainingHooks
+{
+    public static IReadOnlyList<ITrainingHook> Standard(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments) =>
+    [
+        new InstrumentsHook(instruments),
+        new EvaluationHook(),
+        new CheckpointHook(run),
+        new HeapReleaseHook(session.Options.MemoryGrowthTolerance, observer),
+        new RunRecordsHook(run),
+        new ObserverHook(observer),
+    ];
+}
+
+/// <summary>Evaluates the test set every Bbn:Training:EvaluateEvery epochs and at the end (and the weight average, when there is one).</summary>
+public sealed class EvaluationHook : ITrainingHook
+{
+    public void EpochEnding(TrainingSession session, EpochEnd epoch)
+    {
+        if (!epoch.Final && epoch.RunEpoch % Math.Max(1, session.Options.EvaluateEvery) != 0) return;
+        epoch.Report = session.Evaluate();
+        epoch.AverageReport = session.EvaluateAverage();
+    }
+}
+
+/// <summary>Writes checkpoint.bbn after every epoch and when the run stops.</summary>
+public sealed class CheckpointHook(RunDirectory run) : ITrainingHook
+{
+    public void EpochCompleted(TrainingSession session, EpochEnd epoch) => session.Save(run.CheckpointPath, epoch.Position!, completed: epoch.Final);
+
+    public void Stopped(TrainingSession session, TrainingPosition position) => session.Save(run.CheckpointPath, position, completed: false);
+}
+
+/// <summary>
+/// Collects managed garbage after every epoch and gives the native heap's free memory back when
+/// resident memory grew past Bbn:Training:MemoryGrowthTolerance (<see cref="Runtime.HeapReleasePolicy"/>).
+/// </summary>
+public sealed class HeapReleaseHook(double tolerance, ITrainingObserver observer) : ITrainingHook
+{
+    private readonly Runtime.HeapReleasePolicy policy = new(tolerance);
+
+    public void EpochCompleted(TrainingSession session, EpochEnd epoch)
+    {
+        Runtime.NativeHeap.CollectManagedGarbage();
+        if (!policy.ShouldRelease()) return;
+        long before = Environment.WorkingSet;
+        Runtime.NativeHeap.Release();
+        session.ReleaseMemory();
+        observer.HeapReleased(epoch.RunEpoch, before, Environment.WorkingSet);
+    }
+}
+
+/// <summary>status.json, metrics.jsonl and, at the end, summary.json.</summary>
+public sealed class RunRecordsHook(RunDirectory run) : ITrainingHook
+{
+    private EpochMetrics? last;
+
+    public void RunStarting(TrainingSession session, TrainingPosition start) => run.WriteStatus(Status(session, RunStatus.Running, start, null));
+
+    public void EpochCompleted(TrainingSession session, EpochEnd epoch)
+    {
+        run.AppendMetrics(epoch.Metrics!);
+        last = epoch.Metrics;
+        if (epoch.Final) run.WriteSummary(session.Summarize(epoch.Report!, epoch.Position!, run.CheckpointPath) with { EmaTop1 = epoch.AverageReport?.Top1 });
+        run.WriteStatus(Status(session, epoch.Final ? RunStatus.Completed : RunStatus.Running, epoch.Position!, epoch.RunRemaining.TotalSeconds));
+    }
+
+    public void Stopped(TrainingSession session, TrainingPosition position) => run.WriteStatus(Status(session, RunStatus.Stopped, position, null));
+
+    private RunStatus Status(TrainingSession session, string state, TrainingPosition position, double? etaSeconds)
+    {
+        int stage = Math.Min(position.Stage, session.Stages.Count);
+        int epoch = Math.Min(position.Epoch, session.Stage(stage).Epochs);
+        double? alpha = session.ActiveStage == stage ? session.Alpha(epoch) : null;
+        double? lr = session.ActiveStage == stage ? session.LearningRate(epoch) : null;
+        return new RunStatus(state, session.RunEpoch(stage, epoch), position.Step, session.TotalEpochs, alpha, lr, last, etaSeconds, DateTimeOffset.UtcNow);
+    }
+}
+
+/// <summary>Steps, images, loss and epoch time on the meter Bbn.Trainer.</summary>
+public sealed class InstrumentsHook(TrainerInstruments? instruments) : ITrainingHook
+{
+    public void StepCompleted(TrainingSession session, StepRecord completed)
+    {
+        if (instruments is null) return;
+        instruments.Steps.Add(1);
+        instruments.Images.Add(completed.Images);
+        instruments.Loss.Record(completed.Loss);
+    }
+
+    public void EpochCompleted(TrainingSession session, EpochEnd epoch) => instruments?.EpochDuration.Record(epoch.Metrics!.EpochSeconds);
+}
+
+/// <summary>Passes progress, evaluations and epochs to an <see cref="ITrainingObserver"/> (logs, progress bars, TensorBoard).</summary>
+public sealed class ObserverHook(ITrainingObserver observer) : ITrainingHook
+{
+    public void StageStarting(TrainingSession session, int stage) =>
+        observer.StageStarted(stage, session.Stages.Count, session.Stage(stage).Name, session.BranchExecution);
+
+    public void StepCompleted(TrainingSession session, StepRecord completed)
+    {
+        if (completed.Step % Math.Max(1, session.Options.LogEverySteps) != 0 && completed.Step != completed.Steps) return;
+        var remaining = TimeSpan.FromSeconds((completed.Steps - completed.Step) * completed.EpochElapsed.TotalSeconds / (completed.Step - completed.FirstStep));
+        observer.StepCompleted(new StepProgress(completed.RunEpoch, completed.Step, completed.Steps, completed.Position.EpochLossSum / Math.Max(1, completed.Position.EpochSamples),
+            completed.ImagesPerSecond, remaining, completed.Stage));
+    }
+
+    public void EpochEnding(TrainingSession session, EpochEnd epoch)
+    {
+        if (epoch.Report is { } report) observer.Evaluated(epoch.RunEpoch, report);
+    }
+
+    public void EpochCompleted(TrainingSession session, EpochEnd epoch) => observer.EpochCompleted(epoch.Metrics!, epoch.RunRemaining);
+}

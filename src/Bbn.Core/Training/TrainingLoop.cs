@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Bbn.Core.Training.Hooks;
+
+namespace Bbn.Core.Training;
+
+/// <summary>
+/// The one training loop of every method: stages, then epochs, then steps. Everything around the
+/// steps (evaluation, checkpoints, run records, instruments, heap release, progress) is a
+/// <see cref="ITrainingHook"/>, so a method plugs into the loop without changing it.
+/// </summary>
+public static class TrainingLoop
+{
+    /// <summary>Runs with the standard hooks of a run directory (<see cref="TrainingHooks.Standard"/>).</summary>
+    public static TrainingOutcome Run(TrainingSession session, RunDirectory run, TrainingPosition start, ITrainingObserver observer,
+        CancellationToken cancellation, TrainerInstruments? instruments = null) =>
+        Run(session, start, TrainingHooks.Standard(session, run, observer, instruments), cancellation);
+
+    /// <summary>Runs from <paramref name="start"/> to the last step of the last stage, or until cancellation (then the hooks' Stopped).</summary>
+    public static TrainingOutcome Run(TrainingSession session, TrainingPosition start, IReadOnlyList<ITrainingHook> hooks, CancellationToken cancellation)
+    {
+        var position = start;
+        var epochClock = new List<double>();
+        foreach (var hook in hooks) hook.RunStarting(session, position);
+        for (int stage = position.Stage; stage <= session.Stages.Count; stage++)
+        {
+            if (session.ActiveStage != stage) session.BeginStage(stage, position.AtStageStart);
+            foreach (var hook in hooks) hook.StageStarting(session, stage);
+            int stageEpochs = session.Stage(stage).Epochs;
+            for (int epoch = position.Epoch; epoch <= stageEpochs; epoch++)
+            {
+                double lr = session.LearningRate(epoch);
+                foreach (var group in session.Optimizer!.ParamGroups) group.LearningRate = lr;
+                var plan = session.PlanEpoch(epoch);
+                int steps = session.StepsIn(plan);
+                int runEpoch = session.RunEpoch(stage, epoch);
+                session.BeginEpoch(plan, position.Step, steps);
+                var epochWatch = Stopwatch.StartNew();
+                long epochImages = 0;
+                double epochTrainingSeconds = 0;
+                int firstStep = position.Step;
+
+                for (int step = position.Step; step < steps; step++)
+                {
+                    if (cancellation.IsCancellationRequested)
+                    {
+                        foreach (var hook in hooks) hook.Stopped(session, position);
+                        return TrainingOutcome.Stopped;
+                    }
+                    var stepWatch = Stopwatch.StartNew();
+                    double loss = session.Step(plan, step);
+                    double seconds = stepWatch.Elapsed.TotalSeconds;
+                    int images = session.ImagesPerStep;
+                    epochImages += images;
+                    epochTrainingSeconds += seconds;
+                    position = position with
+                    {
+                        Step = step + 1,
+                        EpochLossSum = position.EpochLossSum + (loss * session.Options.BatchSize),
+                        EpochSamples = position.EpochSamples + session.Options.BatchSize,
+                        ImagesSeen = position.ImagesSeen + images,
+                        TrainingSeconds = position.TrainingSeconds + seconds,
+                    };
+                    var record = new StepRecord(stage, runEpoch, step + 1, steps, firstStep, loss, images, position,
+                        epochImages / epochTrainingSeconds, epochWatch.Elapsed);
+                    foreach (var hook in hooks) hook.StepCompleted(session, record);
+                }
+
+                bool lastOfStage = epoch == stageEpochs;
+                bool final = lastOfStage && stage == session.Stages.Count;
+                if (lastOfStage) session.EndStage(stage);
+                var end = new EpochEnd(stage, epoch, runEpoch, steps, final);
+                foreach (var hook in hooks) hook.EpochEnding(session, end);
+                double epochSeconds = epochWatch.Elapsed.TotalSeconds;
+                epochClock.Add(epochSeconds);
+                var report = end.Report;
+                // The epoch-level alpha (for a schedule drawn per step, the distribution's mean).
+                end.Metrics = new EpochMetrics(runEpoch, session.Alpha(epoch), lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
+                    report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochTrainingSeconds), epochSeconds, steps,
+                    stage, end.AverageReport?.Top1);
+                position = lastOfStage && !final
+                    ? position with { Stage = stage + 1, Epoch = 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 }
+                    : position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };
+                end.Position = position;
+                end.RunRemaining = TimeSpan.FromSeconds(epochClock.Average() * (session.TotalEpochs - runEpoch));
+                foreach (var hook in hooks) hook.EpochCompleted(session, end);
+            }
+        }
+        return TrainingOutcome.Completed;
+    }
+}
