@@ -132,6 +132,33 @@ public sealed class HostedTrainerTests : IDisposable
         File.Exists(run.SummaryPath).Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData("bbn", 1)]
+    [InlineData("crt", 2)]
+    [InlineData("lws", 2)]
+    [InlineData("tau-norm", 1)]
+    [InlineData("weight-balancing", 2)]
+    [InlineData("mislas", 2)]
+    public async Task Every_method_trains_through_the_host_stage_by_stage(string method, int stages)
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("method-" + method, epochs: 1,
+            $"--Bbn:Method:Name={method}", "--Bbn:Method:ClassifierEpochs=1", "--Bbn:Training:MaxStepsPerEpoch=2")]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = RunDirectory("method-" + method);
+        run.ReadMetrics().Select(m => (m.Epoch, m.Stage)).Should().Equal(Enumerable.Range(1, stages).Select(s => (s, s)));
+        run.ReadMetrics().Should().OnlyContain(m => double.IsFinite(m.TrainLoss) && m.Top1 != null);
+        var header = Checkpoint.ReadHeader(run.CheckpointPath);
+        header.Method.Should().Be(method);
+        header.Completed.Should().BeTrue();
+        header.Stages.Should().HaveCount(stages);
+        header.Loss.Should().Be("cross-entropy");
+        using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryPath));
+        summary.RootElement.GetProperty("method").GetString().Should().Be(method);
+        summary.RootElement.GetProperty("epochs").GetInt32().Should().Be(stages);
+    }
+
     [Fact]
     public async Task The_single_branch_baseline_is_a_composition_too()
     {

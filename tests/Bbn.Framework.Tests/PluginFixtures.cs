@@ -18,6 +18,7 @@ public sealed class PluginFixtures : IDisposable
         Run("dotnet", $"build \"{Path.Combine(source, "Fixtures.slnx")}\" -c Release -nologo -v:q -p:BbnTestBin={bin}", source);
 
         DropIn = Plugin("drop-in", source, "DropInSchedule");
+        DropInMethod = Plugin("drop-in-method", source, "DropInMethod");
         Shadow = Plugin("shadow", source, "ShadowSchedules");
         MissingDependency = Plugin("missing-dependency", source, "NeedsDependency");
         File.Delete(Path.Combine(MissingDependency, "NeedsDependency", "DependencyLibrary.dll"));
@@ -37,6 +38,9 @@ public sealed class PluginFixtures : IDisposable
 
     /// <summary>A plugin directory holding DropInSchedule (adaptor "constant").</summary>
     public string DropIn { get; }
+
+    /// <summary>A plugin directory holding DropInMethod (method "three-branch": three branches, then a fine-tuning stage).</summary>
+    public string DropInMethod { get; }
 
     /// <summary>A plugin directory holding ShadowSchedules (adaptor "parabolic", like the built-in one).</summary>
     public string Shadow { get; }

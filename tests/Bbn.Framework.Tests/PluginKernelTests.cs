@@ -21,7 +21,9 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
             "sampler/uniform", "sampler/reversed", "sampler/class-balanced", "sampler/square-root", "sampler/progressive",
             "adaptor/parabolic", "adaptor/linear", "adaptor/cosine", "adaptor/parabolic-increment", "adaptor/fixed", "adaptor/step", "adaptor/beta",
             "loss/cross-entropy", "loss/focal", "loss/class-balanced", "loss/ldam", "loss/balanced-softmax", "loss/logit-adjustment", "loss/label-smoothing",
-            "dataset/fashion-mnist", "dataset/cifar10", "dataset/cifar100", "dataset/inaturalist", "dataset/image-folder");
+            "dataset/fashion-mnist", "dataset/cifar10", "dataset/cifar100", "dataset/inaturalist", "dataset/image-folder",
+            "method/bbn", "method/single-branch", "method/crt", "method/lws", "method/tau-norm", "method/weight-balancing", "method/mislas",
+            "batch-transform/mixup", "batch-transform/cutmix");
         catalog.Components.Should().OnlyContain(c => c.Plugin.AssemblyName.StartsWith("Bbn.Plugins.") && c.Plugin.Location.Contains("/plugins/"));
     }
 
@@ -42,7 +44,8 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         code.Should().Be(0);
         output.Should().MatchRegex(@"sampler\s+reversed\s+Bbn\.Plugins\.Samplers\s+\d+\.\d+\.\d+");
         output.Should().MatchRegex(@"backbone\s+resnet32\s+Bbn\.Plugins\.Backbones");
-        output.Should().Contain("28 components from 5 plugin assemblies.");
+        output.Should().MatchRegex(@"method\s+crt\s+Bbn\.Plugins\.Methods");
+        output.Should().Contain("37 components from 7 plugin assemblies.");
     }
 
     [Fact]
@@ -62,6 +65,29 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         adaptor.GetType().Assembly.GetName().Name.Should().Be("DropInSchedule");
         adaptor.Alpha(1, 10).Should().Be(0.25);
         adaptor.Alpha(10, 10).Should().Be(0.25);
+    }
+
+    [Fact]
+    public async Task A_dropped_in_method_with_three_branches_and_a_fine_tuning_stage_trains_without_rebuilding_anything()
+    {
+        string root = fixtures.EmptyDirectory("drop-in-method-run");
+        string data = FashionMnistFiles.WriteSubset(Path.Combine(root, "data"), trainImages: 1000, testImages: 200);
+        var (listCode, listing, _) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.DropInMethod)]);
+        listCode.Should().Be(0);
+        listing.Should().MatchRegex(@"method\s+three-branch\s+DropInMethod");
+
+        var (code, _, error) = await AppRunner.Run(["train", .. AppRunner.PluginDirectories(fixtures.DropInMethod),
+            "--Bbn:Method:Name=three-branch", $"--Bbn:Dataset:Root={data}", $"--Bbn:Training:OutputDirectory={Path.Combine(root, "runs")}",
+            "--Bbn:Training:RunName=three", "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=16", "--Bbn:Training:MaxStepsPerEpoch=2",
+            "--Bbn:Training:WarmupEpochs=1"]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = new Bbn.Core.RunDirectory(Path.Combine(root, "runs", "three"));
+        run.ReadMetrics().Select(m => m.Stage).Should().Equal(1, 2);
+        var header = Bbn.Core.Training.Checkpoint.ReadHeader(run.CheckpointPath);
+        header.Method.Should().Be("three-branch");
+        header.Stages!.Select(s => s.Name).Should().Equal("three-branch", "fine-tune");
     }
 
     [Fact]
@@ -102,7 +128,7 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
 
         code.Should().Be(2);
         error.Should().Contain("Plugin FutureContractsPlugin").And.Contain("built against Bbn.Abstractions 2.0.0.0")
-            .And.Contain("this host provides 1.2.0.0").And.Contain("Rebuild the plugin");
+            .And.Contain("this host provides 1.3.0.0").And.Contain("Rebuild the plugin");
     }
 
     [Fact]

@@ -86,6 +86,70 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_two_stage_run_stopped_in_stage_two_resumes_there_and_ends_with_the_weights_of_an_uninterrupted_run()
+    {
+        using var train = Synthetic.Set(Counts);
+        var options = Options(epochs: 1);
+        var settings = new Dictionary<string, string?> { ["ClassifierEpochs"] = "2" };
+        TrainingSession Crt() => Sessions.Create("crt", options, train, settings);
+
+        var straight = Run("crt-straight");
+        using (var session = Crt())
+            TrainingLoop.Run(session, straight, TrainingPosition.Start, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+
+        var interrupted = Run("crt-interrupted");
+        using (var cancel = new CancellationTokenSource())
+        using (var session = Crt())
+        {
+            var observer = new RecordingObserver { OnStep = p => { if (p.Stage == 2 && p.Epoch == 2 && p.Step == 3) cancel.Cancel(); } };
+            TrainingLoop.Run(session, interrupted, TrainingPosition.Start, observer, cancel.Token).Should().Be(TrainingOutcome.Stopped);
+            Checkpoint.ReadHeader(interrupted.CheckpointPath).Position.Should().Match<TrainingPosition>(p => p.Stage == 2 && p.Epoch == 1 && p.Step == 3);
+        }
+        using (var resumed = Crt())
+        {
+            var position = resumed.Restore(interrupted.CheckpointPath);
+            position.Stage.Should().Be(2);
+            resumed.ActiveStage.Should().Be(2);
+            TrainingLoop.Run(resumed, interrupted, position, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+        }
+
+        using var a = Crt();
+        using var b = Crt();
+        a.Restore(straight.CheckpointPath);
+        b.Restore(interrupted.CheckpointPath);
+        foreach (var (name, value) in a.Network.state_dict())
+            b.Network.state_dict()[name].allclose(value, rtol: 1e-5, atol: 1e-6).Should().BeTrue($"{name} must match the uninterrupted run");
+        interrupted.ReadMetrics().Select(m => (m.Epoch, m.Stage)).Should().Equal((1, 1), (2, 2), (3, 2));
+        interrupted.ReadMetrics().Select(m => m.TrainLoss).Should().Equal(straight.ReadMetrics().Select(m => m.TrainLoss), (x, y) => Math.Abs(x - y) < 1e-4);
+    }
+
+    [Fact]
+    public void A_frozen_stage_changes_only_what_it_trains_and_keeps_the_frozen_batch_norm_statistics()
+    {
+        using var train = Synthetic.Set(Counts);
+        using var session = Sessions.Create("crt", Options(epochs: 1), train, new() { ["ClassifierEpochs"] = "1" });
+        var run = Run("crt-frozen");
+        Dictionary<string, Tensor>? afterStageOne = null;
+        var observer = new RecordingObserver
+        {
+            OnStep = p =>
+            {
+                if (p.Stage == 1 && p.Step == p.StepsInEpoch) afterStageOne = session.Network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+            },
+        };
+
+        TrainingLoop.Run(session, run, TrainingPosition.Start, observer, CancellationToken.None);
+
+        var final = session.Network.state_dict();
+        foreach (var (name, before) in afterStageOne!)
+        {
+            bool same = final[name].allclose(before, 0, 0);
+            if (name.StartsWith("classifier.", StringComparison.Ordinal)) same.Should().BeFalse($"{name} is re-initialised and trained in stage 2");
+            else if (!name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) same.Should().BeTrue($"{name} is frozen in stage 2, batch-norm statistics included");
+        }
+    }
+
+    [Fact]
     public void A_completed_run_leaves_config_metrics_summary_and_a_checkpoint_with_nulls_for_empty_groups()
     {
         using var train = Synthetic.Set(Counts);

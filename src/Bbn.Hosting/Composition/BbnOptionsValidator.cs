@@ -68,16 +68,7 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         {
             if (method.Branches.Count == 0) failures.Add($"Bbn:Method:Name = '{options.Method.Name}' declares no branch; a method needs at least one.");
             foreach (var branch in method.Branches)
-            {
-                try
-                {
-                    resolver.Create<ISampler>(branch.SamplerSection, branch.DefaultSampler);
-                }
-                catch (ComponentConfigurationException e)
-                {
-                    failures.Add(e.Message);
-                }
-            }
+                Check(ComponentSlot.SamplerOf(branch), resolver.SelectedName(branch.SamplerSection, branch.DefaultSampler), failures);
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

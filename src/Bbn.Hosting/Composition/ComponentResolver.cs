@@ -20,9 +20,14 @@ public sealed class ComponentResolver(IServiceProvider services, IConfiguration 
     /// <inheritdoc />
     public TComponent Create<TComponent>(string sectionPath, string? defaultName = null) where TComponent : class
     {
+        return Create<TComponent>(sectionPath, SelectedName(sectionPath, defaultName), defaultName);
+    }
+
+    /// <summary>The name <paramref name="sectionPath"/> selects: its Name, else its plain value, else <paramref name="defaultName"/>.</summary>
+    public string? SelectedName(string sectionPath, string? defaultName)
+    {
         var section = configuration.GetSection(sectionPath);
-        string? name = section["Name"] ?? section.Value ?? defaultName;
-        return Create<TComponent>(sectionPath, name, defaultName);
+        return section["Name"] ?? section.Value ?? defaultName;
     }
 
     private TComponent Create<TComponent>(string sectionPath, string? name, string? defaultName) where TComponent : class

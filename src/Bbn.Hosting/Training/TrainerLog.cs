@@ -7,7 +7,7 @@ internal static partial class TrainerLog
     [LoggerMessage(1, LogLevel.Information, "Run directory {RunDirectory}; {Method} with {Backbone} on {Dataset} (imbalance N_max/N_min {ImbalanceRatio:0.#}): {TrainImages} training images in {Classes} classes (counts {ClassCounts}), {TestImages} test images, device {Device}")]
     public static partial void RunStarting(ILogger logger, string runDirectory, string method, string backbone, string dataset, double imbalanceRatio, int trainImages, int classes, string classCounts, int testImages, string device);
 
-    [LoggerMessage(2, LogLevel.Information, "Resuming {RunDirectory} in stage {Stage} at epoch {Epoch}, step {Step}")]
+    [LoggerMessage(2, LogLevel.Information, "Resuming {RunDirectory} at epoch {Epoch}, step {Step} of stage {Stage}")]
     public static partial void Resuming(ILogger logger, string runDirectory, int stage, int epoch, int step);
 
     [LoggerMessage(3, LogLevel.Information, "epoch {Epoch} step {Step}/{Steps} loss {Loss:F4} {ImagesPerSecond:F0} img/s epoch ETA {EpochEta}")]
@@ -19,7 +19,7 @@ internal static partial class TrainerLog
     [LoggerMessage(5, LogLevel.Information, "Finished: top1 {Top1:P2}; summary in {SummaryPath}")]
     public static partial void Finished(ILogger logger, double top1, string summaryPath);
 
-    [LoggerMessage(6, LogLevel.Warning, "Stopped in stage {Stage} at epoch {Epoch}, step {Step}; checkpoint {Checkpoint}. Continue with: --Bbn:Training:Resume=true --Bbn:Training:RunName={RunName}")]
+    [LoggerMessage(6, LogLevel.Warning, "Stopped at epoch {Epoch}, step {Step} of stage {Stage}; checkpoint {Checkpoint}. Continue with: --Bbn:Training:Resume=true --Bbn:Training:RunName={RunName}")]
     public static partial void Stopped(ILogger logger, int stage, int epoch, int step, string checkpoint, string runName);
 
     [LoggerMessage(7, LogLevel.Critical, "Training failed: {Reason}")]
