@@ -2,7 +2,7 @@ using Bbn.Hosting.Composition;
 using Bbn.Hosting.Console;
 using Bbn.Hosting.Plugins;
 using Bbn.Hosting.Runtime;
-using Bbn.Hosting.Training;
+using Bbn.Hosting.Verbs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -22,7 +22,7 @@ public static class BbnApplication
     public const int ExitFailure = 1;
     public const int ExitBadInput = 2;
 
-    public static readonly IReadOnlyList<string> Verbs = ["train", "evaluate", "predict", "export", "import", "plugins"];
+    public static IReadOnlyList<string> Verbs => VerbTable.Names;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
@@ -54,14 +54,7 @@ public static class BbnApplication
                 return ExitOk;
             }
             builder.Services.AddSingleton(new VerbOutput(output));
-            switch (verb)
-            {
-                case "train": builder.Services.AddHostedService<TrainerService>(); break;
-                case "evaluate": builder.Services.AddHostedService<EvaluationService>(); break;
-                case "predict": builder.Services.AddHostedService<PredictService>(); break;
-                case "export": builder.Services.AddHostedService<ExportService>(); break;
-                default: builder.Services.AddHostedService<ImportService>(); break;
-            }
+            VerbTable.Find(verb)!.AddService!(builder.Services);
             host = builder.Build();
         }
         catch (PluginLoadException e)

@@ -2,6 +2,7 @@ using Bbn.Core;
 using Bbn.Core.Training;
 using Bbn.Hosting;
 using Bbn.Hosting.Console;
+using Bbn.Hosting.Verbs;
 using FluentAssertions;
 using Spectre.Console;
 

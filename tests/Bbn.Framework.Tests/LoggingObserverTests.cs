@@ -1,6 +1,6 @@
 using Bbn.Core;
 using Bbn.Core.Training;
-using Bbn.Hosting.Training;
+using Bbn.Hosting.Verbs;
 using FluentAssertions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -43,5 +43,39 @@ public sealed class LoggingObserverTests
 
         logger.Collector.LatestRecord.Message.Should().Be(
             "Epoch 7: resident memory 1900 MiB had grown past Bbn:Training:MemoryGrowthTolerance; gave the native heap's free memory back (300 MiB resident)");
+    }
+}
+
+public sealed class VerbServiceTests
+{
+    private sealed class Lifetime : Microsoft.Extensions.Hosting.IHostApplicationLifetime
+    {
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+        public TaskCompletionSource Stopped { get; } = new();
+        public void StopApplication() => Stopped.TrySetResult();
+    }
+
+    private sealed class FailingVerb(Lifetime lifetime, RunOutcome outcome, ILogger logger) : VerbService("predict", lifetime, outcome, logger)
+    {
+        protected override void Run(CancellationToken stoppingToken) => throw new FileNotFoundException("Bbn:Predict:Checkpoint = 'x': /x does not exist.");
+    }
+
+    [Fact]
+    public async Task A_failing_verb_is_logged_once_under_its_own_name_without_a_stack_trace()
+    {
+        var logger = new FakeLogger();
+        var lifetime = new Lifetime();
+        var outcome = new RunOutcome();
+        using var verb = new FailingVerb(lifetime, outcome, logger);
+
+        await verb.StartAsync(CancellationToken.None);
+        await lifetime.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var record = logger.Collector.GetSnapshot().Should().ContainSingle().Subject;
+        record.Message.Should().Be("predict failed: Bbn:Predict:Checkpoint = 'x': /x does not exist.");
+        record.Exception.Should().BeNull();
+        outcome.ExitCode.Should().Be(1);
     }
 }

@@ -3,7 +3,7 @@ using Bbn.Core.Data;
 using Bbn.Core.Model;
 using Bbn.Core.Training;
 using Bbn.Hosting.Runtime;
-using Bbn.Hosting.Training;
+using Bbn.Hosting.Verbs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
@@ -68,7 +68,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
                 $"Dataset '{o.Dataset.Name}': the test split has {testFiles.ClassNames.Count} classes and the training split {trainFiles.ClassNames.Count}, or they are named differently; both splits need the same classes.");
         var decode = new DecodeOptions(
             o.Dataset.OnBadImage == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Fail, o.Dataset.Workers, o.Dataset.Prefetch,
-            (file, reason) => TrainerLog.ImageSkipped(logger, file.Path, reason));
+            (file, reason) => TrainLog.ImageSkipped(logger, file.Path, reason));
         int[] labels = trainFiles.Files.Select(f => f.Label).ToArray();
         string[] fileIds = trainFiles.Files.Select(f => f.Id).ToArray();
         int[] chosen = ChooseSubset(o, labels, trainFiles.ClassNames, fileIds, profileByDefault: false);

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>Bbn:Evaluate: the `evaluate` verb's settings.</summary>
 public sealed class EvaluateOptions
@@ -27,7 +27,7 @@ public sealed class EvaluationService(
     VerbOutput output,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
-    ILogger<EvaluationService> logger) : VerbService(lifetime, outcome, logger)
+    ILogger<EvaluationService> logger) : VerbService("evaluate", lifetime, outcome, logger)
 {
     protected override void Run(CancellationToken stoppingToken)
     {
@@ -41,12 +41,12 @@ public sealed class EvaluationService(
         var summary = run.Session.Summarize(report, position, checkpoint);
         RunDirectory.WriteSummary(summary, summaryPath);
         ResultsTable.Write(summary, output.Writer);
-        TrainerLog.Evaluated(logger, checkpoint, report.Top1, summaryPath);
+        EvaluateLog.Evaluated(logger, checkpoint, report.Top1, summaryPath);
 
         // The training curves come from the run's metrics.jsonl when the checkpoint lies in its run directory.
         var runDirectory = new RunDirectory(Path.GetDirectoryName(checkpoint)!);
         var metrics = File.Exists(runDirectory.MetricsPath) ? runDirectory.ReadMetrics() : null;
         var plots = RunPlots.Write(folder, summary, metrics);
-        TrainerLog.Plots(logger, string.Join(", ", plots));
+        VerbLog.Plots(logger, string.Join(", ", plots));
     }
 }

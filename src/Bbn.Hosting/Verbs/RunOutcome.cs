@@ -1,4 +1,4 @@
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>What the verb's service leaves for the process: the exit code and, on failure, the cause.</summary>
 public sealed class RunOutcome

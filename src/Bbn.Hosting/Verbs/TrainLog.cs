@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
-internal static partial class TrainerLog
+/// <summary>The train verb's log lines.</summary>
+internal static partial class TrainLog
 {
     [LoggerMessage(1, LogLevel.Information, "Run directory {RunDirectory}; {Method} with {Backbone} on {Dataset} (imbalance N_max/N_min {ImbalanceRatio:0.#}): {TrainImages} training images in {Classes} classes (counts {ClassCounts}), {TestImages} test images, device {Device}")]
     public static partial void RunStarting(ILogger logger, string runDirectory, string method, string backbone, string dataset, double imbalanceRatio, int trainImages, int classes, string classCounts, int testImages, string device);
@@ -21,21 +22,6 @@ internal static partial class TrainerLog
 
     [LoggerMessage(6, LogLevel.Warning, "Stopped at epoch {Epoch}, step {Step} of stage {Stage}; checkpoint {Checkpoint}. Continue with: --Bbn:Training:Resume=true --Bbn:Training:RunName={RunName}")]
     public static partial void Stopped(ILogger logger, int stage, int epoch, int step, string checkpoint, string runName);
-
-    [LoggerMessage(7, LogLevel.Critical, "Training failed: {Reason}")]
-    public static partial void Failed(ILogger logger, string reason, Exception exception);
-
-    [LoggerMessage(8, LogLevel.Information, "Evaluated {Checkpoint}: top1 {Top1:P2}; summary in {SummaryPath}")]
-    public static partial void Evaluated(ILogger logger, string checkpoint, double top1, string summaryPath);
-
-    [LoggerMessage(9, LogLevel.Information, "Exported {Checkpoint} to {Output} ({Tensors} tensors, official BBN parameter names)")]
-    public static partial void Exported(ILogger logger, string checkpoint, string output, int tensors);
-
-    [LoggerMessage(10, LogLevel.Information, "Imported {File} into {Output}")]
-    public static partial void Imported(ILogger logger, string file, string output);
-
-    [LoggerMessage(11, LogLevel.Information, "Plots: {Plots}")]
-    public static partial void Plots(ILogger logger, string plots);
 
     [LoggerMessage(12, LogLevel.Information, "TensorBoard events in {Folder} (tensorboard --logdir {Folder})")]
     public static partial void TensorBoard(ILogger logger, string folder);

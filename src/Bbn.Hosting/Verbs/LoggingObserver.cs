@@ -4,23 +4,23 @@ using Bbn.Core.Training;
 using Microsoft.Extensions.Logging;
 using static Bbn.Hosting.Console.TextFormat;
 
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>One log line per progress report (unless a live display shows them) and per epoch.</summary>
 internal sealed class LoggingObserver(ILogger logger, int epochs, bool stepLines = true) : ITrainingObserver
 {
     public void StageStarted(int stage, int stages, string name, string branchExecution) =>
-        TrainerLog.StageStarted(logger, stage, stages, name, branchExecution);
+        TrainLog.StageStarted(logger, stage, stages, name, branchExecution);
 
     public void StepCompleted(StepProgress p)
     {
-        if (stepLines) TrainerLog.Progress(logger, p.Epoch, p.Step, p.StepsInEpoch, p.MeanLoss, p.ImagesPerSecond, Duration(p.EpochRemaining));
+        if (stepLines) TrainLog.Progress(logger, p.Epoch, p.Step, p.StepsInEpoch, p.MeanLoss, p.ImagesPerSecond, Duration(p.EpochRemaining));
     }
 
     public void EpochCompleted(EpochMetrics m, TimeSpan runRemaining) =>
-        TrainerLog.Epoch(logger, m.Epoch, epochs, m.Alpha, m.Lr, m.TrainLoss, Percent(m.Top1), Percent(m.Many), Percent(m.Medium), Percent(m.Few),
+        TrainLog.Epoch(logger, m.Epoch, epochs, m.Alpha, m.Lr, m.TrainLoss, Percent(m.Top1), Percent(m.Many), Percent(m.Medium), Percent(m.Few),
             m.ImagesPerSecond, m.EpochSeconds, Duration(runRemaining));
 
     public void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) =>
-        TrainerLog.HeapReleased(logger, epoch, residentBytesBefore >> 20, residentBytesAfter >> 20);
+        TrainLog.HeapReleased(logger, epoch, residentBytesBefore >> 20, residentBytesAfter >> 20);
 }

@@ -1,6 +1,6 @@
 using Bbn.Core;
 
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>A verb's checkpoint argument: a checkpoint.bbn, or a run directory that holds one.</summary>
 internal static class CheckpointArgument

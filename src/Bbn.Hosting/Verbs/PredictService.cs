@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 using Spectre.Console;
 using static TorchSharp.torch;
 
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>Bbn:Predict: the `predict` verb's settings.</summary>
 public sealed class PredictOptions
@@ -49,7 +49,7 @@ public sealed class PredictService(
     VerbOutput output,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
-    ILogger<PredictService> logger) : VerbService(lifetime, outcome, logger)
+    ILogger<PredictService> logger) : VerbService("predict", lifetime, outcome, logger)
 {
     protected override void Run(CancellationToken stoppingToken)
     {

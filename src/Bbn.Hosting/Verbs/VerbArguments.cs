@@ -1,4 +1,4 @@
-namespace Bbn.Hosting;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>
 /// Turns a verb's command line into configuration settings: --Section:Key=value passes through;
@@ -6,22 +6,10 @@ namespace Bbn.Hosting;
 /// </summary>
 public static class VerbArguments
 {
-    private static readonly Dictionary<string, string[]> Positional = new()
-    {
-        ["train"] = [],
-        ["plugins"] = [],
-        ["evaluate"] = ["Bbn:Evaluate:Checkpoint"],
-        ["predict"] = ["Bbn:Predict:Checkpoint", "Bbn:Predict:Inputs"],
-        ["export"] = ["Bbn:Export:Checkpoint", "Bbn:Export:Output"],
-        ["import"] = ["Bbn:Import:File", "Bbn:Import:Output"],
-    };
-
-    public static IReadOnlyCollection<string> Verbs => Positional.Keys;
-
     /// <summary>The settings for <paramref name="verb"/>; throws <see cref="ArgumentException"/> with a usage hint for what it cannot place.</summary>
     public static string[] ToSettings(string verb, string[] args)
     {
-        string[] keys = Positional[verb];
+        var keys = VerbTable.Find(verb)!.Positional;
         var settings = new List<string>();
         int position = 0, inputs = 0;
         for (int i = 0; i < args.Length; i++)
@@ -35,7 +23,7 @@ public static class VerbArguments
             else if (verb == "predict" && arg == "--json") settings.Add("--Bbn:Predict:Json=true");
             else if (verb == "predict" && arg.StartsWith("--top=", StringComparison.Ordinal)) settings.Add("--Bbn:Predict:Top=" + arg["--top=".Length..]);
             else if (verb == "predict" && arg == "--top" && i + 1 < args.Length) settings.Add("--Bbn:Predict:Top=" + args[++i]);
-            else if (!arg.StartsWith('-') && position < keys.Length)
+            else if (!arg.StartsWith('-') && position < keys.Count)
             {
                 string key = keys[position];
                 if (key == "Bbn:Predict:Inputs") settings.Add($"--{key}:{inputs++}={arg}");
@@ -53,12 +41,5 @@ public static class VerbArguments
         return [.. settings];
     }
 
-    public static string Usage(string verb) => verb switch
-    {
-        "evaluate" => "Usage: evaluate <run directory | checkpoint.bbn> [--Bbn:Section:Key=value ...]",
-        "predict" => "Usage: predict <run directory | checkpoint.bbn> <image or folder>... [--top N] [--json] [--Bbn:Section:Key=value ...]",
-        "export" => "Usage: export <run directory | checkpoint.bbn> <output.pth>",
-        "import" => "Usage: import <state_dict.pth> <output checkpoint.bbn> [--Bbn:Section:Key=value ...: the composition and dataset it was trained with]",
-        _ => $"Usage: {verb} [--Bbn:Section:Key=value ...]",
-    };
+    public static string Usage(string verb) => VerbTable.Find(verb)?.Usage ?? $"Usage: {verb} [--Bbn:Section:Key=value ...]";
 }

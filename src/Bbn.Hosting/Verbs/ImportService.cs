@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>Bbn:Import: the `import` verb's settings.</summary>
 public sealed class ImportOptions
@@ -29,7 +29,7 @@ public sealed class ImportService(
     RunComposer composer,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
-    ILogger<ImportService> logger) : VerbService(lifetime, outcome, logger)
+    ILogger<ImportService> logger) : VerbService("import", lifetime, outcome, logger)
 {
     protected override void Run(CancellationToken stoppingToken)
     {
@@ -48,6 +48,6 @@ public sealed class ImportService(
         var end = TrainingPosition.Start with { Stage = last, Epoch = run.Session.Stage(last).Epochs + 1 };
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         Checkpoint.Save(output, run.Session.Header(end, completed: true), run.Session.Network, null);
-        TrainerLog.Imported(logger, file, output);
+        ImportLog.Imported(logger, file, output);
     }
 }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>
 /// A verb that runs once on its own thread and then stops the host, leaving its exit code in
@@ -11,7 +11,7 @@ namespace Bbn.Hosting.Training;
 /// makes idle workers sleep at once instead of spinning between parallel regions, which cost the
 /// single-branch step and evaluation about 20 % in Bbn.Bench when its data was built on another thread.
 /// </summary>
-public abstract class VerbService(IHostApplicationLifetime lifetime, RunOutcome outcome, ILogger logger) : BackgroundService
+public abstract class VerbService(string verb, IHostApplicationLifetime lifetime, RunOutcome outcome, ILogger logger) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => RunToEnd(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -28,7 +28,7 @@ public abstract class VerbService(IHostApplicationLifetime lifetime, RunOutcome 
         }
         catch (Exception e)
         {
-            TrainerLog.Failed(logger, e.Message, e);
+            VerbLog.Failed(logger, verb, e.Message);
             outcome.Fail(e);
         }
         finally

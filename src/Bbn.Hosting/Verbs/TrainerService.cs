@@ -9,7 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>
 /// The `train` verb: composes the run, trains, and stops the host. On shutdown (Ctrl+C, SIGTERM)
@@ -23,7 +23,7 @@ public sealed class TrainerService(
     RunOutcome outcome,
     TimeProvider time,
     IAnsiConsole console,
-    ILogger<TrainerService> logger) : VerbService(lifetime, outcome, logger)
+    ILogger<TrainerService> logger) : VerbService("train", lifetime, outcome, logger)
 {
     protected override void Run(CancellationToken stoppingToken)
     {
@@ -33,7 +33,7 @@ public sealed class TrainerService(
         var directory = t.Resume
             ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)
             : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method.Name}-{o.Dataset.Name}", time.GetUtcNow());
-        TrainerLog.RunStarting(logger, directory.Path, o.Method.Name!, o.Backbone.Name!, o.Dataset.Name!, run.Train.ClassCounts.Max() / (double)Math.Max(1, run.Train.ClassCounts.Where(n => n > 0).DefaultIfEmpty(1).Min()),
+        TrainLog.RunStarting(logger, directory.Path, o.Method.Name!, o.Backbone.Name!, o.Dataset.Name!, run.Train.ClassCounts.Max() / (double)Math.Max(1, run.Train.ClassCounts.Where(n => n > 0).DefaultIfEmpty(1).Min()),
             run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
 
         try
@@ -43,7 +43,7 @@ public sealed class TrainerService(
             {
                 position = run.Session.Restore(directory.CheckpointPath);
                 directory.TrimMetricsFrom(run.Session.RunEpoch(position.Stage, position.Epoch));
-                TrainerLog.Resuming(logger, directory.Path, position.Stage, position.Epoch, position.Step);
+                TrainLog.Resuming(logger, directory.Path, position.Stage, position.Epoch, position.Step);
             }
             else
             {
@@ -51,19 +51,19 @@ public sealed class TrainerService(
                 run.Manifest.Write(directory.ManifestPath);
             }
 
-            TrainerLog.Stages(logger, o.Method.Name!, string.Join(", ", run.Session.Stages.Select(s => $"{s.Name} ({s.Epochs} epochs)")));
+            TrainLog.Stages(logger, o.Method.Name!, string.Join(", ", run.Session.Stages.Select(s => $"{s.Name} ({s.Epochs} epochs)")));
             var result = Train(run, directory, position, stoppingToken);
             long skipped = run.Train.SkippedImages + run.Test.SkippedImages;
-            if (skipped > 0) TrainerLog.ImagesSkipped(logger, skipped);
+            if (skipped > 0) TrainLog.ImagesSkipped(logger, skipped);
             if (result == TrainingOutcome.Stopped)
             {
                 var stoppedAt = Checkpoint.ReadHeader(directory.CheckpointPath).Position;
-                TrainerLog.Stopped(logger, stoppedAt.Stage, stoppedAt.Epoch, stoppedAt.Step, directory.CheckpointPath, Path.GetFileName(directory.Path));
+                TrainLog.Stopped(logger, stoppedAt.Stage, stoppedAt.Epoch, stoppedAt.Step, directory.CheckpointPath, Path.GetFileName(directory.Path));
             }
             else if (File.Exists(directory.SummaryPath))
             {
                 var summary = System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)!;
-                TrainerLog.Finished(logger, summary.Top1, directory.SummaryPath);
+                TrainLog.Finished(logger, summary.Top1, directory.SummaryPath);
                 WriteReports(directory, summary);
             }
         }
@@ -89,7 +89,7 @@ public sealed class TrainerService(
     private void WriteReports(RunDirectory directory, RunSummary summary)
     {
         var plots = RunPlots.Write(directory.Path, summary, directory.ReadMetrics());
-        TrainerLog.Plots(logger, string.Join(", ", plots));
-        TrainerLog.TensorBoard(logger, Path.Combine(directory.Path, TensorBoardObserver.Folder));
+        VerbLog.Plots(logger, string.Join(", ", plots));
+        TrainLog.TensorBoard(logger, Path.Combine(directory.Path, TensorBoardObserver.Folder));
     }
 }

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Bbn.Hosting.Training;
+namespace Bbn.Hosting.Verbs;
 
 /// <summary>Bbn:Export: the `export` verb's settings.</summary>
 public sealed class ExportOptions
@@ -28,7 +28,7 @@ public sealed class ExportService(
     CheckpointComponents components,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
-    ILogger<ExportService> logger) : VerbService(lifetime, outcome, logger)
+    ILogger<ExportService> logger) : VerbService("export", lifetime, outcome, logger)
 {
     protected override void Run(CancellationToken stoppingToken)
     {
@@ -42,6 +42,6 @@ public sealed class ExportService(
         using var network = components.Network(checkpoint, header);
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         OfficialBbnWeights.Export(network, output);
-        TrainerLog.Exported(logger, checkpoint, output, network.state_dict().Count);
+        ExportLog.Exported(logger, checkpoint, output, network.state_dict().Count);
     }
 }
