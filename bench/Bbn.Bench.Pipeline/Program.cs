@@ -1,3 +1,4 @@
+using Bbn.Hosting.Composition;
 // The file-dataset pipeline against the training step, on this machine:
 //  1. writes N JPEGs (256x256, 10 classes) into a folder laid out for image-folder;
 //  2. loader: the image-folder plugin's file list through ImageFileSet + StreamingBatches (all cores,
@@ -31,6 +32,9 @@ WriteImages(folder, imageCount);
 var catalog = PluginKernel.Load([PluginOptions.DefaultDirectory], AppContext.BaseDirectory);
 var services = new ServiceCollection();
 catalog.AddTo(services);
+services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+services.AddSingleton<ComponentResolver>();
+services.AddSingleton<IComponentSource>(sp => sp.GetRequiredService<ComponentResolver>());
 using var provider = services.BuildServiceProvider();
 T Create<T>(string name, params (string Key, string Value)[] values) where T : class
 {
@@ -52,19 +56,20 @@ using (var batches = new StreamingBatches(train, augmenter, batch, seed: 0, CPU)
     int[] reversed = order.Reverse().ToArray();
     int steps = train.Count / batch;
     var watch = Stopwatch.StartNew();
-    batches.BeginEpoch(1, order, reversed, 0, steps);
+    var plan = new EpochPlan(1, [order, reversed], ["augment-conventional", "augment-rebalancing"]);
+    batches.BeginEpoch(plan, 0, steps);
     for (int step = 0; step < steps; step++)
     {
         using var scope = NewDisposeScope();
-        batches.Take(1, step, order, reversed);
+        batches.Take(plan, step);
     }
     double seconds = watch.Elapsed.TotalSeconds;
     Console.WriteLine($"loader: {steps} steps x 2 branches x {batch} images of 224x224 in {seconds:F1} s = {2.0 * steps * batch / seconds:F0} images/s delivered");
 }
 
 // 3. Training fed by the loader, then by in-memory tensors of the same shape.
-var components = new TrainingComponents(TrainingMethod.Bbn, Create<IBackbone>(backboneName), Create<ISampler>("uniform"), Create<ISampler>("reversed"),
-    Create<IAdaptorSchedule>("parabolic"), Create<ILoss>("cross-entropy"));
+var components = new TrainingSetup("bbn", Create<ITrainingMethod>("bbn"), Create<IBackbone>(backboneName), [Create<ISampler>("uniform"), Create<ISampler>("reversed")],
+    Create<ILoss>("cross-entropy"));
 // One warm-up step, then trainSteps timed steps; evaluation on 10 images.
 var options = new TrainingOptions { Epochs = 1, BatchSize = batch, WarmupEpochs = 0, LrDecayAt = [], MaxStepsPerEpoch = trainSteps + 1, LogEverySteps = 1, EvaluationBatchSize = 10 };
 var testList = dataset.ListFiles(DatasetSplit.Test)!;
@@ -82,10 +87,10 @@ using (var memoryTest = ImageSet.From(new LabelledImages(randint(0, 256, [10, 3,
 
 void Measure(string what, IImageSet train, IImageSet test)
 {
-    using var trainer = new BbnTrainer(components, options, train, test, CPU, new RunIdentity(backboneName, "bench"));
+    using var trainer = new TrainingSession(components, options, train, test, CPU, new RunIdentity(backboneName, "bench"));
     var run = RunDirectory.ForNewRun(Path.Combine(Path.GetTempPath(), "bbn-bench-runs"), Guid.NewGuid().ToString("N"), "bench", DateTimeOffset.UtcNow);
     var observer = new StepClock();
-    trainer.Run(run, TrainingPosition.Start, observer, CancellationToken.None);
+    TrainingLoop.Run(trainer, run, TrainingPosition.Start, observer, CancellationToken.None);
     Directory.Delete(run.Path, recursive: true);
     double seconds = (observer.Times[^1] - observer.Times[0]).TotalSeconds; // from the end of the warm-up step
     Console.WriteLine($"{what}: {backboneName}, {trainSteps} steps in {seconds:F1} s = {2.0 * trainSteps * batch / seconds:F1} images/s consumed (both branches)");

@@ -69,7 +69,7 @@ internal static class LayoutComparison
         Compare($"BBN training step forward+backward, batch {batch}", network, repeats, () =>
         {
             network.train();
-            var f = cat([network.ConventionalFeatures(xc) * 0.7, network.RebalancingFeatures(xr) * 0.3], 1) * 2;
+            var f = cat([network.Features(0, xc) * 0.7, network.Features(1, xr) * 0.3], 1) * 2;
             var z = network.Classify(f);
             var loss = (nn.functional.cross_entropy(z, yc) * 0.7) + (nn.functional.cross_entropy(z, yr) * 0.3);
             network.zero_grad();

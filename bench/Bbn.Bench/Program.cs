@@ -1,3 +1,4 @@
+using Bbn.Hosting.Composition;
 // The TorchSharp side of bench/run.sh: BBN and single-branch training throughput of ResNet-32 at
 // batch 128 on 32x32x3 inputs (random CIFAR-shaped data held as one uint8 tensor, as the CIFAR and
 // Fashion-MNIST loaders hold theirs), evaluation throughput, the data pipeline alone, resident memory
@@ -56,18 +57,21 @@ void Bench()
     var catalog = PluginKernel.Load([PluginOptions.DefaultDirectory], AppContext.BaseDirectory);
     var services = new ServiceCollection();
     catalog.AddTo(services);
-    using var provider = services.BuildServiceProvider();
     var empty = new ConfigurationBuilder().Build();
+    services.AddSingleton<IConfiguration>(empty);
+    services.AddSingleton<ComponentResolver>();
+    services.AddSingleton<IComponentSource>(sp => sp.GetRequiredService<ComponentResolver>());
+    using var provider = services.BuildServiceProvider();
     T Create<T>(string name) where T : class => provider.GetRequiredKeyedService<ComponentFactory<T>>(name).Create(empty.GetSection("none"), provider);
     if (arguments.ContainsKey("ab"))
     {
-        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, bilateral: true);
+        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, ["conventional", "rebalancing"]);
         LayoutComparison.Print(network, batch, Arg("ab", 20));
         return;
     }
     if (arguments.TryGetValue("memory", out string? memoryLayout))
     {
-        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, bilateral: true);
+        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, ["conventional", "rebalancing"]);
         StepMemory.Print(network, memoryLayout == "channels-last", batch, Arg("steps", 4));
         return;
     }
@@ -94,12 +98,12 @@ void Bench()
     try
     {
         // BBN: epochs of `steps` steps; epoch 1 is the warm-up; resident memory after every epoch.
-        var bbn = Train(TrainingMethod.Bbn, epochs, "bbn");
+        var bbn = Train("bbn", epochs, "bbn");
         report["bbn_images_per_second"] = Median(bbn.Rates.Skip(1));
         report["bbn_rss_mib_per_epoch"] = bbn.Rss;
         report["memory_growth_tolerance"] = bbn.Tolerance;
         report["bbn_step_seconds"] = batch * 2 / Median(bbn.Rates.Skip(1));
-        var single = Train(TrainingMethod.SingleBranch, singleEpochs, "single");
+        var single = Train("single-branch", singleEpochs, "single");
         report["single_images_per_second"] = Median(single.Rates.Skip(1));
         report["eval_images_per_second"] = bbn.EvalRate;
 
@@ -138,18 +142,20 @@ void Bench()
     }
     Console.WriteLine(JsonSerializer.Serialize(report));
 
-    (List<double> Rates, List<double> Rss, double EvalRate, double Tolerance) Train(TrainingMethod method, int runEpochs, string name)
+    (List<double> Rates, List<double> Rss, double EvalRate, double Tolerance) Train(string method, int runEpochs, string name)
     {
-        bool bilateral = method == TrainingMethod.Bbn;
+        bool bilateral = method == "bbn";
         var options = new TrainingOptions
         {
             Epochs = runEpochs, BatchSize = batch, MaxStepsPerEpoch = steps, EvaluateEvery = 1, EvaluationBatchSize = Arg("eval-batch", 500),
             LrDecayAt = [0.6, 0.8], LogEverySteps = 1_000_000, ConcurrentBranches = Arg("concurrent-branches", 1) == 1,
             MemoryGrowthTolerance = arguments.TryGetValue("memory-growth-tolerance", out string? tolerance) ? double.Parse(tolerance, CultureInfo.InvariantCulture) : new TrainingOptions().MemoryGrowthTolerance,
         };
-        var components = new TrainingComponents(method, Create<IBackbone>("resnet32"), Create<ISampler>("uniform"),
-            bilateral ? Create<ISampler>("reversed") : null, bilateral ? Create<IAdaptorSchedule>("parabolic") : null, Create<ILoss>("cross-entropy"));
-        using var trainer = new BbnTrainer(components, options, train, test, CPU, new RunIdentity("resnet32", "bench"));
+        var trainingMethod = Create<ITrainingMethod>(method);
+        var setup = new TrainingSetup(method, trainingMethod, Create<IBackbone>("resnet32"),
+            [.. trainingMethod.Branches.Select(b => Create<ISampler>(b.DefaultSampler))], Create<ILoss>("cross-entropy"));
+        using var trainer = new TrainingSession(setup, options, train, test, CPU, new RunIdentity("resnet32", "bench"));
+        trainer.BeginStage(1, atStageStart: true);
         var observer = new Recorder();
         if (bilateral) report["bbn_branch_execution"] = trainer.BranchExecution;
         if (bilateral)
@@ -159,7 +165,7 @@ void Bench()
             report["bbn_heap_releases"] = observer.HeapReleases;
         }
         ProcessStatus.ResetPeak();
-        trainer.Run(RunDirectory.ForNewRun(work, name, "bench", DateTimeOffset.UtcNow), TrainingPosition.Start, observer, CancellationToken.None);
+        TrainingLoop.Run(trainer, RunDirectory.ForNewRun(work, name, "bench", DateTimeOffset.UtcNow), TrainingPosition.Start, observer, CancellationToken.None);
         var watch = Stopwatch.StartNew();
         trainer.Evaluate();
         double evalRate = test.Count / watch.Elapsed.TotalSeconds;

@@ -19,7 +19,7 @@ internal static class StepMemory
         for (int step = 1; step <= steps; step++)
         {
             using var scope = NewDisposeScope();
-            var features = cat([network.ConventionalFeatures(xc) * 0.7, network.RebalancingFeatures(xr) * 0.3], 1) * 2;
+            var features = cat([network.Features(0, xc) * 0.7, network.Features(1, xr) * 0.3], 1) * 2;
             Console.WriteLine($"step {step} after forward: {Line()}");
             var loss = nn.functional.cross_entropy(network.Classify(features), yc);
             network.zero_grad();
