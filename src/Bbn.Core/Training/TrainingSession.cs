@@ -279,12 +279,8 @@ public sealed class TrainingSession : IDisposable
         }, Average).Position;
     }
 
-    public RunSummary Summarize(EvaluationReport report, TrainingPosition position, string? checkpoint) => new(
-        setup.MethodName, report.Top1, report.Many, report.Medium, report.Few, report.PerClass,
-        train.ClassNames, train.ClassCounts, TotalEpochs,
-        position.TrainingSeconds > 0 ? position.ImagesSeen / position.TrainingSeconds : 0,
-        position.TrainingSeconds, report.Samples, options.ManyShotThreshold, options.FewShotThreshold, checkpoint,
-        report.ConfusionMatrix, report.ExpectedCalibrationError, report.ShotGroups, train.SkippedImages + test.SkippedImages);
+    public RunSummary Summarize(EvaluationReport report, TrainingPosition position, string? checkpoint) =>
+        Summaries.Of(setup.MethodName, report, train.ClassNames, train.ClassCounts, TotalEpochs, position, options, checkpoint, train.SkippedImages + test.SkippedImages);
 
     public void Dispose()
     {

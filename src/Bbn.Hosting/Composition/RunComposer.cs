@@ -42,6 +42,19 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             ClassifierHeadNames.Resolve(o.Training.Classifier, loss.PreferredClassifier));
     }
 
+    /// <summary>The test split of dataset <paramref name="datasetName"/> (configured under Bbn:Dataset) on the device: all evaluate needs besides the checkpoint.</summary>
+    public IImageSet LoadTest(string datasetName, Device device)
+    {
+        var o = options.Value;
+        var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, datasetName);
+        var files = dataset.ListFiles(DatasetSplit.Test);
+        if (files is not null)
+            return ImageFileSet.All(files, new DecodeOptions(o.Dataset.OnBadImage == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Fail, o.Dataset.Workers, o.Dataset.Prefetch,
+                (file, reason) => TrainLog.ImageSkipped(logger, file.Path, reason)));
+        using var test = dataset.Load(DatasetSplit.Test);
+        return ImageSet.From(test, device);
+    }
+
     /// <summary>In-memory datasets onto the device; file datasets as file lists decoded while training.</summary>
     private (IImageSet Train, IImageSet Test, SubsetManifest Manifest) LoadData(IDatasetSource dataset, BbnOptions o, Device device)
     {

@@ -1,3 +1,10 @@
+using TorchSharp;
+using Bbn.Hosting.Runtime;
+using Bbn.Hosting.Inference;
+using Bbn.Core.Inference;
+using Bbn.Core.Evaluation;
+using Bbn.Core.Data;
+using Bbn.Abstractions;
 using Bbn.Core;
 using Bbn.Core.Training;
 using Bbn.Hosting.Composition;
@@ -20,9 +27,14 @@ public sealed class EvaluateOptions
     public string? Output { get; set; }
 }
 
-/// <summary>The `evaluate` verb: a checkpoint on the test set, written as a run summary.</summary>
+/// <summary>
+/// The `evaluate` verb: the checkpoint's network (rebuilt from its header: method, backbone, loss,
+/// classes) on its dataset's test split, written as a run summary. No training set, no optimiser.
+/// </summary>
 public sealed class EvaluationService(
     RunComposer composer,
+    CheckpointComponents components,
+    IOptions<BbnOptions> bbn,
     IOptions<EvaluateOptions> options,
     VerbOutput output,
     IHostApplicationLifetime lifetime,
@@ -32,13 +44,27 @@ public sealed class EvaluationService(
     protected override void Run(CancellationToken stoppingToken)
     {
         string checkpoint = CheckpointArgument.Resolve(options.Value.Checkpoint, "evaluate", "Bbn:Evaluate:Checkpoint");
-        using var run = composer.Compose();
-        var position = run.Session.Restore(checkpoint);
-        var report = run.Session.Evaluate();
+        var header = NetworkFactory.ReadHeaderWithData(checkpoint);
+        var data = header.Data!;
+        var t = bbn.Value.Training;
+        var device = TorchRuntime.ResolveDevice(t.Device, t.Threads);
+        using var network = components.Network(checkpoint, header);
+        network.to(device);
+        using var test = composer.LoadTest(header.Dataset, device);
+        if (!test.ClassNames.SequenceEqual(data.ClassNames))
+            throw new InvalidDataException(
+                $"Checkpoint {checkpoint} was trained on {data.ClassNames.Count} classes of {header.Dataset}, but the test split at Bbn:Dataset has {test.ClassNames.Count} other or differently named classes. Point Bbn:Dataset:Root at the data the run was trained on.");
+        using var preprocessing = new BatchAugmenter(data.Normalization, data.Shape.Channels, device, padding: 0, flip: false);
+        var loss = components.Loss(header, bbn.Value.Loss.Name!);
+        int lastStageEpochs = header.Stages?[^1].Epochs ?? header.Epochs;
+        var context = new LossContext(data.ClassCounts, lastStageEpochs, lastStageEpochs);
+        var report = Evaluator.Evaluate(network, test, preprocessing, t.EvaluationBatchSize, data.ClassCounts,
+            new ShotThresholds(t.ManyShotThreshold, t.FewShotThreshold), logits => loss.AdjustForInference(logits, context));
+
         string summaryPath = Path.GetFullPath(options.Value.Output ?? Path.Combine(Path.GetDirectoryName(checkpoint)!, "evaluation", "summary.json"));
         string folder = Path.GetDirectoryName(summaryPath)!;
         Directory.CreateDirectory(folder);
-        var summary = run.Session.Summarize(report, position, checkpoint);
+        var summary = Summaries.Of(header.Method, report, data.ClassNames, data.ClassCounts, header.Epochs, header.Position, t, checkpoint, test.SkippedImages);
         RunDirectory.WriteSummary(summary, summaryPath);
         ResultsTable.Write(summary, output.Writer);
         EvaluateLog.Evaluated(logger, checkpoint, report.Top1, summaryPath);
