@@ -22,9 +22,12 @@ public sealed class HeapReleasePolicy(double tolerance, Func<long> residentBytes
     private bool releasedLastEpoch;
 
     public HeapReleasePolicy(double tolerance)
-        : this(tolerance, () => Environment.WorkingSet)
+        : this(tolerance, ResidentBytes)
     {
     }
+
+    /// <summary>The default measure: this process's resident memory.</summary>
+    public static long ResidentBytes() => Environment.WorkingSet;
 
     /// <summary>Call after each epoch, managed garbage collected; true: trim the heap now.</summary>
     public bool ShouldRelease()
