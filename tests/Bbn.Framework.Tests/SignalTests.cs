@@ -15,35 +15,15 @@ public sealed class SignalTests : IDisposable
     [Fact]
     public async Task Sigterm_stops_the_trainer_after_a_step_with_a_checkpoint_and_exit_code_zero()
     {
-        string host = typeof(SignalTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TrainerHost").Value!;
         string data = FashionMnistFiles.WriteSubset(Path.Combine(root, "data"), trainImages: 2000, testImages: 100);
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in new[]
-        {
+        using var process = Start(
+        [
             "train", $"--Bbn:Dataset:Root={data}", $"--Bbn:Training:OutputDirectory={root}", "--Bbn:Training:RunName=signalled",
             "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=8", "--Bbn:Training:LogEverySteps=1",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
+        ]);
         var stderr = process.StandardError.ReadToEndAsync();
-        string? line;
-        while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.Contains("step 2/", StringComparison.Ordinal))
-        {
-        }
-        line.Should().NotBeNull("the host reports progress before it is signalled");
-
-        // The shell's built-in kill: no dependency on a kill executable.
-        using (var kill = Process.Start("/bin/sh", ["-c", $"kill -TERM {process.Id}"]))
-        {
-            await kill.WaitForExitAsync();
-            kill.ExitCode.Should().Be(0);
-        }
+        await ReadUntil(process, "step 2/");
+        await Terminate(process);
         string rest = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
 
@@ -53,6 +33,95 @@ public sealed class SignalTests : IDisposable
         var header = Checkpoint.ReadHeader(Path.Combine(root, "signalled", RunDirectory.CheckpointFile));
         header.Completed.Should().BeFalse();
         header.Position.Step.Should().BeGreaterThanOrEqualTo(2).And.BeLessThan(2000 / 8);
+    }
+
+    [Fact]
+    public async Task A_two_stage_run_stopped_by_sigterm_in_stage_two_resumes_there_and_ends_as_an_uninterrupted_run()
+    {
+        string data = FashionMnistFiles.WriteSubset(Path.Combine(root, "data"), trainImages: 1000, testImages: 100);
+        string[] crt =
+        [
+            $"--Bbn:Dataset:Root={data}", $"--Bbn:Training:OutputDirectory={root}", "--Bbn:Method:Name=crt", "--Bbn:Method:ClassifierEpochs=1",
+            "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=8", "--Bbn:Training:LogEverySteps=1",
+        ];
+
+        using (var process = Start(["train", .. crt, "--Bbn:Training:RunName=stopped"]))
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            await ReadUntil(process, "Stage 2/2");
+            await ReadUntil(process, "step 2/");
+            await Terminate(process);
+            string rest = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            process.ExitCode.Should().Be(0, await stderr);
+            rest.Should().MatchRegex("Stopped at epoch 1, step [0-9]+ of stage 2");
+        }
+        var stopped = Checkpoint.ReadHeader(Path.Combine(root, "stopped", RunDirectory.CheckpointFile));
+        stopped.Completed.Should().BeFalse();
+        stopped.Position.Stage.Should().Be(2);
+        stopped.Position.Step.Should().BeGreaterThanOrEqualTo(2);
+
+        string resumed = await RunToEnd(["train", .. crt, "--Bbn:Training:RunName=stopped", "--Bbn:Training:Resume=true"]);
+        resumed.Should().Contain("of stage 2", "the resumed run starts in the classifier stage");
+        await RunToEnd(["train", .. crt, "--Bbn:Training:RunName=whole"]);
+
+        var (resumedRun, wholeRun) = (new RunDirectory(Path.Combine(root, "stopped")), new RunDirectory(Path.Combine(root, "whole")));
+        using var a = Weights(resumedRun.CheckpointPath);
+        using var b = Weights(wholeRun.CheckpointPath);
+        foreach (var (name, value) in a.Tensors)
+            value.allclose(b.Tensors[name], rtol: 0, atol: 0).Should().BeTrue($"{name} equals the uninterrupted run's");
+        resumedRun.ReadMetrics()[^1].Top1.Should().Be(wholeRun.ReadMetrics()[^1].Top1);
+    }
+
+    private static Process Start(IEnumerable<string> arguments)
+    {
+        string host = typeof(SignalTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TrainerHost").Value!;
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        return Process.Start(start)!;
+    }
+
+    private static async Task ReadUntil(Process process, string text)
+    {
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.Contains(text, StringComparison.Ordinal))
+        {
+        }
+        line.Should().NotBeNull($"the host prints \"{text}\" before it ends");
+    }
+
+    private static async Task Terminate(Process process)
+    {
+        // The shell's built-in kill: no dependency on a kill executable.
+        using var kill = Process.Start("/bin/sh", ["-c", $"kill -TERM {process.Id}"]);
+        await kill.WaitForExitAsync();
+        kill.ExitCode.Should().Be(0);
+    }
+
+    private static async Task<string> RunToEnd(IEnumerable<string> arguments)
+    {
+        using var process = Start(arguments);
+        var stderr = process.StandardError.ReadToEndAsync();
+        string output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        process.ExitCode.Should().Be(0, await stderr);
+        return output;
+    }
+
+    /// <summary>The network tensors of a checkpoint, read into the network its header describes.</summary>
+    private static CheckpointWeights Weights(string checkpoint)
+    {
+        var header = Checkpoint.ReadHeader(checkpoint);
+        var network = Bbn.Core.Inference.NetworkFactory.Load(checkpoint, header,
+            BuiltInComponents.Create<Bbn.Abstractions.IBackbone>(header.Backbone), BuiltInComponents.Create<Bbn.Abstractions.ITrainingMethod>(header.Method));
+        return new CheckpointWeights(network);
+    }
+
+    private sealed class CheckpointWeights(Bbn.Core.Model.BranchNetwork network) : IDisposable
+    {
+        public Dictionary<string, TorchSharp.torch.Tensor> Tensors { get; } = network.state_dict();
+
+        public void Dispose() => network.Dispose();
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);

@@ -43,9 +43,7 @@ public sealed class TrainingSession : IDisposable
         manual_seed(options.Seed);
         Network = NetworkFactory.Build(setup.Method, setup.Backbone.Build(train.Shape), train.ClassNames.Count, setup.Classifier);
         Network.to(device);
-        Stages = setup.Method.Stages(new StagePlan(options.Epochs, options.Recipe(), train.ClassCounts));
-        if (Stages.Count == 0 || Stages.Any(s => s.Epochs < 1))
-            throw new InvalidOperationException($"Method {setup.MethodName} declares {Stages.Count} stages; it needs at least one, each of at least one epoch.");
+        Stages = setup.PlanStages(options, train.ClassCounts);
         augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
         batches = TrainingBatches.Create(train, augmenter, options.BatchSize, options.Seed, device);
         Average = options.EmaDecay > 0 ? new WeightAverage(Network, options.EmaDecay) : null;
@@ -247,11 +245,7 @@ public sealed class TrainingSession : IDisposable
     /// <summary>The test set with the moving average's weights, or null without one.</summary>
     public EvaluationReport? EvaluateAverage() => Average?.WithAverage(Evaluate);
 
-    public CheckpointHeader Header(TrainingPosition position, bool completed) => new(
-        Checkpoint.FormatVersion, setup.MethodName, identity.Backbone, identity.Dataset,
-        train.ClassNames.Count, options.Seed, TotalEpochs, position, completed, ClassifierHeadNames.Name(setup.Classifier),
-        new TrainingData(train.ClassNames, train.ClassCounts, train.Shape, train.Normalization, (train as ImageFileSet)?.Recipe),
-        identity.Loss, Stages.Select(s => new StageRecord(s.Name, s.Epochs)).ToArray(), Stages.LastOrDefault(s => s.AtEnd is not null)?.Name);
+    public CheckpointHeader Header(TrainingPosition position, bool completed) => setup.Header(identity, options, train, Stages, position, completed);
 
     public void Save(string path, TrainingPosition position, bool completed) =>
         Checkpoint.Save(path, Header(position, completed), Network, Optimizer, Average);

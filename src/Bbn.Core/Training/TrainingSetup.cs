@@ -1,4 +1,6 @@
 using Bbn.Abstractions;
+using Bbn.Core.Data;
+using Bbn.Core.Model;
 
 namespace Bbn.Core.Training;
 
@@ -21,4 +23,20 @@ public sealed record TrainingSetup(
 {
     /// <summary>The branches' names, in order.</summary>
     public IReadOnlyList<string> BranchNames => Method.Branches.Select(b => b.Name).ToArray();
+
+    /// <summary>The stages the method declares for these settings and class sizes; at least one, each of at least one epoch.</summary>
+    public IReadOnlyList<TrainingStage> PlanStages(TrainingOptions options, int[] classCounts)
+    {
+        var stages = Method.Stages(new StagePlan(options.Epochs, options.Recipe(), classCounts));
+        if (stages.Count == 0 || stages.Any(s => s.Epochs < 1))
+            throw new InvalidOperationException($"Method {MethodName} declares {stages.Count} stages; it needs at least one, each of at least one epoch.");
+        return stages;
+    }
+
+    /// <summary>The checkpoint header of a network of this composition trained on <paramref name="train"/> through <paramref name="stages"/>, at <paramref name="position"/>.</summary>
+    public CheckpointHeader Header(RunIdentity identity, TrainingOptions options, IImageSet train, IReadOnlyList<TrainingStage> stages, TrainingPosition position, bool completed) => new(
+        Checkpoint.FormatVersion, MethodName, identity.Backbone, identity.Dataset,
+        train.ClassNames.Count, options.Seed, stages.Sum(s => s.Epochs), position, completed, ClassifierHeadNames.Name(Classifier),
+        new TrainingData(train.ClassNames, train.ClassCounts, train.Shape, train.Normalization, (train as ImageFileSet)?.Recipe),
+        identity.Loss, stages.Select(s => new StageRecord(s.Name, s.Epochs)).ToArray(), stages.LastOrDefault(s => s.AtEnd is not null)?.Name);
 }

@@ -18,13 +18,27 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
         var o = options.Value;
         var device = TorchRuntime.ResolveDevice(o.Training.Device, o.Training.Threads);
         var setup = Setup(o);
-        var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, o.Dataset.Name!);
-
-        var (train, test, manifest) = LoadData(dataset, o, device);
-        var identity = new RunIdentity(o.Backbone.Name!, o.Dataset.Name!, o.Loss.Name);
-        var session = new TrainingSession(setup, o.Training, train, test, device, identity);
-        return new ComposedRun(session, train, test, device, setup.MethodName, identity, manifest, instruments);
+        var (train, manifest) = LoadTrain(device);
+        IImageSet? test = null;
+        try
+        {
+            test = LoadTest(o.Dataset.Name!, device);
+            if (!test.ClassNames.SequenceEqual(train.ClassNames))
+                throw new InvalidDataException(
+                    $"Dataset '{o.Dataset.Name}': the test split has {test.ClassNames.Count} classes and the training split {train.ClassNames.Count}, or they are named differently; both splits need the same classes.");
+            var session = new TrainingSession(setup, o.Training, train, test, device, Identity(o));
+            return new ComposedRun(session, train, test, device, setup.MethodName, Identity(o), manifest, instruments);
+        }
+        catch
+        {
+            test?.Dispose();
+            train.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>What a checkpoint of this configuration names: backbone, dataset, loss.</summary>
+    public static RunIdentity Identity(BbnOptions o) => new(o.Backbone.Name!, o.Dataset.Name!, o.Loss.Name);
 
     /// <summary>The validated composition: the method, a sampler per branch, backbone, loss, batch transform, classifier.</summary>
     public TrainingSetup Setup(BbnOptions o)
@@ -48,46 +62,39 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
         var o = options.Value;
         var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, datasetName);
         var files = dataset.ListFiles(DatasetSplit.Test);
-        if (files is not null)
-            return ImageFileSet.All(files, new DecodeOptions(o.Dataset.OnBadImage == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Fail, o.Dataset.Workers, o.Dataset.Prefetch,
-                (file, reason) => TrainLog.ImageSkipped(logger, file.Path, reason)));
+        if (files is not null) return ImageFileSet.All(files, Decode(o));
+        if (dataset.ListFiles(DatasetSplit.Train) is not null)
+            throw new InvalidOperationException($"Dataset '{datasetName}' lists training files but no test files.");
         using var test = dataset.Load(DatasetSplit.Test);
         return ImageSet.From(test, device);
     }
 
-    /// <summary>In-memory datasets onto the device; file datasets as file lists decoded while training.</summary>
-    private (IImageSet Train, IImageSet Test, SubsetManifest Manifest) LoadData(IDatasetSource dataset, BbnOptions o, Device device)
+    /// <summary>
+    /// The training split of Bbn:Dataset with the subset to train on: in-memory datasets onto the device,
+    /// file datasets as file lists decoded while training. Import needs it alone, for the class sizes.
+    /// </summary>
+    public (IImageSet Train, SubsetManifest Manifest) LoadTrain(Device device)
     {
+        var o = options.Value;
+        var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, o.Dataset.Name!);
         var trainFiles = dataset.ListFiles(DatasetSplit.Train);
         if (trainFiles is null)
         {
-            ImageSet train;
-            SubsetManifest manifest;
-            using (var fullTrain = dataset.Load(DatasetSplit.Train))
-            {
-                string[] ids = SubsetManifest.IndexIds(fullTrain.Labels.Length);
-                int[] indices = ChooseSubset(o, fullTrain.Labels, fullTrain.ClassNames, ids, profileByDefault: true);
-                train = ImageSet.Subset(fullTrain, indices, device);
-                manifest = SubsetManifest.Of(o.Dataset.Name!, fullTrain.ClassNames, fullTrain.Labels, ids, indices);
-            }
-            using var fullTest = dataset.Load(DatasetSplit.Test);
-            return (train, ImageSet.From(fullTest, device), manifest);
+            using var fullTrain = dataset.Load(DatasetSplit.Train);
+            string[] ids = SubsetManifest.IndexIds(fullTrain.Labels.Length);
+            int[] indices = ChooseSubset(o, fullTrain.Labels, fullTrain.ClassNames, ids, profileByDefault: true);
+            return (ImageSet.Subset(fullTrain, indices, device), SubsetManifest.Of(o.Dataset.Name!, fullTrain.ClassNames, fullTrain.Labels, ids, indices));
         }
 
-        var testFiles = dataset.ListFiles(DatasetSplit.Test)
-            ?? throw new InvalidOperationException($"Dataset '{o.Dataset.Name}' lists training files but no test files.");
-        if (!testFiles.ClassNames.SequenceEqual(trainFiles.ClassNames))
-            throw new InvalidDataException(
-                $"Dataset '{o.Dataset.Name}': the test split has {testFiles.ClassNames.Count} classes and the training split {trainFiles.ClassNames.Count}, or they are named differently; both splits need the same classes.");
-        var decode = new DecodeOptions(
-            o.Dataset.OnBadImage == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Fail, o.Dataset.Workers, o.Dataset.Prefetch,
-            (file, reason) => TrainLog.ImageSkipped(logger, file.Path, reason));
         int[] labels = trainFiles.Files.Select(f => f.Label).ToArray();
         string[] fileIds = trainFiles.Files.Select(f => f.Id).ToArray();
         int[] chosen = ChooseSubset(o, labels, trainFiles.ClassNames, fileIds, profileByDefault: false);
-        return (new ImageFileSet(trainFiles, chosen, decode), ImageFileSet.All(testFiles, decode),
-            SubsetManifest.Of(o.Dataset.Name!, trainFiles.ClassNames, labels, fileIds, chosen));
+        return (new ImageFileSet(trainFiles, chosen, Decode(o)), SubsetManifest.Of(o.Dataset.Name!, trainFiles.ClassNames, labels, fileIds, chosen));
     }
+
+    private DecodeOptions Decode(BbnOptions o) => new(
+        o.Dataset.OnBadImage == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Fail, o.Dataset.Workers, o.Dataset.Prefetch,
+        (file, reason) => TrainLog.ImageSkipped(logger, file.Path, reason));
 
     /// <summary>The training subset: the given manifest's, the long-tailed profile's, or every image.</summary>
     private static int[] ChooseSubset(BbnOptions o, int[] labels, IReadOnlyList<string> classNames, string[] ids, bool profileByDefault)

@@ -1,9 +1,11 @@
+using Bbn.Core.Inference;
 using Bbn.Core.Interop;
 using Bbn.Core.Training;
 using Bbn.Hosting.Composition;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TorchSharp;
 
 namespace Bbn.Hosting.Verbs;
 
@@ -21,11 +23,13 @@ public sealed class ImportOptions
 
 /// <summary>
 /// The `import` verb: a PyTorch state_dict into our network, saved as a completed checkpoint that
-/// evaluate, predict and export take. The composition and dataset come from the configuration, as
-/// for training; the dataset gives the class names, sizes and input normalisation.
+/// evaluate, predict and export take. The composition comes from the configuration, as for training;
+/// of the data only the training split is read, for the class names, sizes and input normalisation
+/// the checkpoint records. No test split, no optimiser, no training session.
 /// </summary>
 public sealed class ImportService(
     IOptions<ImportOptions> options,
+    IOptions<BbnOptions> bbn,
     RunComposer composer,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
@@ -42,12 +46,18 @@ public sealed class ImportService(
         if (System.IO.File.Exists(output) || Directory.Exists(output))
             throw new IOException($"Bbn:Import:Output = '{o.Output}' already exists; import never replaces a checkpoint. Choose a new file name.");
 
-        using var run = composer.Compose();
-        OfficialBbnWeights.Import(run.Session.Network, file);
-        var last = run.Session.Stages.Count;
-        var end = TrainingPosition.Start with { Stage = last, Epoch = run.Session.Stage(last).Epochs + 1 };
-        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-        Checkpoint.Save(output, run.Session.Header(end, completed: true), run.Session.Network, null);
+        var settings = bbn.Value;
+        var setup = composer.Setup(settings);
+        var (train, _) = composer.LoadTrain(torch.CPU);
+        using (train)
+        {
+            var stages = setup.PlanStages(settings.Training, train.ClassCounts);
+            using var network = NetworkFactory.Build(setup.Method, setup.Backbone.Build(train.Shape), train.ClassNames.Count, setup.Classifier);
+            OfficialBbnWeights.Import(network, file);
+            var end = TrainingPosition.Start with { Stage = stages.Count, Epoch = stages[^1].Epochs + 1 };
+            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            Checkpoint.Save(output, setup.Header(RunComposer.Identity(settings), settings.Training, train, stages, end, completed: true), network, null);
+        }
         ImportLog.Imported(logger, file, output);
     }
 }
