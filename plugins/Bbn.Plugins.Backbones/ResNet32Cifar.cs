@@ -9,14 +9,14 @@ namespace Bbn.Plugins.Backbones;
 /// five BasicBlocks (16, 32, 64 channels; stages 2 and 3 start with stride 2), option-A shortcuts.
 /// The last block of stage 3 is the per-branch block (cb_block / rb_block).
 /// </summary>
-public sealed class ResNet32Cifar : IBackbone
+public sealed class ResNet32Cifar(BackboneOptions options) : IBackbone
 {
     private const int BlocksPerStage = 5;
 
     public BackboneParts Build(ImageShape input)
     {
-        var trunk = new ResNetCifarTrunk(input.Channels, BlocksPerStage);
-        return new BackboneParts(trunk, () => new PooledBranch(new CifarBasicBlock(64, 64, stride: 1), KaimingInit.Apply), FeatureSize: 64);
+        var trunk = ResidualInit.Apply(new ResNetCifarTrunk(input.Channels, BlocksPerStage), options);
+        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new CifarBasicBlock(64, 64, stride: 1), KaimingInit.Apply), options), FeatureSize: 64);
     }
 }
 
@@ -60,12 +60,12 @@ internal sealed class ResNetCifarTrunk : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>BasicBlock with the option-A shortcut: subsample by 2 and zero-pad the new channels.</summary>
-internal sealed class CifarBasicBlock : nn.Module<Tensor, Tensor>
+internal sealed class CifarBasicBlock : nn.Module<Tensor, Tensor>, IResidualBlock
 {
     private readonly nn.Module<Tensor, Tensor> conv1;
     private readonly nn.Module<Tensor, Tensor> bn1;
     private readonly nn.Module<Tensor, Tensor> conv2;
-    private readonly nn.Module<Tensor, Tensor> bn2;
+    private readonly TorchSharp.Modules.BatchNorm2d bn2;
     private readonly bool projectShortcut;
     private readonly long padEachSide;
 
@@ -79,6 +79,8 @@ internal sealed class CifarBasicBlock : nn.Module<Tensor, Tensor>
         padEachSide = planes / 4;
         RegisterComponents();
     }
+
+    public TorchSharp.Modules.BatchNorm2d LastNorm => bn2;
 
     // ReLU and the residual sum in place (torchvision's ReLU(inplace=True) and out += identity): batch
     // norm's backward needs its input, not its output, so autograd allows it, and a step allocates and

@@ -10,26 +10,26 @@ namespace Bbn.Plugins.Backbones;
 /// (cb_block / rb_block: 2048 -> 512 -> 2048, stride 1), so each branch gives 2048 features and
 /// the mixed vector is 4096-d.
 /// </summary>
-public sealed class ResNet50 : IBackbone
+public sealed class ResNet50(BackboneOptions options) : IBackbone
 {
     private const int Expansion = 4;
 
     public BackboneParts Build(ImageShape input)
     {
-        var trunk = new ImageNetTrunk(input.Channels, [3, 4, 6, 3], (inPlanes, planes, stride) => new Bottleneck(inPlanes, planes, stride), Expansion);
-        return new BackboneParts(trunk, () => new PooledBranch(new Bottleneck(512 * Expansion, 512, stride: 1), ImageNetInit.Apply), FeatureSize: 512 * Expansion);
+        var trunk = ResidualInit.Apply(new ImageNetTrunk(input.Channels, [3, 4, 6, 3], (inPlanes, planes, stride) => new Bottleneck(inPlanes, planes, stride), Expansion), options);
+        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new Bottleneck(512 * Expansion, 512, stride: 1), ImageNetInit.Apply), options), FeatureSize: 512 * Expansion);
     }
 }
 
 /// <summary>1x1 reduce, 3x3 (carrying the stride), 1x1 expand x4; a 1x1 + BN projection shortcut when the shape changes.</summary>
-internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
+internal sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
 {
     private readonly nn.Module<Tensor, Tensor> conv1;
     private readonly nn.Module<Tensor, Tensor> bn1;
     private readonly nn.Module<Tensor, Tensor> conv2;
     private readonly nn.Module<Tensor, Tensor> bn2;
     private readonly nn.Module<Tensor, Tensor> conv3;
-    private readonly nn.Module<Tensor, Tensor> bn3;
+    private readonly TorchSharp.Modules.BatchNorm2d bn3;
     private readonly nn.Module<Tensor, Tensor>? downsample;
 
     public Bottleneck(int inPlanes, int planes, int stride) : base("Bottleneck")
@@ -45,6 +45,8 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
             downsample = nn.Sequential(("0", nn.Conv2d(inPlanes, outPlanes, kernel_size: 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(outPlanes)));
         RegisterComponents();
     }
+
+    public TorchSharp.Modules.BatchNorm2d LastNorm => bn3;
 
     // ReLU and the residual sum in place (torchvision's ReLU(inplace=True) and out += identity): batch
     // norm's backward needs its input, not its output, so autograd allows it, and a step allocates and

@@ -9,14 +9,14 @@ namespace Bbn.Plugins.Backbones;
 /// stage): conv7x7/2 + BN + ReLU + maxpool3x3/2, four stages of 64-128-256-512 channels with 1x1
 /// projection shortcuts. As in BBN's ResNet-50, the last block of the last stage is built per branch.
 /// </summary>
-public sealed class ResNetImageNet(int[] blocksPerStage) : IBackbone
+public sealed class ResNetImageNet(int[] blocksPerStage, BackboneOptions options) : IBackbone
 {
     public BackboneParts Build(ImageShape input)
     {
-        var trunk = new ImageNetTrunk(input.Channels, blocksPerStage, (inPlanes, planes, stride) => new ProjectionBasicBlock(inPlanes, planes, stride), expansion: 1);
+        var trunk = ResidualInit.Apply(new ImageNetTrunk(input.Channels, blocksPerStage, (inPlanes, planes, stride) => new ProjectionBasicBlock(inPlanes, planes, stride), expansion: 1), options);
         int lastIn = blocksPerStage[3] == 1 ? 256 : 512;
         int lastStride = blocksPerStage[3] == 1 ? 2 : 1;
-        return new BackboneParts(trunk, () => new PooledBranch(new ProjectionBasicBlock(lastIn, 512, lastStride), ImageNetInit.Apply), FeatureSize: 512);
+        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new ProjectionBasicBlock(lastIn, 512, lastStride), ImageNetInit.Apply), options), FeatureSize: 512);
     }
 }
 
@@ -65,12 +65,12 @@ internal sealed class ImageNetTrunk : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>BasicBlock with a 1x1 convolution + BN shortcut when the shape changes (option B).</summary>
-internal sealed class ProjectionBasicBlock : nn.Module<Tensor, Tensor>
+internal sealed class ProjectionBasicBlock : nn.Module<Tensor, Tensor>, IResidualBlock
 {
     private readonly nn.Module<Tensor, Tensor> conv1;
     private readonly nn.Module<Tensor, Tensor> bn1;
     private readonly nn.Module<Tensor, Tensor> conv2;
-    private readonly nn.Module<Tensor, Tensor> bn2;
+    private readonly TorchSharp.Modules.BatchNorm2d bn2;
     private readonly nn.Module<Tensor, Tensor>? downsample;
 
     public ProjectionBasicBlock(int inPlanes, int planes, int stride) : base("ProjectionBasicBlock")
@@ -83,6 +83,8 @@ internal sealed class ProjectionBasicBlock : nn.Module<Tensor, Tensor>
             downsample = nn.Sequential(("0", nn.Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(planes)));
         RegisterComponents();
     }
+
+    public TorchSharp.Modules.BatchNorm2d LastNorm => bn2;
 
     // ReLU and the residual sum in place (torchvision's ReLU(inplace=True) and out += identity): batch
     // norm's backward needs its input, not its output, so autograd allows it, and a step allocates and

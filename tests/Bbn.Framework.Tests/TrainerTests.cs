@@ -267,4 +267,8 @@ internal sealed class RecordingObserver : ITrainingObserver
     public List<(int Epoch, long ResidentBytesBefore, long ResidentBytesAfter)> HeapReleases { get; } = [];
 
     public void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) => HeapReleases.Add((epoch, residentBytesBefore, residentBytesAfter));
+
+    public List<RunWarning> Warnings { get; } = [];
+
+    public void Warned(RunWarning warning) => Warnings.Add(warning);
 }

@@ -16,12 +16,13 @@ public static class LongTailProfile
             .ToArray();
     }
 
-    /// <summary>The long-tailed subset of a split with <paramref name="labels"/>: n_max is its largest class.</summary>
-    public static int[] Select(IReadOnlyList<int> labels, int classCount, double imbalanceRatio, int seed)
+    /// <summary>The long-tailed subset of a split with <paramref name="labels"/>: n_max is <paramref name="maxPerClass"/>, or (0) the split's largest class.</summary>
+    public static int[] Select(IReadOnlyList<int> labels, int classCount, double imbalanceRatio, int seed, int maxPerClass = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxPerClass);
         int[] available = new int[classCount];
         foreach (int label in labels) available[label]++;
-        int[] keep = ClassCounts(available.Max(), imbalanceRatio, classCount);
+        int[] keep = ClassCounts(maxPerClass > 0 ? maxPerClass : available.Max(), imbalanceRatio, classCount);
         return SelectSubset(labels, keep, seed);
     }
 

@@ -26,12 +26,16 @@ public sealed record RunSummary(
     double ExpectedCalibrationError,
     Evaluation.ShotGroups ShotGroups,
     long SkippedImages = 0,
-    double? EmaTop1 = null);
+    double? EmaTop1 = null,
+    IReadOnlyList<Training.RunWarning>? Warnings = null);
 
 /// <summary>status.json: where a run stands, replaced atomically so another program can poll it.</summary>
 public sealed record RunStatus(
     string State, int Epoch, int Step, int Epochs, double? Alpha, double? Lr, EpochMetrics? Last, double? EtaSeconds, DateTimeOffset Updated, string? Error = null)
 {
+    /// <summary>Signs that the run is not learning, as the log warned of them (null: none).</summary>
+    public IReadOnlyList<Training.RunWarning>? Warnings { get; init; }
+
     public const string Running = "running";
     public const string Completed = "completed";
     public const string Stopped = "stopped";

@@ -17,6 +17,9 @@ public interface ITrainingObserver
     /// <paramref name="epoch"/>, so the native heap's free memory was given back (before <see cref="EpochCompleted"/>).
     /// </summary>
     void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) { }
+
+    /// <summary>The run shows a sign of not learning (raised once per kind, after the epoch's records).</summary>
+    void Warned(RunWarning warning) { }
 }
 
 /// <summary>Passes every report to each of several observers, in order.</summary>
@@ -45,6 +48,11 @@ public sealed class CompositeObserver(params ITrainingObserver[] observers) : IT
     public void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter)
     {
         foreach (var o in observers) o.HeapReleased(epoch, residentBytesBefore, residentBytesAfter);
+    }
+
+    public void Warned(RunWarning warning)
+    {
+        foreach (var o in observers) o.Warned(warning);
     }
 }
 

@@ -33,6 +33,15 @@ public sealed class DatasetSelection : ComponentSelection
     /// <summary>N_max / N_min of the long-tailed training set; 1 keeps the training set as it is.</summary>
     public double ImbalanceRatio { get; set; } = 100;
 
+    /// <summary>n_max, the largest class of the long-tailed profile; 0: the split's largest class (the paper's). Makes small long-tailed sets from a large split.</summary>
+    public int MaxPerClass { get; set; }
+
+    /// <summary>
+    /// The seed of the long-tailed subset's draw, apart from Bbn:Training:Seed (the official code draws
+    /// with seed 0): changing the training seed varies initialisation, sampling and augmentation over the same subset.
+    /// </summary>
+    public int SubsetSeed { get; set; }
+
     /// <summary>
     /// Cut the training split to the long-tailed profile of <see cref="ImbalanceRatio"/>; null: the
     /// dataset's default (yes for in-memory datasets such as CIFAR and Fashion-MNIST, no for file

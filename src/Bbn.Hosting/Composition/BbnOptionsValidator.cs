@@ -42,6 +42,7 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Training:LogEverySteps", t.LogEverySteps, 1, int.MaxValue, "an integer");
         Range("Training:MemoryGrowthTolerance", t.MemoryGrowthTolerance, 0, 10, "a fraction (0: give free memory back after every epoch)");
         Range("Dataset:ImbalanceRatio", options.Dataset.ImbalanceRatio, 1, 100_000);
+        Range("Dataset:MaxPerClass", options.Dataset.MaxPerClass, 0, int.MaxValue, "an integer (0: the largest class of the split)");
         Range("Dataset:Workers", options.Dataset.Workers, 0, 1024, "an integer (0: every core)");
         Range("Dataset:Prefetch", options.Dataset.Prefetch, 1, 256, "an integer");
         if (options.Dataset.OnBadImage is not ("fail" or "skip"))

@@ -105,7 +105,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             return SubsetManifest.Read(path).Resolve(classNames, labels, ids, path);
         }
         return o.Dataset.ApplyProfile ?? profileByDefault
-            ? LongTailProfile.Select(labels, classNames.Count, o.Dataset.ImbalanceRatio, o.Training.Seed)
+            ? LongTailProfile.Select(labels, classNames.Count, o.Dataset.ImbalanceRatio, o.Dataset.SubsetSeed, o.Dataset.MaxPerClass)
             : Enumerable.Range(0, labels.Length).ToArray();
     }
 }

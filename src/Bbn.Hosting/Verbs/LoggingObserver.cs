@@ -23,4 +23,6 @@ internal sealed class LoggingObserver(ILogger logger, int epochs, bool stepLines
 
     public void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) =>
         TrainLog.HeapReleased(logger, epoch, residentBytesBefore >> 20, residentBytesAfter >> 20);
+
+    public void Warned(RunWarning warning) => TrainLog.NotLearning(logger, warning.Message);
 }

@@ -38,6 +38,9 @@ internal static partial class TrainLog
     [LoggerMessage(17, LogLevel.Information, "Method {Method}: {Stages}")]
     public static partial void Stages(ILogger logger, string method, string stages);
 
+    [LoggerMessage(18, LogLevel.Warning, "{Message}")]
+    public static partial void NotLearning(ILogger logger, string message);
+
     [LoggerMessage(16, LogLevel.Information, "Epoch {Epoch}: resident memory {BeforeMib} MiB had grown past Bbn:Training:MemoryGrowthTolerance; gave the native heap's free memory back ({AfterMib} MiB resident)")]
     public static partial void HeapReleased(ILogger logger, int epoch, long beforeMib, long afterMib);
 }

@@ -6,15 +6,20 @@ namespace Bbn.Core.Training.Hooks;
 /// <summary>The hooks of a run that writes a run directory, in the order they must run.</summary>
 public static class TrainingHooks
 {
-    public static IReadOnlyList<ITrainingHook> Standard(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments) =>
-    [
-        new InstrumentsHook(instruments),
-        new EvaluationHook(),
-        new CheckpointHook(run),
-        new HeapReleaseHook(session.Options.MemoryGrowthTolerance, observer),
-        new RunRecordsHook(run),
-        new ObserverHook(observer),
-    ];
+    public static IReadOnlyList<ITrainingHook> Standard(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments)
+    {
+        var health = new LearningHealthHook(observer);
+        return
+        [
+            new InstrumentsHook(instruments),
+            new EvaluationHook(),
+            new CheckpointHook(run),
+            new HeapReleaseHook(session.Options.MemoryGrowthTolerance, observer),
+            health,
+            new RunRecordsHook(run, health),
+            new ObserverHook(observer),
+        ];
+    }
 }
 
 /// <summary>Evaluates the test set every Bbn:Training:EvaluateEvery epochs and at the end (and the weight average, when there is one).</summary>
@@ -56,7 +61,7 @@ public sealed class HeapReleaseHook(double tolerance, ITrainingObserver observer
 }
 
 /// <summary>status.json, metrics.jsonl and, at the end, summary.json.</summary>
-public sealed class RunRecordsHook(RunDirectory run) : ITrainingHook
+public sealed class RunRecordsHook(RunDirectory run, LearningHealthHook? health = null) : ITrainingHook
 {
     private EpochMetrics? last;
 
@@ -66,7 +71,7 @@ public sealed class RunRecordsHook(RunDirectory run) : ITrainingHook
     {
         run.AppendMetrics(epoch.Metrics!);
         last = epoch.Metrics;
-        if (epoch.Final) run.WriteSummary(session.Summarize(epoch.Report!, epoch.Position!, run.CheckpointPath) with { EmaTop1 = epoch.AverageReport?.Top1 });
+        if (epoch.Final) run.WriteSummary(session.Summarize(epoch.Report!, epoch.Position!, run.CheckpointPath) with { EmaTop1 = epoch.AverageReport?.Top1, Warnings = Warnings });
         run.WriteStatus(Status(session, epoch.Final ? RunStatus.Completed : RunStatus.Running, epoch.Position!, epoch.RunRemaining.TotalSeconds));
     }
 
@@ -78,8 +83,13 @@ public sealed class RunRecordsHook(RunDirectory run) : ITrainingHook
         int epoch = Math.Min(position.Epoch, session.Stage(stage).Epochs);
         double? alpha = session.ActiveStage == stage ? session.Alpha(epoch) : null;
         double? lr = session.ActiveStage == stage ? session.LearningRate(epoch) : null;
-        return new RunStatus(state, session.RunEpoch(stage, epoch), position.Step, session.TotalEpochs, alpha, lr, last, etaSeconds, DateTimeOffset.UtcNow);
+        return new RunStatus(state, session.RunEpoch(stage, epoch), position.Step, session.TotalEpochs, alpha, lr, last, etaSeconds, DateTimeOffset.UtcNow)
+        {
+            Warnings = Warnings,
+        };
     }
+
+    private IReadOnlyList<RunWarning>? Warnings => health is { Warnings.Count: > 0 } ? [.. health.Warnings] : null;
 }
 
 /// <summary>Steps, images, loss and epoch time on the meter Bbn.Trainer.</summary>
@@ -116,4 +126,29 @@ public sealed class ObserverHook(ITrainingObserver observer) : ITrainingHook
     }
 
     public void EpochCompleted(TrainingSession session, EpochEnd epoch) => observer.EpochCompleted(epoch.Metrics!, epoch.RunRemaining);
+}
+
+/// <summary>
+/// Warns, once per kind, when a run is not learning after its stage's warm-up (<see cref="LearningHealth"/>):
+/// the observer logs it, <see cref="Warnings"/> goes into status.json and summary.json.
+/// </summary>
+public sealed class LearningHealthHook(ITrainingObserver observer) : ITrainingHook
+{
+    private readonly List<RunWarning> warnings = [];
+
+    public IReadOnlyList<RunWarning> Warnings => warnings;
+
+    public void EpochCompleted(TrainingSession session, EpochEnd epoch)
+    {
+        if (epoch.Epoch <= session.Stage(epoch.Stage).Optimizer.WarmupEpochs) return;
+        Raise(LearningHealth.CheckLoss(epoch.RunEpoch, epoch.Metrics!.TrainLoss, session.Train.ClassNames.Count));
+        if (epoch.Report is { } report) Raise(LearningHealth.CheckPredictions(epoch.RunEpoch, report, session.Train.ClassNames));
+    }
+
+    private void Raise(RunWarning? warning)
+    {
+        if (warning is null || warnings.Any(w => w.Kind == warning.Kind)) return;
+        warnings.Add(warning);
+        observer.Warned(warning);
+    }
 }

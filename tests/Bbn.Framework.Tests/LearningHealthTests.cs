@@ -1,0 +1,74 @@
+using Bbn.Core;
+using Bbn.Core.Evaluation;
+using Bbn.Core.Training;
+using FluentAssertions;
+
+namespace Bbn.Framework.Tests;
+
+/// <summary>A run that is not learning says so: loss at chance level, predictions collapsed onto a few classes.</summary>
+public sealed class LearningHealthTests
+{
+    private static readonly string[] Names = ["a", "b", "c", "d"];
+
+    [Theory]
+    [InlineData(1.40, true)] // ln 4 = 1.386: not below chance
+    [InlineData(1.38, false)]
+    [InlineData(double.NaN, true)]
+    [InlineData(double.PositiveInfinity, true)]
+    public void A_training_loss_not_below_ln_c_is_a_warning(double loss, bool warned)
+    {
+        var warning = LearningHealth.CheckLoss(7, loss, classCount: 4);
+        (warning is not null).Should().Be(warned);
+        if (warning is not null)
+            warning.Message.Should().Contain("Epoch 7").And.Contain("ln 4 = 1.386").And.Contain("Bbn:Training:LearningRate");
+    }
+
+    [Fact]
+    public void Predictions_on_two_of_four_classes_are_a_collapse()
+    {
+        // Rows: true class; columns: predicted. Classes c and d get no predictions for their 10 test images each.
+        long[][] confusion = [[9, 1, 0, 0], [3, 7, 0, 0], [6, 4, 0, 0], [5, 5, 0, 0]];
+        var warning = LearningHealth.CheckPredictions(30, Report(confusion), Names);
+        warning.Should().NotBeNull();
+        warning!.Kind.Should().Be(LearningHealth.CollapsedPredictions);
+        warning.Message.Should().Contain("2 of 4 classes").And.Contain("a 58 %").And.Contain("b 42 %");
+    }
+
+    [Fact]
+    public void A_weak_model_that_predicts_every_class_is_not_a_collapse()
+    {
+        // Column d has 2 predictions for 10 images (over a tenth): only column c is nearly empty.
+        long[][] confusion = [[5, 3, 0, 2], [3, 5, 1, 1], [4, 3, 0, 3], [3, 3, 0, 4]];
+        LearningHealth.CheckPredictions(30, Report(confusion), Names).Should().BeNull();
+    }
+
+    private static EvaluationReport Report(long[][] confusion) =>
+        EvaluationReport.From(confusion, 0, [100, 50, 20, 10], new ShotThresholds(60, 15));
+}
+
+/// <summary>The warning through the loop: a run built to collapse (a learning rate far too high) logs it once and records it.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class LearningHealthRunTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("bbn-health-").FullName;
+
+    [Fact]
+    public void A_run_with_a_learning_rate_far_too_high_warns_and_its_status_and_summary_carry_the_warning()
+    {
+        using var train = Synthetic.Set([40, 16, 8]);
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 8, WarmupEpochs = 1, LearningRate = 50, EvaluationBatchSize = 64, Seed = 3 };
+        var run = RunDirectory.ForNewRun(root, "collapse", "h", DateTimeOffset.UnixEpoch);
+        var observer = new RecordingObserver();
+        using var session = Sessions.Create("single-branch", options, train);
+
+        TrainingLoop.Run(session, run, TrainingPosition.Start, observer, CancellationToken.None);
+
+        observer.Warnings.Select(w => w.Kind).Should().Contain(LearningHealth.LossAtChance).And.OnlyHaveUniqueItems("each kind is raised once");
+        observer.Warnings.Should().OnlyContain(w => w.Epoch >= 2, "nothing is checked during the warm-up");
+        string summary = File.ReadAllText(run.SummaryPath);
+        summary.Should().Contain(LearningHealth.LossAtChance);
+        File.ReadAllText(run.StatusPath).Should().Contain(LearningHealth.LossAtChance);
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+}
