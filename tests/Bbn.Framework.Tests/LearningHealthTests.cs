@@ -1,6 +1,7 @@
 using Bbn.Core;
 using Bbn.Core.Evaluation;
 using Bbn.Core.Training;
+using Bbn.Core.Training.Hooks;
 using FluentAssertions;
 
 namespace Bbn.Framework.Tests;
@@ -71,4 +72,65 @@ public sealed class LearningHealthRunTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);
+}
+
+/// <summary>A diverging run stops at the step with a message that names it, and keeps the last good checkpoint.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class DivergenceTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("bbn-diverge-").FullName;
+
+    [Fact]
+    public void A_non_finite_loss_stops_the_run_at_that_step_and_the_checkpoint_of_the_last_epoch_stays()
+    {
+        using var train = Synthetic.Set([16, 8, 8]);
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 8, WarmupEpochs = 0, LearningRate = 0.05, EvaluationBatchSize = 64, Seed = 3 };
+        var run = RunDirectory.ForNewRun(root, "diverges", "d", DateTimeOffset.UnixEpoch);
+        using var session = Sessions.Create("single-branch", options, train);
+        var poison = new PoisonAfter(epoch: 2, step: 1);
+
+        var act = () => TrainingLoop.Run(session, TrainingPosition.Start, [.. TrainingHooks.Standard(session, run, new RecordingObserver(), null), poison], CancellationToken.None);
+
+        act.Should().Throw<DivergenceException>()
+            .WithMessage("The run diverged at stage 1, epoch 2, step 3 (learning rate 0.05): the loss is not finite.*Bbn:Training:LearningRate*Bbn:Training:SkipNonFiniteSteps*");
+        var header = Checkpoint.ReadHeader(run.CheckpointPath);
+        header.Position.Epoch.Should().Be(2, "the checkpoint of epoch 1 is the last good one");
+        header.Position.Step.Should().Be(0);
+    }
+
+    [Fact]
+    public void Skipped_non_finite_steps_leave_the_weights_alone_up_to_the_allowed_count()
+    {
+        using var train = Synthetic.Set([16, 8, 8]);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 8, WarmupEpochs = 0, LearningRate = 0.05, Seed = 3, SkipNonFiniteSteps = 1 };
+        using var session = Sessions.Create("single-branch", options, train);
+        session.BeginStage(1, atStageStart: true);
+        var plan = session.PlanEpoch(1);
+        var weight = session.Network.ClassifierTensors().Weight;
+        using var before = weight.detach().clone();
+
+        PoisonAfter.Poison(session);
+
+        double.IsNaN(session.Step(plan, 0)).Should().BeTrue("the first non-finite step is skipped");
+        weight.allclose(before, rtol: 0, atol: 0).Should().BeTrue("a skipped step does not update");
+        var second = () => session.Step(plan, 1);
+        second.Should().Throw<DivergenceException>().WithMessage("*epoch 1, step 2*");
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+}
+
+/// <summary>Makes the classifier's bias NaN after step <c>step</c> (from 0) of epoch <c>epoch</c>, so that the next step's loss is NaN.</summary>
+internal sealed class PoisonAfter(int epoch, int step) : ITrainingHook
+{
+    public void StepCompleted(TrainingSession session, StepRecord completed)
+    {
+        if (completed.RunEpoch == epoch && completed.Step == step + 1) Poison(session);
+    }
+
+    public static void Poison(TrainingSession session)
+    {
+        using var noGrad = TorchSharp.torch.no_grad();
+        session.Network.ClassifierTensors().Bias!.fill_(double.NaN);
+    }
 }

@@ -97,6 +97,13 @@ public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
             target.copy_(source);
     }
 
+    /// <summary>Sets the classifier's weights and bias to zero: the first logits are 0 and the first loss is ln C, whatever the features' scale.</summary>
+    public void ZeroClassifier()
+    {
+        using var _ = no_grad();
+        foreach (var (_, parameter) in classifier.named_parameters()) parameter.zero_();
+    }
+
     private nn.Module<Tensor, Tensor> NewClassifier() => Head == ClassifierHead.Cosine
         ? new CosineClassifier(classifierInputSize, classCount)
         : nn.Linear(classifierInputSize, classCount, hasBias: true);

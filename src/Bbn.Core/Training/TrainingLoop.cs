@@ -48,6 +48,7 @@ public static class TrainingLoop
                     }
                     var stepWatch = Stopwatch.StartNew();
                     double loss = session.Step(plan, step);
+                    bool skipped = double.IsNaN(loss); // a non-finite step that SkipNonFiniteSteps let pass: no update, not in the epoch's loss
                     double seconds = stepWatch.Elapsed.TotalSeconds;
                     int images = session.ImagesPerStep;
                     epochImages += images;
@@ -55,8 +56,8 @@ public static class TrainingLoop
                     position = position with
                     {
                         Step = step + 1,
-                        EpochLossSum = position.EpochLossSum + (loss * session.Options.BatchSize),
-                        EpochSamples = position.EpochSamples + session.Options.BatchSize,
+                        EpochLossSum = position.EpochLossSum + (skipped ? 0 : loss * session.Options.BatchSize),
+                        EpochSamples = position.EpochSamples + (skipped ? 0 : session.Options.BatchSize),
                         ImagesSeen = position.ImagesSeen + images,
                         TrainingSeconds = position.TrainingSeconds + seconds,
                     };

@@ -13,6 +13,9 @@ public sealed class TrainingOptions
     public double WeightDecay { get; set; } = 2e-4;
     public int WarmupEpochs { get; set; } = 5;
 
+    /// <summary>default (PyTorch's nn.Linear init, as the official code) or zero (weights and bias 0: the first logits are 0).</summary>
+    public string ClassifierInit { get; set; } = "default";
+
     /// <summary>
     /// Where the learning rate is multiplied by <see cref="LrDecayFactor"/>, as fractions of the run
     /// (official: epochs 120 and 160 of 200, i.e. 0.6 and 0.8, as appsettings.json sets). Empty here
@@ -76,6 +79,9 @@ public sealed class TrainingOptions
 
     /// <summary>Clip the gradients' global L2 norm to this before each optimiser step; 0 leaves them.</summary>
     public double ClipGradientNorm { get; set; }
+
+    /// <summary>Steps with a non-finite loss or gradient skipped (no update) before the run stops with an error; 0 stops at the first.</summary>
+    public int SkipNonFiniteSteps { get; set; }
 
     /// <summary>Keep an exponential moving average of the weights with this decay (0.999), evaluated and saved beside the raw weights; 0: none.</summary>
     public double EmaDecay { get; set; }

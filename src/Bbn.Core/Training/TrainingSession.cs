@@ -28,6 +28,7 @@ public sealed class TrainingSession : IDisposable
     private ILoss loss = null!;
     private IBatchTransform? transform;
     private IBranchExecutor? executor;
+    private int skippedSteps;
 
     public TrainingSession(TrainingSetup setup, TrainingOptions options, IImageSet train, IImageSet test, Device device, RunIdentity identity)
     {
@@ -42,6 +43,7 @@ public sealed class TrainingSession : IDisposable
 
         manual_seed(options.Seed);
         Network = NetworkFactory.Build(setup.Method, setup.Backbone.Build(train.Shape), train.ClassNames.Count, setup.Classifier);
+        if (options.ClassifierInit == "zero") Network.ZeroClassifier();
         Network.to(device);
         Stages = setup.PlanStages(options, train.ClassCounts);
         augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
@@ -136,7 +138,10 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Images a step forwards: every branch's batch.</summary>
     public int ImagesPerStep => options.BatchSize * setup.Method.Branches.Count;
 
-    /// <summary>One optimiser step of the active stage (over <see cref="TrainingOptions.AccumulationSteps"/> micro-batches); returns the batch's loss.</summary>
+    /// <summary>
+    /// One optimiser step of the active stage (over <see cref="TrainingOptions.AccumulationSteps"/> micro-batches); returns the batch's loss.
+    /// A non-finite loss or gradient skips the update and returns NaN while <see cref="TrainingOptions.SkipNonFiniteSteps"/> allows it, else throws <see cref="DivergenceException"/>.
+    /// </summary>
     public double Step(EpochPlan plan, int step)
     {
         using var scope = NewDisposeScope();
@@ -178,9 +183,17 @@ public sealed class TrainingSession : IDisposable
             Executor().Backward(partLoss);
             total += partLoss.item<float>();
         }
-        if (options.ClipGradientNorm > 0)
-            nn.utils.clip_grad_norm_(Optimizer!.parameters(), options.ClipGradientNorm);
-        Optimizer!.step();
+        // The global gradient norm (clipped to ClipGradientNorm when set; an infinite bound leaves the gradients as they are).
+        double gradientNorm = nn.utils.clip_grad_norm_(Optimizer!.parameters(), options.ClipGradientNorm > 0 ? options.ClipGradientNorm : double.PositiveInfinity);
+        string? nonFinite = !double.IsFinite(total) ? "loss" : !double.IsFinite(gradientNorm) ? "gradient" : null;
+        if (nonFinite is not null)
+        {
+            Optimizer.zero_grad();
+            if (++skippedSteps > options.SkipNonFiniteSteps)
+                throw new DivergenceException(stage, plan.Epoch, step, Optimizer.ParamGroups.First().LearningRate, nonFinite);
+            return double.NaN;
+        }
+        Optimizer.step();
         if (s.AfterOptimizerStep is { } constraint)
         {
             using var _ = no_grad();

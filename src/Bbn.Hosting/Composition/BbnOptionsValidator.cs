@@ -40,6 +40,9 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Training:ManyShotThreshold", t.ManyShotThreshold, t.FewShotThreshold, int.MaxValue, "an integer (at least FewShotThreshold)");
         Range("Training:MaxStepsPerEpoch", t.MaxStepsPerEpoch, 0, int.MaxValue, "an integer (0: every full batch)");
         Range("Training:LogEverySteps", t.LogEverySteps, 1, int.MaxValue, "an integer");
+        Range("Training:SkipNonFiniteSteps", t.SkipNonFiniteSteps, 0, int.MaxValue, "an integer (0: stop at the first non-finite step)");
+        if (t.ClassifierInit is not ("default" or "zero"))
+            failures.Add($"Bbn:Training:ClassifierInit = '{t.ClassifierInit}' is invalid: expected default or zero.");
         Range("Training:MemoryGrowthTolerance", t.MemoryGrowthTolerance, 0, 10, "a fraction (0: give free memory back after every epoch)");
         Range("Dataset:ImbalanceRatio", options.Dataset.ImbalanceRatio, 1, 100_000);
         Range("Dataset:MaxPerClass", options.Dataset.MaxPerClass, 0, int.MaxValue, "an integer (0: the largest class of the split)");

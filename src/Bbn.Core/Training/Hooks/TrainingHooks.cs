@@ -100,7 +100,7 @@ public sealed class InstrumentsHook(TrainerInstruments? instruments) : ITraining
         if (instruments is null) return;
         instruments.Steps.Add(1);
         instruments.Images.Add(completed.Images);
-        instruments.Loss.Record(completed.Loss);
+        if (!double.IsNaN(completed.Loss)) instruments.Loss.Record(completed.Loss);
     }
 
     public void EpochCompleted(TrainingSession session, EpochEnd epoch) => instruments?.EpochDuration.Record(epoch.Metrics!.EpochSeconds);
