@@ -62,6 +62,11 @@ public static class BbnApplication
             await error.WriteLineAsync("Plugin error: " + e.Message);
             return ExitBadInput;
         }
+        catch (InvalidDataException e) when (ConfigurationFileError.Describe(e) is { } described)
+        {
+            await error.WriteLineAsync(described);
+            return ExitBadInput;
+        }
 
         using (host)
         {

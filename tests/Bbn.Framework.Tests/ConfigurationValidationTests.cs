@@ -1,3 +1,4 @@
+using System.Reflection;
 using FluentAssertions;
 
 namespace Bbn.Framework.Tests;
@@ -66,4 +67,33 @@ public sealed class ConfigurationValidationTests
         code.Should().Be(2);
         error.Should().Contain("Unknown verb 'fit'. Verbs: train, evaluate, predict, export, import, plugins.");
     }
+}
+
+/// <summary>A configuration file that does not parse: one line naming the file, the line and the column, exit 2 (the real host process).</summary>
+public sealed class ConfigurationFileTests : IDisposable
+{
+    private readonly string environment = "Broken" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string host = typeof(ConfigurationFileTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TrainerHost").Value!;
+
+    private string File => Path.Combine(Path.GetDirectoryName(host)!, $"appsettings.{environment}.json");
+
+    [Fact]
+    public async Task A_malformed_appsettings_file_is_one_error_with_its_line_and_column_and_exit_code_two()
+    {
+        // The host reads appsettings.<environment>.json beside appsettings.json; line 3 has a stray comma.
+        System.IO.File.WriteAllText(File, "{\n  \"Bbn\": {\n    \"Training\": { \"Epochs\": 3,, }\n  }\n}\n");
+        var start = new System.Diagnostics.ProcessStartInfo(host, ["plugins"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["DOTNET_ENVIRONMENT"] = environment;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        string error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        process.ExitCode.Should().Be(2);
+        error.Trim().Split('\n').Should().ContainSingle("one line, no stack trace");
+        error.Should().Contain($"{File} does not parse at line 3, column 31").And.Contain("Fix the file");
+        (await output).Should().BeEmpty();
+    }
+
+    public void Dispose() => System.IO.File.Delete(File);
 }
