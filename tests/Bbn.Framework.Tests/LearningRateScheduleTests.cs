@@ -27,4 +27,31 @@ public sealed class LearningRateScheduleTests
     {
         LearningRateSchedule.MilestonesFromFractions([0.6, 0.8], 30).Should().Equal(18, 24);
     }
+
+    private static readonly Bbn.Abstractions.StageOptimizer Recipe = new(0.1, 0.9, 2e-4, true, Bbn.Abstractions.LearningRateShape.WarmupMultiStep, 5, [0.6, 0.8], 0.01);
+
+    [Fact]
+    public void A_warm_up_of_at_least_the_minimum_steps_stays_per_epoch()
+    {
+        // CIFAR-10-LT at batch 128: 97 steps an epoch, 485 warm-up steps >= 100.
+        var schedule = LearningRateSchedule.For(Recipe, 200, minWarmupSteps: 100);
+        foreach (int epoch in new[] { 1, 3, 5, 120, 160 })
+        {
+            foreach (int step in new[] { 0, 50, 96 }) schedule.At(epoch, step, 97).Should().Be(schedule.At(epoch));
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 0, 0.1 / 60)] // 4 steps an epoch over 30 epochs: the warm-up is min(100, 120 / 2) = 60 steps from 0
+    [InlineData(1, 3, 0.1 * 4 / 60)]
+    [InlineData(8, 1, 0.1 * 30 / 60)]
+    [InlineData(15, 3, 0.1)]
+    [InlineData(16, 0, 0.1)]
+    [InlineData(18, 0, 0.001)] // the milestones stay: 0.6 of 30 epochs
+    public void A_shorter_warm_up_runs_per_step_from_zero_over_the_minimum_at_most_half_the_stage(int epoch, int step, double expected)
+    {
+        var schedule = LearningRateSchedule.For(Recipe, 30, minWarmupSteps: 100);
+
+        schedule.At(epoch, step, 4).Should().BeApproximately(expected, 1e-12);
+    }
 }

@@ -16,14 +16,16 @@ public sealed class LearningRateSchedule
     private readonly double decay;
     private readonly LearningRateShape shape;
     private readonly int epochs;
+    private readonly int minWarmupSteps;
 
     public LearningRateSchedule(double baseRate, int warmupEpochs, IEnumerable<int> milestones, double decay)
-        : this(baseRate, warmupEpochs, milestones, decay, LearningRateShape.WarmupMultiStep, 0)
+        : this(baseRate, warmupEpochs, milestones, decay, LearningRateShape.WarmupMultiStep, 0, 0)
     {
     }
 
-    private LearningRateSchedule(double baseRate, int warmupEpochs, IEnumerable<int> milestones, double decay, LearningRateShape shape, int epochs)
+    private LearningRateSchedule(double baseRate, int warmupEpochs, IEnumerable<int> milestones, double decay, LearningRateShape shape, int epochs, int minWarmupSteps)
     {
+        this.minWarmupSteps = minWarmupSteps;
         this.baseRate = baseRate;
         this.warmupEpochs = warmupEpochs;
         this.milestones = milestones.Order().ToArray();
@@ -32,10 +34,26 @@ public sealed class LearningRateSchedule
         this.epochs = epochs;
     }
 
-    /// <summary>The schedule of a stage of <paramref name="stageEpochs"/> epochs.</summary>
-    public static LearningRateSchedule For(StageOptimizer optimizer, int stageEpochs) => new(
+    /// <summary>The schedule of a stage of <paramref name="stageEpochs"/> epochs; a warm-up of fewer than <paramref name="minWarmupSteps"/> steps runs per step (<see cref="At(int, int, int)"/>).</summary>
+    public static LearningRateSchedule For(StageOptimizer optimizer, int stageEpochs, int minWarmupSteps = 0) => new(
         optimizer.LearningRate, optimizer.WarmupEpochs, MilestonesFromFractions(optimizer.DecayAt, stageEpochs), optimizer.DecayFactor,
-        optimizer.Schedule, stageEpochs);
+        optimizer.Schedule, stageEpochs, minWarmupSteps);
+
+    /// <summary>
+    /// The rate of step <paramref name="step"/> (from 0) of <paramref name="epoch"/>. Where the epoch-wise
+    /// warm-up has fewer than the minimum steps (WarmupEpochs x <paramref name="stepsPerEpoch"/>), it is
+    /// replaced by a linear per-step warm-up from 0 (Goyal et al. 2017) over the minimum, at most half the
+    /// stage's steps; otherwise the epoch's rate, as the official per-epoch WarmupMultiStepLR.
+    /// </summary>
+    public double At(int epoch, int step, int stepsPerEpoch)
+    {
+        if (shape != LearningRateShape.WarmupMultiStep || warmupEpochs <= 0 || minWarmupSteps <= 0 || (long)warmupEpochs * stepsPerEpoch >= minWarmupSteps)
+            return At(epoch);
+        long warmupSteps = Math.Max(1, Math.Min(minWarmupSteps, (long)epochs * stepsPerEpoch / 2));
+        long done = ((long)(epoch - 1) * stepsPerEpoch) + step + 1;
+        int decays = milestones.Count(m => m <= epoch);
+        return baseRate * Math.Min(1.0, done / (double)warmupSteps) * Math.Pow(decay, decays);
+    }
 
     /// <summary>Milestones given as fractions of the run (0.6 of 200 epochs is epoch 120).</summary>
     public static int[] MilestonesFromFractions(IEnumerable<double> fractions, int totalEpochs) =>

@@ -28,10 +28,9 @@ public static class TrainingLoop
             int stageEpochs = session.Stage(stage).Epochs;
             for (int epoch = position.Epoch; epoch <= stageEpochs; epoch++)
             {
-                double lr = session.LearningRate(epoch);
-                foreach (var group in session.Optimizer!.ParamGroups) group.LearningRate = lr;
                 var plan = session.PlanEpoch(epoch);
                 int steps = session.StepsIn(plan);
+                double lr = session.LearningRate(epoch);
                 int runEpoch = session.RunEpoch(stage, epoch);
                 session.BeginEpoch(plan, position.Step, steps);
                 var epochWatch = Stopwatch.StartNew();
@@ -46,6 +45,8 @@ public static class TrainingLoop
                         foreach (var hook in hooks) hook.Stopped(session, position);
                         return TrainingOutcome.Stopped;
                     }
+                    lr = session.LearningRate(epoch, step, steps);
+                    foreach (var group in session.Optimizer!.ParamGroups) group.LearningRate = lr;
                     var stepWatch = Stopwatch.StartNew();
                     double loss = session.Step(plan, step);
                     bool skipped = double.IsNaN(loss); // a non-finite step that SkipNonFiniteSteps let pass: no update, not in the epoch's loss

@@ -13,6 +13,13 @@ public sealed class TrainingOptions
     public double WeightDecay { get; set; } = 2e-4;
     public int WarmupEpochs { get; set; } = 5;
 
+    /// <summary>
+    /// A warm-up of fewer steps than this (WarmupEpochs x steps per epoch) runs per step instead, linearly
+    /// from 0 over this many steps (at most half the stage): small data sets get a warm-up their first
+    /// steps survive. 0: always the official per-epoch warm-up.
+    /// </summary>
+    public int MinWarmupSteps { get; set; }
+
     /// <summary>default (PyTorch's nn.Linear init, as the official code) or zero (weights and bias 0: the first logits are 0).</summary>
     public string ClassifierInit { get; set; } = "default";
 

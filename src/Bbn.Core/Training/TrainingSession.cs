@@ -92,7 +92,7 @@ public sealed class TrainingSession : IDisposable
         Optimizer?.Dispose();
         var o = s.Optimizer;
         Optimizer = optim.SGD(Network.parameters().Where(trainable.Contains), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov && o.Momentum > 0);
-        learningRates = LearningRateSchedule.For(o, s.Epochs);
+        learningRates = LearningRateSchedule.For(o, s.Epochs, options.MinWarmupSteps);
         samplers = setup.Method.Branches.Select((b, i) => s.Samplers?.GetValueOrDefault(b.Name) ?? setup.Samplers[i]).ToArray();
         loss = s.Loss ?? setup.Loss;
         transform = s.Transform ?? setup.Transform;
@@ -113,6 +113,9 @@ public sealed class TrainingSession : IDisposable
     }
 
     public double LearningRate(int epoch) => learningRates.At(epoch);
+
+    /// <summary>The rate of step <paramref name="step"/> (from 0) of <paramref name="epoch"/>, of <paramref name="stepsPerEpoch"/>: the epoch's, unless the warm-up runs per step (<see cref="TrainingOptions.MinWarmupSteps"/>).</summary>
+    public double LearningRate(int epoch, int step, int stepsPerEpoch) => learningRates.At(epoch, step, stepsPerEpoch);
 
     /// <summary>The method's first-branch weight for an epoch of the active stage, as metrics report it.</summary>
     public double Alpha(int epoch) => setup.Method.ReportedAlpha(epoch, Stage(ActiveStage).Epochs);
