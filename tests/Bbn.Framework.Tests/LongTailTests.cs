@@ -67,6 +67,18 @@ public sealed class LongTailTests
     }
 
     [Fact]
+    public void A_maximum_per_class_makes_a_small_profile_of_a_large_split()
+    {
+        // Fashion-MNIST's 6000 images a class cut to issue 22's shape: 134 down to 13.
+        int[] labels = Enumerable.Range(0, 60_000).Select(i => i % 10).ToArray();
+
+        int[] subset = LongTailProfile.Select(labels, 10, 10.3, seed: 0, maxPerClass: 134);
+
+        subset.GroupBy(i => labels[i]).OrderBy(g => g.Key).Select(g => g.Count()).Should().Equal(134, 103, 79, 61, 47, 36, 28, 21, 16, 13);
+        LongTailProfile.Select(labels, 10, 10.3, seed: 0).Length.Should().BeGreaterThan(subset.Length * 40, "0 keeps the split's largest class as n_max");
+    }
+
+    [Fact]
     public void An_imbalance_ratio_below_one_is_refused()
     {
         var act = () => LongTailProfile.ClassCounts(100, 0.5, 10);

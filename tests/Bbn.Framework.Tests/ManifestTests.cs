@@ -99,14 +99,17 @@ public sealed class ManifestRunTests : IDisposable
         string manifest = new RunDirectory(Path.Combine(root, "runs", "first")).ManifestPath;
 
         var (againCode, _, againError) = await AppRunner.Run(Settings(data, "again", "--Bbn:Training:Seed=2", $"--Bbn:Dataset:Manifest={manifest}"));
-        var (drawnCode, _, _) = await AppRunner.Run(Settings(data, "drawn", "--Bbn:Training:Seed=2"));
+        var (drawnCode, _, _) = await AppRunner.Run(Settings(data, "drawn", "--Bbn:Dataset:SubsetSeed=2"));
+        var (reseededCode, _, _) = await AppRunner.Run(Settings(data, "reseeded", "--Bbn:Training:Seed=2"));
 
         againError.Should().BeEmpty();
         againCode.Should().Be(0);
         drawnCode.Should().Be(0);
+        reseededCode.Should().Be(0);
         string Images(string run) => JsonDocument.Parse(File.ReadAllText(new RunDirectory(Path.Combine(root, "runs", run)).ManifestPath)).RootElement.GetProperty("images").ToString();
         Images("again").Should().Be(Images("first"), "the manifest fixes the subset whatever the seed");
-        Images("drawn").Should().NotBe(Images("first"), "another seed draws another subset");
+        Images("drawn").Should().NotBe(Images("first"), "another subset seed draws another subset");
+        Images("reseeded").Should().Be(Images("first"), "the training seed leaves the subset alone");
 
         var doc = JsonDocument.Parse(File.ReadAllText(manifest)).RootElement;
         var images = doc.GetProperty("images").EnumerateArray().Select(c => c.EnumerateArray().Select(e => e.GetInt32()).ToList()).ToList();
