@@ -54,4 +54,20 @@ public sealed class LearningRateScheduleTests
 
         schedule.At(epoch, step, 4).Should().BeApproximately(expected, 1e-12);
     }
+
+    [Fact]
+    public void The_default_settings_keep_the_official_schedule_and_no_clipping_at_the_cifar_lt_recipe()
+    {
+        // CIFAR-10-LT (IR 100): 12406 images, batch 128: 96 full steps an epoch, 200 epochs, 5 warm-up epochs.
+        var defaults = new TrainingOptions { Epochs = 200, LrDecayAt = [0.6, 0.8] };
+        var official = new LearningRateSchedule(0.1, 5, LearningRateSchedule.MilestonesFromFractions([0.6, 0.8], 200), 0.01);
+        var schedule = LearningRateSchedule.For(defaults.Recipe(), defaults.Epochs, defaults.MinWarmupSteps);
+
+        schedule.IsShortWarmup(12406 / 128).Should().BeFalse("480 warm-up steps are more than the default minimum");
+        for (int epoch = 1; epoch <= 200; epoch++)
+        {
+            foreach (int step in new[] { 0, 47, 95 }) schedule.At(epoch, step, 96).Should().Be(official.At(epoch));
+        }
+        schedule.IsShortWarmup(4).Should().BeTrue("4 steps an epoch make a 20-step warm-up");
+    }
 }

@@ -47,8 +47,7 @@ public sealed class LearningRateSchedule
     /// </summary>
     public double At(int epoch, int step, int stepsPerEpoch)
     {
-        if (shape != LearningRateShape.WarmupMultiStep || warmupEpochs <= 0 || minWarmupSteps <= 0 || (long)warmupEpochs * stepsPerEpoch >= minWarmupSteps)
-            return At(epoch);
+        if (!IsShortWarmup(stepsPerEpoch)) return At(epoch);
         long warmupSteps = Math.Max(1, Math.Min(minWarmupSteps, (long)epochs * stepsPerEpoch / 2));
         long done = ((long)(epoch - 1) * stepsPerEpoch) + step + 1;
         int decays = milestones.Count(m => m <= epoch);
@@ -58,6 +57,10 @@ public sealed class LearningRateSchedule
     /// <summary>Milestones given as fractions of the run (0.6 of 200 epochs is epoch 120).</summary>
     public static int[] MilestonesFromFractions(IEnumerable<double> fractions, int totalEpochs) =>
         fractions.Select(f => (int)Math.Round(f * totalEpochs)).ToArray();
+
+    /// <summary>Whether the epoch-wise warm-up has fewer steps than the minimum at <paramref name="stepsPerEpoch"/>, so that it runs per step.</summary>
+    public bool IsShortWarmup(int stepsPerEpoch) =>
+        shape == LearningRateShape.WarmupMultiStep && warmupEpochs > 0 && minWarmupSteps > 0 && (long)warmupEpochs * stepsPerEpoch < minWarmupSteps;
 
     public double At(int epoch)
     {

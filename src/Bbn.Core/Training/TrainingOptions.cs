@@ -14,11 +14,16 @@ public sealed class TrainingOptions
     public int WarmupEpochs { get; set; } = 5;
 
     /// <summary>
-    /// A warm-up of fewer steps than this (WarmupEpochs x steps per epoch) runs per step instead, linearly
-    /// from 0 over this many steps (at most half the stage): small data sets get a warm-up their first
-    /// steps survive. 0: always the official per-epoch warm-up.
+    /// A warm-up of fewer steps than this (WarmupEpochs x steps per epoch) is too short for BBN's first
+    /// steps (docs/investigations/bbn-small-data.md): it runs per step instead, linearly from 0 over this
+    /// many steps (at most half the stage), and the gradient norm is clipped at <see cref="ShortWarmupClipNorm"/>.
+    /// The official recipe's warm-ups (5 epochs of 97 steps on CIFAR-10-LT) are longer and stay as they are.
+    /// 0: always the official per-epoch warm-up.
     /// </summary>
-    public int MinWarmupSteps { get; set; }
+    public int MinWarmupSteps { get; set; } = 100;
+
+    /// <summary>The gradient-norm bound of a stage whose warm-up is shorter than <see cref="MinWarmupSteps"/>, where ClipGradientNorm is 0; 0: none.</summary>
+    public double ShortWarmupClipNorm { get; set; } = 5;
 
     /// <summary>default (PyTorch's nn.Linear init, as the official code) or zero (weights and bias 0: the first logits are 0).</summary>
     public string ClassifierInit { get; set; } = "default";

@@ -186,8 +186,8 @@ public sealed class TrainingSession : IDisposable
             Executor().Backward(partLoss);
             total += partLoss.item<float>();
         }
-        // The global gradient norm (clipped to ClipGradientNorm when set; an infinite bound leaves the gradients as they are).
-        double gradientNorm = nn.utils.clip_grad_norm_(Optimizer!.parameters(), options.ClipGradientNorm > 0 ? options.ClipGradientNorm : double.PositiveInfinity);
+        // The global gradient norm, clipped to the stage's bound (an infinite bound leaves the gradients as they are).
+        double gradientNorm = nn.utils.clip_grad_norm_(Optimizer!.parameters(), GradientNormBound(StepsIn(plan)));
         string? nonFinite = !double.IsFinite(total) ? "loss" : !double.IsFinite(gradientNorm) ? "gradient" : null;
         if (nonFinite is not null)
         {
@@ -205,6 +205,17 @@ public sealed class TrainingSession : IDisposable
         Average?.Update();
         return total;
     }
+
+    /// <summary>ClipGradientNorm when set; else ShortWarmupClipNorm while the stage's warm-up is short (<see cref="TrainingOptions.MinWarmupSteps"/>); else none.</summary>
+    public double GradientNormBound(int stepsPerEpoch)
+    {
+        if (options.ClipGradientNorm > 0) return options.ClipGradientNorm;
+        if (options.ShortWarmupClipNorm > 0 && learningRates.IsShortWarmup(stepsPerEpoch)) return options.ShortWarmupClipNorm;
+        return double.PositiveInfinity;
+    }
+
+    /// <summary>Whether the active stage's warm-up runs per step and clipped (shorter than <see cref="TrainingOptions.MinWarmupSteps"/> at <paramref name="stepsPerEpoch"/>).</summary>
+    public bool IsShortWarmup(int stepsPerEpoch) => learningRates.IsShortWarmup(stepsPerEpoch);
 
     private static BatchTargets Slice(BatchTargets targets, int start, int length) =>
         new(targets.Labels.narrow(0, start, length), targets.Mixed?.narrow(0, start, length), targets.Lambda);

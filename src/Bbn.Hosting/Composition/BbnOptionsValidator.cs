@@ -31,6 +31,7 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Training:WeightDecay", t.WeightDecay, 0, 1);
         Range("Training:WarmupEpochs", t.WarmupEpochs, 0, 100_000, "an integer");
         Range("Training:MinWarmupSteps", t.MinWarmupSteps, 0, 10_000_000, "an integer (0: the per-epoch warm-up only)");
+        Range("Training:ShortWarmupClipNorm", t.ShortWarmupClipNorm, 0, 1e6, "a norm (0: no clipping of short warm-ups)");
         for (int i = 0; i < t.LrDecayAt.Length; i++) Range($"Training:LrDecayAt:{i}", t.LrDecayAt[i], 0, 1, "a fraction of the run");
         Range("Training:LrDecayFactor", t.LrDecayFactor, 1e-6, 1);
         Range("Training:Threads", t.Threads, 0, 1024, "an integer (0: libtorch's default)");

@@ -109,8 +109,22 @@ public sealed class InstrumentsHook(TrainerInstruments? instruments) : ITraining
 /// <summary>Passes progress, evaluations and epochs to an <see cref="ITrainingObserver"/> (logs, progress bars, TensorBoard).</summary>
 public sealed class ObserverHook(ITrainingObserver observer) : ITrainingHook
 {
-    public void StageStarting(TrainingSession session, int stage) =>
-        observer.StageStarted(stage, session.Stages.Count, session.Stage(stage).Name, session.BranchExecution);
+    public void StageStarting(TrainingSession session, int stage)
+    {
+        var s = session.Stage(stage);
+        string name = s.Name;
+        int steps = session.StepsIn(session.PlanEpoch(1));
+        if (session.IsShortWarmup(steps))
+        {
+            var o = session.Options;
+            long warmup = Math.Min(o.MinWarmupSteps, (long)s.Epochs * steps / 2);
+            double bound = session.GradientNormBound(steps);
+            name += string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"; its warm-up of {s.Optimizer.WarmupEpochs * steps} steps is shorter than Bbn:Training:MinWarmupSteps = {o.MinWarmupSteps}: per step from 0 over {warmup} steps") +
+                (double.IsFinite(bound) ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", gradient norm clipped at {bound:G4}") : "");
+        }
+        observer.StageStarted(stage, session.Stages.Count, name, session.BranchExecution);
+    }
 
     public void StepCompleted(TrainingSession session, StepRecord completed)
     {
