@@ -40,35 +40,107 @@ public sealed record StageRecord(string Name, int Epochs);
 public sealed record TrainingData(IReadOnlyList<string> ClassNames, int[] ClassCounts, ImageShape Shape, ChannelNormalization Normalization, ImageRecipe? Recipe = null);
 
 /// <summary>
-/// One file: magic, a JSON header, the network's parameters and buffers, the optimiser's state, and
-/// (when the header says so) the moving average of the weights.
-/// RNG state needs no storage: every random choice derives from (seed, epoch, step), see SeedStreams.
-/// Written to a temporary file and renamed, so an interrupted write never replaces a good checkpoint.
+/// One file: magic, a JSON header, the network's parameters and buffers, the optimiser's state,
+/// (when the header says so) the moving average of the weights, and (format 2) a SHA-256 trailer
+/// over everything before it, verified before anything is read. RNG state needs no storage: every
+/// random choice derives from (seed, epoch, step), see SeedStreams. Written to a temporary file,
+/// flushed to disk and renamed; the checkpoint it replaces is kept as checkpoint.previous.bbn, so
+/// that a damaged newest file still leaves the one before it.
 /// </summary>
 public static class Checkpoint
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     private const string Magic = "BBNCKPT";
+    private static readonly byte[] TrailerMagic = Encoding.ASCII.GetBytes("BBNSHA256");
+    private const int HashLength = 32;
+
+    /// <summary>Where the checkpoint that <paramref name="path"/> replaced is kept: checkpoint.bbn -> checkpoint.previous.bbn.</summary>
+    public static string PreviousPath(string path) =>
+        Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path) + ".previous" + Path.GetExtension(path));
 
     public static void Save(string path, CheckpointHeader header, BranchNetwork network, TorchSharp.Modules.OptimizerHelper? optimizer, WeightAverage? average = null)
     {
-        header = header with { HasAverage = average is not null };
+        header = header with { HasAverage = average is not null, FormatVersion = FormatVersion };
         string temporary = path + ".tmp";
-        using (var stream = File.Create(temporary))
-        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        try
         {
-            writer.Write(Magic);
-            writer.Write(JsonSerializer.Serialize(header, RunJson.Options));
-            network.save(writer);
-            writer.Write(optimizer is not null);
-            if (optimizer is not null) optimizer.save_state_dict(writer);
-            average?.Save(writer);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.ReadWrite))
+            {
+                using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+                {
+                    writer.Write(Magic);
+                    writer.Write(JsonSerializer.Serialize(header, RunJson.Options));
+                    network.save(writer);
+                    writer.Write(optimizer is not null);
+                    if (optimizer is not null) optimizer.save_state_dict(writer);
+                    average?.Save(writer);
+                    writer.Flush();
+                }
+                stream.Position = 0;
+                byte[] hash = System.Security.Cryptography.SHA256.HashData(stream);
+                stream.Write(TrailerMagic);
+                stream.Write(hash);
+                stream.Flush(flushToDisk: true);
+            }
+            if (File.Exists(path)) File.Move(path, PreviousPath(path), overwrite: true);
+            File.Move(temporary, path, overwrite: false);
         }
-        File.Move(temporary, path, overwrite: true);
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
     }
 
+    /// <summary>
+    /// Verifies <paramref name="path"/>'s checksum (format 2; format 1 files have none); throws
+    /// <see cref="CheckpointDamagedException"/>, naming the file, when it is truncated or altered.
+    /// </summary>
+    public static void Verify(string path)
+    {
+        var header = ReadHeader(path);
+        if (header.FormatVersion < 2) return;
+        using var stream = File.OpenRead(path);
+        long body = stream.Length - TrailerMagic.Length - HashLength;
+        if (body <= 0) throw Damaged(path, "it is truncated");
+        byte[] trailer = new byte[TrailerMagic.Length + HashLength];
+        stream.Position = body;
+        stream.ReadExactly(trailer);
+        if (!trailer.AsSpan(0, TrailerMagic.Length).SequenceEqual(TrailerMagic)) throw Damaged(path, "it is truncated (no checksum at its end)");
+        stream.Position = 0;
+        using var part = new BoundedStream(stream, body);
+        byte[] hash = System.Security.Cryptography.SHA256.HashData(part);
+        if (!hash.AsSpan().SequenceEqual(trailer.AsSpan(TrailerMagic.Length))) throw Damaged(path, "its checksum does not match its contents");
+    }
+
+    /// <summary>
+    /// The checkpoint to resume from: <paramref name="path"/> when it verifies, else the previous one when
+    /// that does (<paramref name="damage"/> says what was wrong with the newest); throws when neither does.
+    /// </summary>
+    public static string ForResume(string path, out string? damage)
+    {
+        damage = null;
+        try
+        {
+            if (!File.Exists(path)) throw Damaged(path, "it is missing");
+            Verify(path);
+            return path;
+        }
+        catch (Exception e) when (e is CheckpointDamagedException or InvalidDataException)
+        {
+            string previous = PreviousPath(path);
+            if (!File.Exists(previous)) throw;
+            Verify(previous);
+            damage = e.Message;
+            return previous;
+        }
+    }
+
+    private static CheckpointDamagedException Damaged(string path, string what) => new(
+        $"Checkpoint {path} is damaged: {what}. " +
+        (File.Exists(PreviousPath(path))
+            ? $"The one before it is {PreviousPath(path)}: resuming falls back to it; evaluate, predict and export take it by name."
+            : "There is no earlier checkpoint beside it; train the run again."));
     public static CheckpointHeader ReadHeader(string path)
     {
         using var stream = File.OpenRead(path);
@@ -85,6 +157,7 @@ public static class Checkpoint
     /// </summary>
     public static CheckpointHeader Load(string path, BranchNetwork network, Func<CheckpointHeader, TorchSharp.Modules.OptimizerHelper?> optimizerFor, WeightAverage? average)
     {
+        Verify(path);
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         var header = ReadHeader(reader, path);
@@ -120,8 +193,36 @@ public static class Checkpoint
         }
         if (header is null)
             throw new InvalidDataException($"{path} is not a Bbn.Framework checkpoint, or it is truncated. Point at the checkpoint.bbn of a run directory.");
-        if (header.FormatVersion != FormatVersion)
-            throw new InvalidDataException($"Checkpoint {path} has format {header.FormatVersion}; this build reads format {FormatVersion}.");
+        if (header.FormatVersion is < 1 or > FormatVersion)
+            throw new InvalidDataException($"Checkpoint {path} has format {header.FormatVersion}; this build reads formats 1 to {FormatVersion}.");
         return header;
     }
+}
+
+/// <summary>A checkpoint file that is truncated or whose checksum does not match; the message names it and what to do.</summary>
+public sealed class CheckpointDamagedException(string message) : IOException(message);
+
+/// <summary>Reads the first <c>length</c> bytes of a stream (for hashing a file less its trailer).</summary>
+internal sealed class BoundedStream(Stream inner, long length) : Stream
+{
+    private long read;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => length;
+    public override long Position { get => read; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        if (read >= length) return 0;
+        int n = inner.Read(buffer, offset, (int)Math.Min(count, length - read));
+        read += n;
+        return n;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

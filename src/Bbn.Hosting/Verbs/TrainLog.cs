@@ -38,6 +38,9 @@ internal static partial class TrainLog
     [LoggerMessage(17, LogLevel.Information, "Method {Method}: {Stages}")]
     public static partial void Stages(ILogger logger, string method, string stages);
 
+    [LoggerMessage(19, LogLevel.Warning, "{Damage} Resuming from {Checkpoint}.")]
+    public static partial void FellBack(ILogger logger, string damage, string checkpoint);
+
     [LoggerMessage(18, LogLevel.Warning, "{Message}")]
     public static partial void NotLearning(ILogger logger, string message);
 

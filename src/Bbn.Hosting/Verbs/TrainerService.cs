@@ -41,7 +41,9 @@ public sealed class TrainerService(
             var position = TrainingPosition.Start;
             if (t.Resume)
             {
-                position = run.Session.Restore(directory.CheckpointPath);
+                string checkpoint = Checkpoint.ForResume(directory.CheckpointPath, out string? damage);
+                if (damage is not null) TrainLog.FellBack(logger, damage, checkpoint);
+                position = run.Session.Restore(checkpoint);
                 directory.TrimMetricsFrom(run.Session.RunEpoch(position.Stage, position.Epoch));
                 TrainLog.Resuming(logger, directory.Path, position.Stage, position.Epoch, position.Step);
             }
