@@ -212,6 +212,24 @@ public sealed class HostedTrainerTests : IDisposable
         error.Should().Contain("Bbn:Training:Resume is true but").And.Contain("never-ran").And.Contain("drop Resume to start a new run");
     }
 
+    [Fact]
+    public async Task Resuming_with_a_damaged_newest_checkpoint_continues_from_the_previous_one()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("damaged", epochs: 2, "--Bbn:Method:Name=single-branch")]);
+        code.Should().Be(0, error);
+        var run = RunDirectory("damaged");
+        byte[] newest = File.ReadAllBytes(run.CheckpointPath);
+        File.WriteAllBytes(run.CheckpointPath, newest[..(newest.Length / 2)]);
+
+        var (resumed, _, resumeError) = await AppRunner.Run(["train", .. Settings("damaged", epochs: 2, "--Bbn:Method:Name=single-branch", "--Bbn:Training:Resume=true")]);
+
+        resumed.Should().Be(0, resumeError);
+        var header = Bbn.Core.Training.Checkpoint.ReadHeader(run.CheckpointPath);
+        header.Completed.Should().BeTrue("the run went on from the epoch-1 checkpoint and finished epoch 2");
+        Bbn.Core.Training.Checkpoint.Verify(run.CheckpointPath);
+        run.ReadMetrics().Select(m => m.Epoch).Should().Equal(1, 2);
+    }
+
     public void Dispose() => Directory.Delete(root, recursive: true);
 }
 
