@@ -247,6 +247,25 @@ public sealed class TrainerTests : IDisposable
         observer.HeapReleases.Should().OnlyContain(r => r.ResidentBytesBefore > 0 && r.ResidentBytesAfter > 0);
     }
 
+    [Fact]
+    public void A_zero_classifier_init_starts_every_logit_at_zero_and_the_default_does_not()
+    {
+        using var train = Synthetic.Set(Counts);
+        using var plain = Trainer(Options(epochs: 1), train);
+        var options = Options(epochs: 1);
+        options.ClassifierInit = "zero";
+        using var zeroed = Trainer(options, train);
+        using var images = TorchSharp.torch.rand(4, 1, 32, 32);
+
+        zeroed.Network.eval();
+        plain.Network.eval();
+        using var logits = zeroed.Network.call(images);
+        using var defaultLogits = plain.Network.call(images);
+
+        logits.abs().max().item<float>().Should().Be(0);
+        defaultLogits.abs().max().item<float>().Should().BeGreaterThan(0);
+    }
+
     public void Dispose() => Directory.Delete(root, recursive: true);
 }
 
