@@ -2,6 +2,8 @@
 # Every test: installs what the tests need (Fashion-MNIST, python3-torch, fonts), builds the solution in Release and runs the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The kernel refuses plugin folders others may write to: build and test with files only their owner writes.
+umask 022
 scripts/install-dataset.sh
 scripts/install-test-tools.sh
 dotnet build Bbn.Framework.sln -c Release -nologo -v:q

@@ -129,7 +129,7 @@ public static class BbnApplication
     {
         var pluginOptions = builder.Configuration.GetSection(PluginOptions.Section).Get<PluginOptions>() ?? new PluginOptions();
         var directories = pluginOptions.Directories.Count > 0 ? pluginOptions.Directories : [PluginOptions.DefaultDirectory];
-        var catalog = PluginKernel.Load(directories, AppContext.BaseDirectory);
+        var catalog = PluginKernel.Load(directories, AppContext.BaseDirectory, pluginOptions.AllowWritable);
 
         var services = builder.Services;
         catalog.AddTo(services);

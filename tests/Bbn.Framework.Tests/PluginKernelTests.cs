@@ -161,4 +161,25 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         code.Should().Be(2);
         error.Should().Contain("Bbn:Plugins:Directories:1 = '/nonexistent/bbn-plugins' does not exist");
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_plugin_folder_others_may_write_to_is_refused_with_the_fix_unless_allowed()
+    {
+        string directory = fixtures.EmptyDirectory("writable");
+        string folder = Path.Combine(directory, "DropInSchedule");
+        Directory.CreateDirectory(folder);
+        foreach (string file in Directory.GetFiles(Path.Combine(fixtures.DropIn, "DropInSchedule")))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        File.SetUnixFileMode(folder, File.GetUnixFileMode(folder) | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
+
+        var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(directory)]);
+        var (allowed, output, allowedError) = await AppRunner.Run(["plugins", "--Bbn:Plugins:AllowWritable=true", .. AppRunner.PluginDirectories(directory)]);
+
+        code.Should().Be(2);
+        error.Should().Contain($"{folder} may be written by users other than its owner (mode 7").And.Contain($"chmod go-w '{folder}'")
+            .And.Contain("Bbn:Plugins:AllowWritable=true");
+        allowed.Should().Be(0, allowedError);
+        output.Should().Contain("DropInSchedule");
+    }
 }

@@ -26,7 +26,7 @@ public static class PluginKernel
     private static readonly AssemblyName ContractsAssembly = typeof(IPluginRegistrar).Assembly.GetName();
 
     /// <summary>Resolves the configured directories against <paramref name="baseDirectory"/> and loads every plugin.</summary>
-    public static ComponentCatalog Load(IEnumerable<string> directories, string baseDirectory)
+    public static ComponentCatalog Load(IEnumerable<string> directories, string baseDirectory, bool allowWritable = false)
     {
         var catalog = new ComponentCatalog();
         int index = 0;
@@ -37,13 +37,34 @@ public static class PluginKernel
                 throw new PluginLoadException(
                     $"{PluginOptions.Section}:Directories:{index} = '{configured}' does not exist (resolved to {directory}). " +
                     "Create it, or point the setting at the folder that holds the plugin folders.");
+            if (!allowWritable) RefuseWritable(directory);
             foreach (string assemblyPath in FindPluginAssemblies(directory))
             {
+                if (!allowWritable)
+                {
+                    RefuseWritable(Path.GetDirectoryName(assemblyPath)!);
+                    RefuseWritable(assemblyPath);
+                }
                 LoadPlugin(assemblyPath, catalog);
             }
             index++;
         }
         return catalog;
+    }
+
+    /// <summary>
+    /// A plugin folder or assembly that users other than its owner may write to lets them run code in
+    /// the trainer: refused, with the fix, unless Bbn:Plugins:AllowWritable says otherwise.
+    /// </summary>
+    private static void RefuseWritable(string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var mode = File.GetUnixFileMode(path);
+        if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) == 0) return;
+        string octal = Convert.ToString((int)mode & 0x1FF, 8);
+        throw new PluginLoadException(
+            $"{path} may be written by users other than its owner (mode {octal}): whoever can write there runs code in the trainer. " +
+            $"Remove that permission (chmod go-w '{path}'), or set {PluginOptions.Section}:AllowWritable=true to load it anyway.");
     }
 
     private static IEnumerable<string> FindPluginAssemblies(string directory)

@@ -8,4 +8,7 @@ public sealed class PluginOptions
 
     /// <summary>Folders holding plugin folders (&lt;Name&gt;/&lt;Name&gt;.dll). Relative paths are relative to the host's folder.</summary>
     public List<string> Directories { get; set; } = [];
+
+    /// <summary>Load plugin folders and assemblies that users other than their owner may write to (refused by default).</summary>
+    public bool AllowWritable { get; set; }
 }
