@@ -8,7 +8,8 @@ namespace Bbn.Plugins.Backbones;
 /// BBN's bbn_res50: torchvision-style bottlenecks (stride on the 3x3 convolution), stages of
 /// 3-4-6-3 blocks; layer4 keeps 2 bottlenecks in the shared trunk and 1 per branch
 /// (cb_block / rb_block: 2048 -> 512 -> 2048, stride 1), so each branch gives 2048 features and
-/// the mixed vector is 4096-d.
+/// the mixed vector is 4096-d. Initialised as the official lib/backbone/resnet.py, which sets none:
+/// PyTorch's layer defaults (Bbn:Backbone:Init = kaiming-fan-out gives torchvision's instead).
 /// </summary>
 public sealed class ResNet50(BackboneOptions options) : IBackbone
 {
@@ -16,8 +17,9 @@ public sealed class ResNet50(BackboneOptions options) : IBackbone
 
     public BackboneParts Build(ImageShape input)
     {
-        var trunk = ResidualInit.Apply(new ImageNetTrunk(input.Channels, [3, 4, 6, 3], (inPlanes, planes, stride) => new Bottleneck(inPlanes, planes, stride), Expansion), options);
-        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new Bottleneck(512 * Expansion, 512, stride: 1), ImageNetInit.Apply), options), FeatureSize: 512 * Expansion);
+        var initialize = ImageNetInit.For(options, BackboneOptions.PyTorchInit);
+        var trunk = ResidualInit.Apply(new ImageNetTrunk(input.Channels, [3, 4, 6, 3], (inPlanes, planes, stride) => new Bottleneck(inPlanes, planes, stride), Expansion, initialize), options);
+        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new Bottleneck(512 * Expansion, 512, stride: 1), initialize), options), FeatureSize: 512 * Expansion);
     }
 }
 

@@ -13,10 +13,11 @@ public sealed class ResNetImageNet(int[] blocksPerStage, BackboneOptions options
 {
     public BackboneParts Build(ImageShape input)
     {
-        var trunk = ResidualInit.Apply(new ImageNetTrunk(input.Channels, blocksPerStage, (inPlanes, planes, stride) => new ProjectionBasicBlock(inPlanes, planes, stride), expansion: 1), options);
+        var initialize = ImageNetInit.For(options, BackboneOptions.KaimingFanOutInit);
+        var trunk = ResidualInit.Apply(new ImageNetTrunk(input.Channels, blocksPerStage, (inPlanes, planes, stride) => new ProjectionBasicBlock(inPlanes, planes, stride), expansion: 1, initialize), options);
         int lastIn = blocksPerStage[3] == 1 ? 256 : 512;
         int lastStride = blocksPerStage[3] == 1 ? 2 : 1;
-        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new ProjectionBasicBlock(lastIn, 512, lastStride), ImageNetInit.Apply), options), FeatureSize: 512);
+        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new ProjectionBasicBlock(lastIn, 512, lastStride), initialize), options), FeatureSize: 512);
     }
 }
 
@@ -32,7 +33,7 @@ internal sealed class ImageNetTrunk : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> stem;
     private readonly nn.Module<Tensor, Tensor> layers;
 
-    public ImageNetTrunk(int inputChannels, int[] blocks, ResidualBlockFactory block, int expansion) : base("ImageNetTrunk")
+    public ImageNetTrunk(int inputChannels, int[] blocks, ResidualBlockFactory block, int expansion, Action<nn.Module> initialize) : base("ImageNetTrunk")
     {
         stem = nn.Sequential(
             ("conv1", nn.Conv2d(inputChannels, 64, kernel_size: 7, stride: 2, padding: 3, bias: false)),
@@ -54,7 +55,7 @@ internal sealed class ImageNetTrunk : nn.Module<Tensor, Tensor>
         }
         layers = nn.Sequential(stages);
         RegisterComponents();
-        ImageNetInit.Apply(this);
+        initialize(this);
     }
 
     public override Tensor forward(Tensor input)
@@ -98,9 +99,13 @@ internal sealed class ProjectionBasicBlock : nn.Module<Tensor, Tensor>, IResidua
     }
 }
 
-/// <summary>torchvision's ResNet init: kaiming_normal_(fan_out, relu) on convolutions.</summary>
+/// <summary>torchvision's ResNet init: kaiming_normal_(fan_out, relu) on convolutions; or PyTorch's layer defaults.</summary>
 internal static class ImageNetInit
 {
+    /// <summary>The initialisation Bbn:Backbone:Init names, <paramref name="ownDefault"/> for auto.</summary>
+    public static Action<nn.Module> For(BackboneOptions options, string ownDefault) =>
+        (options.Init == BackboneOptions.AutoInit ? ownDefault : options.Init) == BackboneOptions.PyTorchInit ? _ => { } : Apply;
+
     public static void Apply(nn.Module module)
     {
         using var noGrad = torch.no_grad();

@@ -12,6 +12,18 @@ public sealed class BackboneOptions
     /// logits keep the input's scale instead of growing with depth. Off in the official BBN code.
     /// </summary>
     public bool ZeroInitResidual { get; set; }
+
+    public const string AutoInit = "auto";
+    public const string PyTorchInit = "pytorch";
+    public const string KaimingFanOutInit = "kaiming-fan-out";
+
+    /// <summary>
+    /// The ImageNet-style backbones' convolution init: auto (resnet50: pytorch, as the official BBN code,
+    /// which sets none; resnet10/18: kaiming-fan-out, as torchvision), pytorch (the layers' defaults) or
+    /// kaiming-fan-out (kaiming_normal_, fan_out, relu). resnet32 always uses the official _weights_init.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.RegularExpression("^(auto|pytorch|kaiming-fan-out)$", ErrorMessage = "auto, pytorch or kaiming-fan-out")]
+    public string Init { get; set; } = AutoInit;
 }
 
 /// <summary>A residual block whose last batch norm feeds the residual sum.</summary>

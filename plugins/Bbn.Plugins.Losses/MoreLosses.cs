@@ -3,34 +3,45 @@ using static TorchSharp.torch;
 
 namespace Bbn.Plugins.Losses;
 
-/// <summary>Cui et al. 2019, with a softmax CE, softmax focal or sigmoid (one-vs-all BCE) base.</summary>
+/// <summary>
+/// Cui et al. 2019, reduced as their code does (richardaecn/class-balanced-loss): the ce base is the
+/// batch mean of w_y CE (not torch's weighted mean, sum w_y CE / sum w_y); the sigmoid and focal bases
+/// are one-vs-all binary losses on one-hot targets, each row weighted by w_y, summed over classes and
+/// averaged over the batch; focal is their sigmoid focal loss, BCE x (1 - p_t)^gamma.
+/// </summary>
 public sealed class ClassBalancedLoss(double beta, string baseLoss, double gamma) : ILoss
 {
     public static ClassBalancedLoss Create(ClassBalancedOptions o) => new(o.Beta, o.Base, o.Gamma);
+
+    public double? InitialClassifierBias(int classCount) => baseLoss == "ce" ? null : -Math.Log(Math.Max(classCount - 1, 1));
 
     public Tensor Compute(Tensor logits, Tensor targets, LossContext context)
     {
         using var weights = tensor(ClassStatistics.EffectiveNumberWeights(context.ClassCounts, beta), device: logits.device);
         using var sampleWeights = weights.index_select(0, targets);
-        switch (baseLoss)
+        if (baseLoss == "ce")
         {
-            case "ce":
-                // Weighted mean, as torch's cross_entropy(weight=w): sum w_y CE / sum w_y.
-                return nn.functional.cross_entropy(logits, targets, weight: weights);
-            case "focal":
-            {
-                using var focal = Focal.PerSample(logits, targets, gamma);
-                using var weighted = focal.mul(sampleWeights);
-                return weighted.mean();
-            }
-            default:
-            {
-                // Cui et al.'s sigmoid CB loss: BCE on one-hot targets, each row weighted by w_y, mean over N x C.
-                using var oneHot = nn.functional.one_hot(targets, logits.shape[1]).to(logits.dtype);
-                using var rowWeights = sampleWeights.unsqueeze(1).expand_as(logits);
-                return nn.functional.binary_cross_entropy_with_logits(logits, oneHot, weight: rowWeights);
-            }
+            using var perSample = nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.None);
+            using var weighted = perSample.mul(sampleWeights);
+            return weighted.mean();
         }
+        using var oneHot = nn.functional.one_hot(targets, logits.shape[1]).to(logits.dtype);
+        using var binary = nn.functional.binary_cross_entropy_with_logits(logits, oneHot, reduction: nn.Reduction.None);
+        using var rowWeights = sampleWeights.unsqueeze(1);
+        using var perElement = baseLoss == "focal" ? binary.mul(FocalModulator(logits, oneHot)) : binary.alias();
+        using var weightedElements = perElement.mul(rowWeights);
+        using var total = weightedElements.sum();
+        return total.div(logits.shape[0]);
+    }
+
+    /// <summary>(1 - p_t)^gamma = exp(-gamma y x - gamma log(1 + exp(-x))), as their focal_loss computes it.</summary>
+    private Tensor FocalModulator(Tensor logits, Tensor oneHot)
+    {
+        using var softplus = nn.functional.softplus(logits.neg());
+        using var a = oneHot.mul(logits);
+        using var b = a.add(softplus);
+        using var c = b.mul(-gamma);
+        return c.exp();
     }
 }
 
@@ -54,7 +65,7 @@ public sealed class LdamLoss(LdamOptions options) : ILoss
         using var shifted = logits.sub(oneHot.mul(targetMargins));
         using var scaled = shifted.mul(options.Scale);
         bool reweight = options.DrwEpoch > 0
-            ? context.Epoch >= options.DrwEpoch
+            ? context.Epoch > options.DrwEpoch
             : (context.Epoch - 1) / (double)context.TotalEpochs >= options.DrwAt;
         if (!reweight) return nn.functional.cross_entropy(scaled, targets);
         using var weights = tensor(ClassStatistics.EffectiveNumberWeights(context.ClassCounts, options.DrwBeta), device: logits.device);

@@ -11,40 +11,40 @@ public sealed class SchedulesRegistrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components)
     {
-        components.Add<IAdaptorSchedule>("parabolic", _ => new ParabolicDecay(), "alpha = 1 - ((e-1)/E)^2 (the paper's choice)");
-        components.Add<IAdaptorSchedule>("linear", _ => new LinearDecay(), "alpha = 1 - (e-1)/E");
-        components.Add<IAdaptorSchedule>("cosine", _ => new CosineDecay(), "alpha = cos((e-1)/E * pi/2)");
-        components.Add<IAdaptorSchedule>("parabolic-increment", _ => new ParabolicIncrement(), "alpha = ((e-1)/E)^2 (re-balancing first)");
+        components.Add<IAdaptorSchedule>("parabolic", c => new ParabolicDecay(c.Bind<DecayOptions>()), "alpha = 1 - ((e-1)/D)^2 (the paper's choice; D = E, or 100 (E div 100 + 1) at 90 and 180 epochs as the official code)");
+        components.Add<IAdaptorSchedule>("linear", c => new LinearDecay(c.Bind<DecayOptions>()), "alpha = 1 - (e-1)/D");
+        components.Add<IAdaptorSchedule>("cosine", c => new CosineDecay(c.Bind<DecayOptions>()), "alpha = cos((e-1)/D * pi/2)");
+        components.Add<IAdaptorSchedule>("parabolic-increment", c => new ParabolicIncrement(c.Bind<DecayOptions>()), "alpha = ((e-1)/D)^2 (re-balancing first)");
         components.Add<IAdaptorSchedule>("fixed", c => new FixedAlpha(c.Bind<FixedAlphaOptions>().Value), "alpha = Value for every step (default 0.5)");
         components.Add<IAdaptorSchedule>("step", c => new StepSchedule(c.Bind<StepScheduleOptions>()), "alpha = 1 before epoch SwitchEpoch (or while (e-1)/E < SwitchAt), then 0: the paper's separated stages");
         components.Add<IAdaptorSchedule>("beta", c => new BetaSchedule(c.Bind<BetaScheduleOptions>().Concentration), "alpha drawn per step from Beta(a, a), a = Concentration (default 0.2)");
     }
 }
 
-public sealed class ParabolicDecay : IAdaptorSchedule
+public sealed class ParabolicDecay(DecayOptions options) : IAdaptorSchedule
 {
     public double Alpha(int epoch, int totalEpochs)
     {
-        double t = Progress.Of(epoch, totalEpochs);
+        double t = Progress.Decay(epoch, totalEpochs, options);
         return 1 - (t * t);
     }
 }
 
-public sealed class LinearDecay : IAdaptorSchedule
+public sealed class LinearDecay(DecayOptions options) : IAdaptorSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => 1 - Progress.Of(epoch, totalEpochs);
+    public double Alpha(int epoch, int totalEpochs) => 1 - Progress.Decay(epoch, totalEpochs, options);
 }
 
-public sealed class CosineDecay : IAdaptorSchedule
+public sealed class CosineDecay(DecayOptions options) : IAdaptorSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => Math.Cos(Progress.Of(epoch, totalEpochs) * Math.PI / 2);
+    public double Alpha(int epoch, int totalEpochs) => Math.Cos(Progress.Decay(epoch, totalEpochs, options) * Math.PI / 2);
 }
 
-public sealed class ParabolicIncrement : IAdaptorSchedule
+public sealed class ParabolicIncrement(DecayOptions options) : IAdaptorSchedule
 {
     public double Alpha(int epoch, int totalEpochs)
     {
-        double t = Progress.Of(epoch, totalEpochs);
+        double t = Progress.Decay(epoch, totalEpochs, options);
         return t * t;
     }
 }
@@ -96,6 +96,17 @@ internal static class Progress
         ArgumentOutOfRangeException.ThrowIfGreaterThan(epoch, totalEpochs);
         return (epoch - 1) / (double)totalEpochs;
     }
+
+    /// <summary>(e - 1) / D with the official combiner's div_epoch D (lib/core/combiner.py) where the options ask for it.</summary>
+    public static double Decay(int epoch, int totalEpochs, DecayOptions options)
+    {
+        double t = Of(epoch, totalEpochs);
+        int divisor = options.OfficialDivisor ? OfficialDivisor(totalEpochs) : totalEpochs;
+        return divisor == totalEpochs ? t : (epoch - 1) / (double)divisor;
+    }
+
+    /// <summary>div_epoch = 100 (E div 100 + 1) when E is 90 or 180, else E.</summary>
+    public static int OfficialDivisor(int totalEpochs) => totalEpochs is 90 or 180 ? 100 * ((totalEpochs / 100) + 1) : totalEpochs;
 }
 
 /// <summary>Gamma(shape, 1) by Marsaglia and Tsang (2000), with the shape &lt; 1 boost U^(1/shape).</summary>

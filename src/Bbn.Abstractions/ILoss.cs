@@ -19,6 +19,13 @@ public interface ILoss
     /// default). LDAM scales cosine logits, so it asks for <see cref="ClassifierHead.Cosine"/>. (Contracts 1.2.)
     /// </summary>
     ClassifierHead PreferredClassifier => ClassifierHead.Linear;
+
+    /// <summary>
+    /// The value every bias of a fresh linear classifier over <paramref name="classCount"/> classes starts
+    /// at, or null for the layer's own initialisation. Sigmoid-based losses start at -log(C - 1), the
+    /// prior p = 1/C of each one-vs-all output (Cui et al. 2019, section 4). (Contracts 1.4.)
+    /// </summary>
+    double? InitialClassifierBias(int classCount) => null;
 }
 
 /// <summary>What a loss may need beyond the batch.</summary>

@@ -177,6 +177,12 @@ public enum LearningRateShape
 
     /// <summary>The base rate throughout.</summary>
     Constant,
+
+    /// <summary>
+    /// LDAM-DRW's adjust_learning_rate: base * e / W for e &lt;= W, then multiplied by the factor after
+    /// each milestone epoch (0.8 and 0.9 of 200 with 0.01: x0.01 from epoch 161, x0.0001 from epoch 181).
+    /// </summary>
+    LinearWarmupMultiStep,
 }
 
 /// <summary>The classifier's tensors, for constraints and post-hoc changes (run under no_grad).</summary>

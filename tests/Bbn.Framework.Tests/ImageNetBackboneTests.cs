@@ -51,6 +51,39 @@ public sealed class ImageNetBackboneTests
         fc.allclose(fr).Should().BeFalse("each branch has its own freshly initialised bottleneck");
     }
 
+    // PyTorch's conv default, kaiming_uniform_(a = sqrt 5), stays within 1/sqrt(fan_in); kaiming_normal_(fan_out)
+    // has std sqrt(2/fan_out), which the 64 -> 64 1x1 convolutions (bound 0.125, std 0.18) exceed at once.
+    [Theory]
+    [InlineData("resnet50", null, true)] // the official BBN resnet.py sets no init
+    [InlineData("resnet50", "kaiming-fan-out", false)]
+    [InlineData("resnet18", null, false)] // torchvision's
+    [InlineData("resnet18", "pytorch", true)]
+    public void ImageNet_backbones_initialise_as_their_reference_or_as_Init_says(string name, string? init, bool pytorchDefaults)
+    {
+        var settings = init is null ? null : new Dictionary<string, string?> { ["Init"] = init };
+        var parts = BuiltInComponents.Create<IBackbone>(name, settings).Build(new ImageShape(3, 64, 64));
+        using var network = new BranchNetwork(parts, 5, TinyNetwork.Bilateral);
+
+        var convolutions = network.named_modules().Select(m => m.module).OfType<TorchSharp.Modules.Conv2d>().ToArray();
+        bool WithinDefaultBound(TorchSharp.Modules.Conv2d conv)
+        {
+            var w = conv.weight!;
+            long fanIn = w.shape[1] * w.shape[2] * w.shape[3];
+            return w.abs().max().item<float>() <= (1 / Math.Sqrt(fanIn)) + 1e-6;
+        }
+
+        convolutions.Should().NotBeEmpty();
+        convolutions.All(WithinDefaultBound).Should().Be(pytorchDefaults);
+    }
+
+    [Fact]
+    public void An_unknown_Init_is_refused_with_its_choices()
+    {
+        var act = () => BuiltInComponents.Create<IBackbone>("resnet50", new Dictionary<string, string?> { ["Init"] = "xavier" });
+
+        act.Should().Throw<ComponentConfigurationException>().WithMessage("*Init*auto, pytorch or kaiming-fan-out*");
+    }
+
     [Theory]
     [InlineData("resnet32", true)] // 3x3 convolutions and option-A shortcuts only
     [InlineData("resnet18", false)] // 1x1 projection shortcuts

@@ -70,4 +70,50 @@ public sealed class LearningRateScheduleTests
         }
         schedule.IsShortWarmup(4).Should().BeTrue("4 steps an epoch make a 20-step warm-up");
     }
+
+    // kaiming/LDAM-DRW cifar_train.py adjust_learning_rate over 1-based e: lr e / 5 for e <= 5,
+    // x0.01 for e > 160, x0.0001 for e > 180.
+    [Theory]
+    [InlineData(1, 0.02)]
+    [InlineData(5, 0.1)]
+    [InlineData(6, 0.1)]
+    [InlineData(160, 0.1)]
+    [InlineData(161, 0.001)]
+    [InlineData(180, 0.001)]
+    [InlineData(181, 0.00001)]
+    [InlineData(200, 0.00001)]
+    public void The_ldam_drw_schedule_follows_its_official_code(int epoch, double expected)
+    {
+        var options = new TrainingOptions { LrSchedule = "ldam-drw", LrDecayAt = [0.8, 0.9], LrDecayFactor = 0.01, WarmupEpochs = 5 };
+
+        LearningRateSchedule.For(options.Recipe(), 200).At(epoch).Should().BeApproximately(expected, 1e-12);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_one_or_two_epoch_run_has_no_milestone_and_ends_its_warm_up_at_the_base_rate(int epochs)
+    {
+        var options = new TrainingOptions { Epochs = epochs, LrDecayAt = [0.6, 0.8], WarmupEpochs = 5 };
+
+        LearningRateSchedule.MilestonesFromFractions(options.LrDecayAt, epochs, options.WarmupEpochs).Should().BeEmpty();
+        var schedule = LearningRateSchedule.For(options.Recipe(), epochs);
+        schedule.At(1).Should().BeApproximately(0.1 * ((1 / 3.0 * 0.8) + 0.2), 1e-12, "the warm-up's first epoch, not lr x 1e-4");
+    }
+
+    [Fact]
+    public void A_milestone_never_falls_on_the_first_epoch_or_inside_the_warm_up()
+    {
+        LearningRateSchedule.MilestonesFromFractions([0.1, 0.6], 10, warmupEpochs: 5).Should().Equal(new[] { 5, 6 }, "0.1 of 10 is epoch 1, inside the warm-up; it moves to its end");
+        LearningRateSchedule.MilestonesFromFractions([0.1, 0.6], 10, warmupEpochs: 0).Should().Equal(2, 6);
+        LearningRateSchedule.MilestonesFromFractions([0.6, 0.8], 200, warmupEpochs: 5).Should().Equal(120, 160);
+    }
+
+    [Fact]
+    public void An_unknown_schedule_name_is_refused_with_the_choices()
+    {
+        var act = () => new TrainingOptions { LrSchedule = "step" }.Recipe();
+
+        act.Should().Throw<ArgumentException>().WithMessage("*LrSchedule = 'step'*warmup-multistep, ldam-drw, cosine, constant*");
+    }
 }

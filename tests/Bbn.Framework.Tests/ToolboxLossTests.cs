@@ -62,29 +62,44 @@ public sealed class ToolboxLossTests
         Loss("focal", new() { ["Gamma"] = "0" }).Should().BeApproximately(CrossEntropy(Z, Y), 1e-5, "gamma 0 is cross-entropy");
     }
 
+    // Cui et al.'s reductions (richardaecn/class-balanced-loss): the batch mean of w_y CE; the binary
+    // bases summed over classes and averaged over the batch; focal = BCE (1 - p_t)^gamma.
     [Fact]
-    public void Class_balanced_weights_are_the_normalised_inverse_effective_numbers()
+    public void Class_balanced_loss_weights_by_the_inverse_effective_number_and_reduces_as_cui_et_al()
     {
         double[] w = EffectiveWeights(0.99);
-
-        Loss("class-balanced", new() { ["Beta"] = "0.99", ["Base"] = "ce" }).Should().BeApproximately(CrossEntropy(Z, Y, w), 1e-5);
-
-        double focal = Enumerable.Range(0, 2).Select(n =>
+        double Binary(double gamma)
         {
-            double logPt = LogSoftmax(Z[n])[Y[n]];
-            return w[Y[n]] * -Math.Pow(1 - Math.Exp(logPt), 2) * logPt;
-        }).Average();
-        Loss("class-balanced", new() { ["Beta"] = "0.99", ["Base"] = "focal", ["Gamma"] = "2" }).Should().BeApproximately(focal, 1e-5);
-
-        double sigmoid = 0;
-        for (int n = 0; n < 2; n++)
-        for (int c = 0; c < 3; c++)
-        {
-            double target = c == Y[n] ? 1 : 0;
-            double p = 1 / (1 + Math.Exp(-Z[n][c]));
-            sigmoid += w[Y[n]] * -((target * Math.Log(p)) + ((1 - target) * Math.Log(1 - p)));
+            double sum = 0;
+            for (int n = 0; n < 2; n++)
+            for (int c = 0; c < 3; c++)
+            {
+                double target = c == Y[n] ? 1 : 0;
+                double p = 1 / (1 + Math.Exp(-Z[n][c]));
+                double pt = target == 1 ? p : 1 - p;
+                sum += w[Y[n]] * Math.Pow(1 - pt, gamma) * -Math.Log(pt);
+            }
+            return sum / 2;
         }
-        Loss("class-balanced", new() { ["Beta"] = "0.99", ["Base"] = "sigmoid" }).Should().BeApproximately(sigmoid / 6, 1e-5);
+        double ce = Enumerable.Range(0, 2).Select(n => w[Y[n]] * -LogSoftmax(Z[n])[Y[n]]).Average();
+
+        Loss("class-balanced", new() { ["Beta"] = "0.99", ["Base"] = "ce" }).Should().BeApproximately(ce, 1e-5)
+            .And.NotBeApproximately(CrossEntropy(Z, Y, w), 1e-3, "not torch's weighted mean, sum w CE / sum w");
+        Loss("class-balanced", new() { ["Beta"] = "0.99", ["Base"] = "sigmoid" }).Should().BeApproximately(Binary(0), 1e-5);
+        Loss("class-balanced", new() { ["Beta"] = "0.99", ["Base"] = "focal", ["Gamma"] = "2" }).Should().BeApproximately(Binary(2), 1e-5);
+        Loss("class-balanced", new() { ["Beta"] = "0.99", ["Base"] = "focal", ["Gamma"] = "0" }).Should().BeApproximately(Binary(0), 1e-5, "gamma 0 is the sigmoid base");
+    }
+
+    [Theory]
+    [InlineData("ce", null)]
+    [InlineData("sigmoid", -2.1972245773362196)] // -log(10 - 1)
+    [InlineData("focal", -2.1972245773362196)]
+    public void The_binary_class_balanced_bases_start_the_biases_at_minus_log_c_minus_1(string baseLoss, double? bias)
+    {
+        var loss = BuiltInComponents.Create<ILoss>("class-balanced", new() { ["Base"] = baseLoss });
+
+        loss.InitialClassifierBias(10).Should().Be(bias);
+        BuiltInComponents.Create<ILoss>("cross-entropy").InitialClassifierBias(10).Should().BeNull();
     }
 
     [Fact]
@@ -97,8 +112,11 @@ public sealed class ToolboxLossTests
         Loss("ldam").Should().BeApproximately(CrossEntropy(shifted, Y), 1e-3);
         var late = new LossContext(Counts, 9, 10); // (9-1)/10 = 0.8 >= DrwAt
         Loss("ldam", context: late).Should().BeApproximately(CrossEntropy(shifted, Y, EffectiveWeights(0.9999)), 1e-3);
-        Loss("ldam", new() { ["DrwEpoch"] = "2" }, new LossContext(Counts, 2, 10)).Should().BeApproximately(CrossEntropy(shifted, Y, EffectiveWeights(0.9999)), 1e-3);
-        Loss("ldam", new() { ["DrwEpoch"] = "3" }, new LossContext(Counts, 2, 10)).Should().BeApproximately(CrossEntropy(shifted, Y), 1e-3);
+        // DrwEpoch as the official "epoch // 160" over 0-based epochs: 160 re-weights epochs 161 to 200.
+        Loss("ldam", new() { ["DrwEpoch"] = "160" }, new LossContext(Counts, 160, 200)).Should().BeApproximately(CrossEntropy(shifted, Y), 1e-3);
+        Loss("ldam", new() { ["DrwEpoch"] = "160" }, new LossContext(Counts, 161, 200)).Should().BeApproximately(CrossEntropy(shifted, Y, EffectiveWeights(0.9999)), 1e-3);
+        Loss("ldam", context: new LossContext(Counts, 160, 200)).Should().BeApproximately(CrossEntropy(shifted, Y), 1e-3, "DrwAt 0.8 is the same epoch");
+        Loss("ldam", context: new LossContext(Counts, 161, 200)).Should().BeApproximately(CrossEntropy(shifted, Y, EffectiveWeights(0.9999)), 1e-3);
     }
 
     [Fact]

@@ -23,6 +23,9 @@ public sealed class ToolboxScheduleTests
 
         Enumerable.Range(1, 10).Select(e => fixedAlpha.Alpha(e, 10)).Should().AllBeEquivalentTo(0.3);
         Enumerable.Range(1, 10).Select(e => step.Alpha(e, 10)).Should().Equal(1, 1, 1, 1, 1, 0, 0, 0, 0, 0);
+        var byDefault = BuiltInComponents.Create<IAdaptorSchedule>("step");
+        Enumerable.Range(1, 200).Count(e => byDefault.Alpha(e, 200) == 1).Should().Be(120, "the official combiner: l = 1 if epoch <= 120 else 0");
+        byDefault.Alpha(121, 200).Should().Be(0);
         var byEpoch = BuiltInComponents.Create<IAdaptorSchedule>("step", new Dictionary<string, string?> { ["SwitchEpoch"] = "3" });
         Enumerable.Range(1, 5).Select(e => byEpoch.Alpha(e, 5)).Should().Equal(1, 1, 0, 0, 0);
     }

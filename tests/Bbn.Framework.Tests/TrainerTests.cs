@@ -266,6 +266,22 @@ public sealed class TrainerTests : IDisposable
         defaultLogits.abs().max().item<float>().Should().BeGreaterThan(0);
     }
 
+    [Fact]
+    public void A_sigmoid_class_balanced_loss_starts_the_classifier_biases_at_minus_log_c_minus_1()
+    {
+        using var train = Synthetic.Set(Counts);
+        var settings = new Dictionary<string, string?> { ["Base"] = "sigmoid" };
+        var method = BuiltInComponents.Create<ITrainingMethod>("bbn");
+        var samplers = method.Branches.Select(b => BuiltInComponents.Create<ISampler>(b.DefaultSampler)).ToArray();
+        var setup = new TrainingSetup("bbn", method, BuiltInComponents.Create<IBackbone>("resnet32"), samplers, BuiltInComponents.Create<ILoss>("class-balanced", settings), null);
+        using var session = new TrainingSession(setup, Options(epochs: 1), train, train, TorchSharp.torch.CPU, new RunIdentity("resnet32", "synthetic", "class-balanced"));
+        using var plain = Trainer(Options(epochs: 1), train);
+
+        double expected = -Math.Log(Counts.Length - 1);
+        session.Network.ClassifierTensors().Bias!.data<float>().ToArray().Should().OnlyContain(b => Math.Abs(b - expected) < 1e-6);
+        plain.Network.ClassifierTensors().Bias!.data<float>().ToArray().Should().NotContain(b => Math.Abs(b - expected) < 1e-6);
+    }
+
     public void Dispose() => Directory.Delete(root, recursive: true);
 }
 

@@ -104,6 +104,13 @@ public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
         foreach (var (_, parameter) in classifier.named_parameters()) parameter.zero_();
     }
 
+    /// <summary>Sets every bias of the classifier to <paramref name="value"/>; a classifier without biases (cosine) is left as it is.</summary>
+    public void FillClassifierBias(double value)
+    {
+        using var _ = no_grad();
+        ClassifierTensors().Bias?.fill_(value);
+    }
+
     private nn.Module<Tensor, Tensor> NewClassifier() => Head == ClassifierHead.Cosine
         ? new CosineClassifier(classifierInputSize, classCount)
         : nn.Linear(classifierInputSize, classCount, hasBias: true);

@@ -37,6 +37,12 @@ public sealed class TrainingOptions
 
     public double LrDecayFactor { get; set; } = 0.01;
 
+    /// <summary>
+    /// The schedule's shape: warmup-multistep (the official BBN WarmupMultiStepLR), ldam-drw (LDAM-DRW's
+    /// own: linear warm-up e/W, decays after each milestone epoch), cosine or constant.
+    /// </summary>
+    public string LrSchedule { get; set; } = LearningRateShapes.WarmupMultiStep;
+
     /// <summary>auto | cpu | cuda | cuda:N.</summary>
     public string Device { get; set; } = "auto";
 
@@ -100,7 +106,7 @@ public sealed class TrainingOptions
 
     /// <summary>The optimiser recipe of these settings, which a method's stages start from.</summary>
     public Bbn.Abstractions.StageOptimizer Recipe() => new(LearningRate, Momentum, WeightDecay, Nesterov,
-        Bbn.Abstractions.LearningRateShape.WarmupMultiStep, WarmupEpochs, LrDecayAt, LrDecayFactor);
+        LearningRateShapes.Parse(LrSchedule), WarmupEpochs, LrDecayAt, LrDecayFactor);
 
     /// <summary>Report progress within an epoch every this many steps.</summary>
     public int LogEverySteps { get; set; } = 20;

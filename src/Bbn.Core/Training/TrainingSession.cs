@@ -44,11 +44,17 @@ public sealed class TrainingSession : IDisposable
         manual_seed(options.Seed);
         Network = NetworkFactory.Build(setup.Method, setup.Backbone.Build(train.Shape), train.ClassNames.Count, setup.Classifier);
         if (options.ClassifierInit == "zero") Network.ZeroClassifier();
+        InitializeClassifierBias(setup.Loss);
         Network.to(device);
         Stages = setup.PlanStages(options, train.ClassCounts);
         augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
         batches = TrainingBatches.Create(train, augmenter, options.BatchSize, options.Seed, device);
         Average = options.EmaDecay > 0 ? new WeightAverage(Network, options.EmaDecay) : null;
+    }
+
+    private void InitializeClassifierBias(ILoss stageLoss)
+    {
+        if (stageLoss.InitialClassifierBias(train.ClassNames.Count) is double bias) Network.FillClassifierBias(bias);
     }
 
     public BranchNetwork Network { get; }
@@ -84,6 +90,7 @@ public sealed class TrainingSession : IDisposable
             // Seeded by the stage, so a run resumed at the stage's start draws the same classifier.
             manual_seed(SeedStreams.Derive(options.Seed, "classifier-init", stage));
             Network.ReinitializeClassifier();
+            InitializeClassifierBias(s.Loss ?? setup.Loss);
         }
         var trainable = Network.ParametersOf(s.Trains).ToHashSet();
         foreach (var p in Network.parameters()) p.requires_grad = trainable.Contains(p);

@@ -34,6 +34,8 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Training:ShortWarmupClipNorm", t.ShortWarmupClipNorm, 0, 1e6, "a norm (0: no clipping of short warm-ups)");
         for (int i = 0; i < t.LrDecayAt.Length; i++) Range($"Training:LrDecayAt:{i}", t.LrDecayAt[i], 0, 1, "a fraction of the run");
         Range("Training:LrDecayFactor", t.LrDecayFactor, 1e-6, 1);
+        if (!Bbn.Core.Training.LearningRateShapes.IsValid(t.LrSchedule))
+            failures.Add($"Bbn:Training:LrSchedule = '{t.LrSchedule}' is invalid: expected {string.Join(", ", Bbn.Core.Training.LearningRateShapes.All)}.");
         Range("Training:Threads", t.Threads, 0, 1024, "an integer (0: libtorch's default)");
         Range("Training:CropPadding", t.CropPadding, 0, 64, "an integer");
         Range("Training:EvaluationBatchSize", t.EvaluationBatchSize, 1, 65_536, "an integer");
