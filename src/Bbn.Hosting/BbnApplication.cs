@@ -13,8 +13,8 @@ using Spectre.Console;
 namespace Bbn.Hosting;
 
 /// <summary>
-/// The trainer application: verbs train (default), evaluate, predict, export, import and plugins over one generic host
-/// (appsettings.json beside the host, BBN__ environment variables, --Bbn:Section:Key=value).
+/// The trainer application: verbs train (default), evaluate, predict, export, import, plugins and recipes over one generic host
+/// (appsettings.json beside the host, a recipe (--recipe), BBN__ environment variables, --Bbn:Section:Key=value).
 /// </summary>
 public static class BbnApplication
 {
@@ -43,6 +43,20 @@ public static class BbnApplication
             return ExitBadInput;
         }
 
+        if (verb == "recipes")
+        {
+            try
+            {
+                Recipes.Write(Recipes.All(), output);
+                return ExitOk;
+            }
+            catch (RecipeException e)
+            {
+                await error.WriteLineAsync(e.Message);
+                return ExitBadInput;
+            }
+        }
+
         IHost host;
         try
         {
@@ -60,6 +74,11 @@ public static class BbnApplication
         catch (PluginLoadException e)
         {
             await error.WriteLineAsync("Plugin error: " + e.Message);
+            return ExitBadInput;
+        }
+        catch (RecipeException e)
+        {
+            await error.WriteLineAsync(e.Message);
             return ExitBadInput;
         }
         catch (InvalidDataException e) when (ConfigurationFileError.Describe(e) is { } described)
@@ -105,6 +124,7 @@ public static class BbnApplication
             Args = settings,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        Recipes.Layer(builder.Configuration, builder.Configuration);
         builder.Logging.ClearProviders();
         // Start-up failures are reported once, as a plain message, by RunAsync.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);

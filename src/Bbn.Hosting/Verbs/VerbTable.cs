@@ -6,7 +6,7 @@ namespace Bbn.Hosting.Verbs;
 /// <param name="Name">What the user types first.</param>
 /// <param name="Positional">The settings that positional arguments fill, in order (predict's inputs repeat).</param>
 /// <param name="Usage">The line shown for a misplaced argument.</param>
-/// <param name="AddService">Registers the verb's hosted service; null for verbs that run before the host is built (plugins).</param>
+/// <param name="AddService">Registers the verb's hosted service; null for verbs that run before the host is built (plugins, recipes).</param>
 public sealed record Verb(string Name, IReadOnlyList<string> Positional, string Usage, Action<IServiceCollection>? AddService);
 
 /// <summary>Every verb, in one place: the application, the argument parser and the usage lines read it.</summary>
@@ -14,7 +14,7 @@ public static class VerbTable
 {
     public static readonly IReadOnlyList<Verb> All =
     [
-        new("train", [], "Usage: train [--Bbn:Section:Key=value ...]", s => s.AddHostedService<TrainerService>()),
+        new("train", [], "Usage: train [--recipe NAME] [--Bbn:Section:Key=value ...]", s => s.AddHostedService<TrainerService>()),
         new("evaluate", ["Bbn:Evaluate:Checkpoint"], "Usage: evaluate <run directory | checkpoint.bbn> [--Bbn:Section:Key=value ...]",
             s => s.AddHostedService<EvaluationService>()),
         new("predict", ["Bbn:Predict:Checkpoint", "Bbn:Predict:Inputs"],
@@ -24,6 +24,7 @@ public static class VerbTable
             "Usage: import <state_dict.pth> <output checkpoint.bbn> [--Bbn:Section:Key=value ...: the composition and dataset it was trained with]",
             s => s.AddHostedService<ImportService>()),
         new("plugins", [], "Usage: plugins [--Bbn:Plugins:Directories:N=<folder> ...]", null),
+        new("recipes", [], "Usage: recipes (lists the shipped recipes; train one with train --recipe NAME)", null),
     ];
 
     public static IReadOnlyList<string> Names => [.. All.Select(v => v.Name)];
