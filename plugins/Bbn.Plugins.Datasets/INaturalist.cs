@@ -7,9 +7,11 @@ namespace Bbn.Plugins.Datasets;
 /// iNaturalist (2017/2018) in the official BBN annotation format: one JSON file per split,
 /// <c>{"annotations": [{"fpath": ..., "category_id": ..., ...}], "num_classes": N}</c>, the images
 /// read from disk under Root (an fpath is relative to Root, or absolute inside it). Optional
-/// <c>categories: [{id, name}]</c> give the class names. The data are long-tailed already.
+/// <c>categories: [{id, name}]</c> give the class names. The data are long-tailed already. The
+/// official val file is the benchmark's test split; a validation split is another annotation file
+/// (Bbn:Dataset:Validation), or else the host holds one out of the training images.
 /// </summary>
-public sealed class INaturalist(string root, string trainFile, string testFile, ImageRecipe recipe, ChannelNormalization normalization) : IDatasetSource
+public sealed class INaturalist(string root, string trainFile, string testFile, string? validationFile, ImageRecipe recipe, ChannelNormalization normalization) : IDatasetSource
 {
     public static INaturalist Create(ComponentContext context)
     {
@@ -17,7 +19,10 @@ public sealed class INaturalist(string root, string trainFile, string testFile, 
             ?? throw context.Invalid("Root", null, "the folder the annotations' fpaths are relative to (--Bbn:Dataset:Root=<folder>)");
         string train = Path.Combine(root, context.Get("Train", "iNat18_train.json"));
         string test = Path.Combine(root, context.Get("Test", "iNat18_val.json"));
-        return new INaturalist(root, train, test, FileDatasetSettings.Recipe(context), FileDatasetSettings.Normalization(context));
+        string? validation = context.Get<string?>("Validation", null) is { Length: > 0 } v ? Path.Combine(root, v) : null;
+        if (validation is not null && Path.GetFullPath(validation) == Path.GetFullPath(test))
+            throw context.Invalid("Validation", validation, "an annotation file other than the test split's (Bbn:Dataset:Test): nothing is chosen on the test set");
+        return new INaturalist(root, train, test, validation, FileDatasetSettings.Recipe(context), FileDatasetSettings.Normalization(context));
     }
 
     public LabelledImages Load(DatasetSplit split) =>
@@ -25,7 +30,12 @@ public sealed class INaturalist(string root, string trainFile, string testFile, 
 
     public ImageFileList? ListFiles(DatasetSplit split)
     {
-        string file = split == DatasetSplit.Train ? trainFile : testFile;
+        string file = split switch
+        {
+            DatasetSplit.Train => trainFile,
+            DatasetSplit.Validation => validationFile ?? throw new InvalidOperationException("inaturalist has no validation file (Bbn:Dataset:Validation)."),
+            _ => testFile,
+        };
         if (!File.Exists(file))
             throw new DatasetNotFoundException(
                 $"iNaturalist annotation file {file} was not found. Give the BBN-format JSON files with Bbn:Dataset:Train and Bbn:Dataset:Test " +
@@ -44,6 +54,8 @@ public sealed class INaturalist(string root, string trainFile, string testFile, 
             return Parse(file, document.RootElement);
         }
     }
+
+    public bool Provides(DatasetSplit split) => split != DatasetSplit.Validation || validationFile is not null;
 
     private ImageFileList Parse(string file, JsonElement document)
     {

@@ -4,11 +4,12 @@ namespace Bbn.Plugins.Datasets;
 
 /// <summary>
 /// Image folders, the layout people already have: Root/train/&lt;class name&gt;/&lt;images&gt; and
-/// Root/test/&lt;class name&gt;/&lt;images&gt; (the split folders are Bbn:Dataset:Train / Test). Classes are the
+/// Root/test/&lt;class name&gt;/&lt;images&gt; (the split folders are Bbn:Dataset:Train / Test), and, when it
+/// exists, Root/val/&lt;class name&gt;/&lt;images&gt; as the validation split (Bbn:Dataset:Validation). Classes are the
 /// training split's folder names in ordinal order; files with an image extension are taken from
 /// each class folder and its subfolders.
 /// </summary>
-public sealed class ImageFolder(string trainFolder, string testFolder, ImageRecipe recipe, ChannelNormalization normalization) : IDatasetSource
+public sealed class ImageFolder(string trainFolder, string testFolder, string validationFolder, ImageRecipe recipe, ChannelNormalization normalization) : IDatasetSource
 {
     private static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif" };
 
@@ -17,7 +18,7 @@ public sealed class ImageFolder(string trainFolder, string testFolder, ImageReci
         string root = context.Get<string?>("Root", null)
             ?? throw context.Invalid("Root", null, "the folder that holds the train and test folders (--Bbn:Dataset:Root=<folder>)");
         return new ImageFolder(Path.Combine(root, context.Get("Train", "train")), Path.Combine(root, context.Get("Test", "test")),
-            FileDatasetSettings.Recipe(context), FileDatasetSettings.Normalization(context));
+            Path.Combine(root, context.Get("Validation", "val")), FileDatasetSettings.Recipe(context), FileDatasetSettings.Normalization(context));
     }
 
     public LabelledImages Load(DatasetSplit split) =>
@@ -26,7 +27,7 @@ public sealed class ImageFolder(string trainFolder, string testFolder, ImageReci
     public ImageFileList? ListFiles(DatasetSplit split)
     {
         string[] classes = ClassFolders(trainFolder).Select(Path.GetFileName).ToArray()!;
-        string folder = split == DatasetSplit.Train ? trainFolder : testFolder;
+        string folder = split switch { DatasetSplit.Train => trainFolder, DatasetSplit.Validation => validationFolder, _ => testFolder };
         var files = new List<ImageFile>();
         foreach (string classFolder in ClassFolders(folder))
         {
@@ -44,6 +45,8 @@ public sealed class ImageFolder(string trainFolder, string testFolder, ImageReci
         }
         return new ImageFileList(files, classes, normalization, recipe);
     }
+
+    public bool Provides(DatasetSplit split) => split != DatasetSplit.Validation || Directory.Exists(validationFolder);
 
     private static string[] ClassFolders(string folder)
     {

@@ -21,6 +21,13 @@ public interface IDatasetSource
     /// (Contracts 1.2.)
     /// </summary>
     ImageFileList? ListFiles(DatasetSplit split) => null;
+
+    /// <summary>
+    /// Whether the source has <paramref name="split"/> of its own. Train and Test always; Validation
+    /// only where the data come with one (image-folder's val/ folder, a validation annotation file):
+    /// elsewhere the host holds a validation split out of the training images. (Contracts 1.5.)
+    /// </summary>
+    bool Provides(DatasetSplit split) => split != DatasetSplit.Validation;
 }
 
 /// <summary>Which part of a dataset.</summary>
@@ -29,8 +36,11 @@ public enum DatasetSplit
     /// <summary>The training images.</summary>
     Train,
 
-    /// <summary>The test (or validation) images.</summary>
+    /// <summary>The test images: reported, never used to choose anything.</summary>
     Test,
+
+    /// <summary>Images held out of training for model selection and post-hoc tuning (contracts 1.5).</summary>
+    Validation,
 }
 
 /// <summary>

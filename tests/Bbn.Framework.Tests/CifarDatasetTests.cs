@@ -90,7 +90,7 @@ public sealed class CifarDatasetTests : IDisposable
 
         var (code, _, error) = await AppRunner.Run(["train", "--Bbn:Dataset:Name=cifar10", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:ImbalanceRatio=10",
             $"--Bbn:Training:OutputDirectory={runs}", "--Bbn:Training:RunName=c10", "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=8",
-            "--Bbn:Training:MaxStepsPerEpoch=2", "--Bbn:Training:WarmupEpochs=1"]);
+            "--Bbn:Training:MaxStepsPerEpoch=2", "--Bbn:Training:WarmupEpochs=1", "--Bbn:Validation:Split=none"]);
 
         error.Should().BeEmpty();
         code.Should().Be(0);
@@ -110,7 +110,7 @@ public sealed class CifarDatasetTests : IDisposable
 
         var (code, _, error) = await AppRunner.Run(["train", "--Bbn:Method=single-branch", "--Bbn:Dataset:Name=cifar100", $"--Bbn:Dataset:Root={data}",
             "--Bbn:Dataset:ImbalanceRatio=2", $"--Bbn:Training:OutputDirectory={runs}", "--Bbn:Training:RunName=c100", "--Bbn:Training:Epochs=1",
-            "--Bbn:Training:BatchSize=8", "--Bbn:Training:MaxStepsPerEpoch=2", "--Bbn:Training:WarmupEpochs=1"]);
+            "--Bbn:Training:BatchSize=8", "--Bbn:Training:MaxStepsPerEpoch=2", "--Bbn:Training:WarmupEpochs=1", "--Bbn:Validation:Split=none"]);
 
         error.Should().BeEmpty();
         code.Should().Be(0);

@@ -25,6 +25,7 @@ public sealed class FileDatasetTests : IDisposable
         "--Bbn:Training:BatchSize=4",
         "--Bbn:Training:MaxStepsPerEpoch=2",
         "--Bbn:Training:WarmupEpochs=1",
+        "--Bbn:Validation:Split=none", // these tests pin what the datasets load; the validation split has its own
         "--Bbn:Dataset:Recipe=imagenet", "--Bbn:Dataset:Size=32", "--Bbn:Dataset:ResizeTo=36",
         .. extra,
     ];
@@ -62,6 +63,62 @@ public sealed class FileDatasetTests : IDisposable
         var manifest = SubsetManifest.Read(run.ManifestPath);
         manifest.ClassNames.Should().Equal("class-a", "class-b", "class-c");
         manifest.Images[2].Should().Equal("class-c/000.jpg", "class-c/001.png", "class-c/002.jpg");
+    }
+
+    [Fact]
+    public async Task An_image_folder_validates_on_its_val_folder_or_else_on_a_stratified_fraction_of_train()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [8, 5, 3], testPerClass: 2);
+        string[] common = ["--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:Recipe=cifar", "--Bbn:Validation:Split=auto", "--Bbn:Validation:Fraction=0.25"];
+
+        var (code, _, error) = await AppRunner.Run(Settings("stratified", common));
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var stratified = new RunDirectory(Path.Combine(root, "runs", "stratified"));
+        var manifest = SubsetManifest.Read(stratified.ManifestPath);
+        manifest.ValidationSource.Should().Be(ValidationDraw.StratifiedSource);
+        manifest.Validation!.Select(c => c.Count).Should().Equal(new[] { 2, 1, 1 }, "a quarter of 8, 5 and 3, at least one each");
+        manifest.Images.Select(c => c.Count).Should().Equal(6, 4, 2);
+        manifest.Images.SelectMany(c => c).Should().NotIntersectWith(manifest.Validation!.SelectMany(c => c), "nothing validated on is trained on");
+        using (var summary = JsonDocument.Parse(File.ReadAllText(stratified.SummaryPath)))
+        {
+            summary.RootElement.GetProperty("selection").GetProperty("epoch").GetInt32().Should().Be(1);
+            summary.RootElement.GetProperty("selection").GetProperty("validation_images").GetInt64().Should().Be(4);
+        }
+
+        // A val/ folder is the dataset's own validation split: training keeps every image.
+        CopyFolder(Path.Combine(data, "test"), Path.Combine(data, "val"));
+        (code, _, error) = await AppRunner.Run(Settings("own", common));
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var own = SubsetManifest.Read(new RunDirectory(Path.Combine(root, "runs", "own")).ManifestPath);
+        own.ValidationSource.Should().Be(ValidationDraw.DatasetSource);
+        own.Images.Select(c => c.Count).Should().Equal(8, 5, 3);
+        own.Validation!.Select(c => c.Count).Should().Equal(2, 2, 2);
+    }
+
+    [Fact]
+    public async Task An_inaturalist_validation_file_that_is_the_test_file_is_refused_at_start()
+    {
+        string data = ImageFiles.WriteINaturalist(Path.Combine(root, "inat"), [6, 4, 2], valPerClass: 2);
+
+        var (code, _, error) = await AppRunner.Run(Settings("inat-v", "--Bbn:Dataset:Name=inaturalist", $"--Bbn:Dataset:Root={data}",
+            "--Bbn:Dataset:Train=train.json", "--Bbn:Dataset:Test=val.json", "--Bbn:Dataset:Validation=val.json", "--Bbn:Backbone:Name=resnet10"));
+
+        code.Should().Be(Bbn.Hosting.BbnApplication.ExitBadInput);
+        error.Should().Contain("Bbn:Dataset:Validation").And.Contain("nothing is chosen on the test set");
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (string file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
     }
 
     [Fact]

@@ -36,6 +36,66 @@ public sealed class HostedTrainerTests : IDisposable
     private RunDirectory RunDirectory(string name) => new(Path.Combine(root, "runs", name));
 
     [Fact]
+    public async Task A_validation_split_from_the_left_out_images_selects_an_epoch_and_keeps_its_weights()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("selected", epochs: 3, "--Bbn:Validation:PerClass=10")]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = RunDirectory("selected");
+        var manifest = Bbn.Core.Data.SubsetManifest.Read(run.ManifestPath);
+        manifest.ValidationSource.Should().Be(Bbn.Core.Data.ValidationDraw.LeftOut);
+        manifest.Validation!.Select(c => c.Count).Should().OnlyContain(n => n == 10, "class-balanced");
+        manifest.Images.SelectMany(c => c).Should().NotIntersectWith(manifest.Validation!.SelectMany(c => c));
+        manifest.ValidationRule.Should().Contain("Bbn:Validation:PerClass").And.Contain("out of training", "the head class keeps all its images, so it gives some");
+
+        var metrics = run.ReadMetrics();
+        metrics.Should().OnlyContain(m => m.ValidationTop1 != null && m.ValidationScore == m.ValidationTop1);
+        var best = metrics.Where(m => m.ValidationTop1 == metrics.Max(x => x.ValidationTop1)).First();
+        var summary = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(run.SummaryPath), RunJson.Options)!;
+        summary.Selection!.Epoch.Should().Be(best.Epoch, "the first epoch of the best validation top-1");
+        summary.Selection.Metric.Should().Be("top1");
+        summary.Selection.Top1.Should().Be(best.Top1!.Value, "the test figure of the selected epoch, not of the last");
+        summary.Selection.ValidationImages.Should().Be(100);
+        summary.ValidationTop1.Should().Be(metrics[^1].ValidationTop1);
+        summary.Top1.Should().Be(metrics[^1].Top1!.Value);
+        File.Exists(run.BestCheckpointPath).Should().BeTrue();
+
+        // best.bbn holds that epoch's weights: evaluate reproduces its test top-1.
+        string output = Path.Combine(root, "best-evaluation.json");
+        var (evalCode, _, evalError) = await AppRunner.Run(["evaluate", run.BestCheckpointPath, .. Settings("selected", epochs: 3, "--Bbn:Validation:PerClass=10"), $"--Bbn:Evaluate:Output={output}"]);
+        evalError.Should().BeEmpty();
+        evalCode.Should().Be(0);
+        using var evaluation = JsonDocument.Parse(File.ReadAllText(output));
+        evaluation.RootElement.GetProperty("top1").GetDouble().Should().Be(summary.Selection.Top1);
+    }
+
+    [Fact]
+    public async Task Group_mean_selection_and_no_validation_split_are_settings()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("group-mean", epochs: 2, "--Bbn:Validation:SelectBy=group-mean")]);
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var metrics = RunDirectory("group-mean").ReadMetrics();
+        metrics.Should().OnlyContain(m => m.ValidationScore != null);
+        var summary = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(RunDirectory("group-mean").SummaryPath), RunJson.Options)!;
+        summary.Selection!.Metric.Should().Be("group-mean");
+        summary.Selection.Score.Should().Be(metrics.Max(m => m.ValidationScore!.Value));
+
+        (code, _, error) = await AppRunner.Run(["train", .. Settings("none", epochs: 1, "--Bbn:Validation:Split=none")]);
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var none = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(RunDirectory("none").SummaryPath), RunJson.Options)!;
+        none.Selection.Should().BeNull();
+        File.Exists(RunDirectory("none").BestCheckpointPath).Should().BeFalse();
+        Bbn.Core.Data.SubsetManifest.Read(RunDirectory("none").ManifestPath).Validation.Should().BeNull();
+
+        (code, _, error) = await AppRunner.Run(["train", .. Settings("bad", epochs: 1, "--Bbn:Validation:SelectBy=test")]);
+        code.Should().Be(Bbn.Hosting.BbnApplication.ExitBadInput);
+        error.Should().Contain("Bbn:Validation:SelectBy = 'test' is invalid");
+    }
+
+    [Fact]
     public async Task Training_through_the_host_writes_config_metrics_summary_and_a_checkpoint_that_evaluate_reproduces()
     {
         var (code, _, error) = await AppRunner.Run(["train", .. Settings("bbn", epochs: 2)]);

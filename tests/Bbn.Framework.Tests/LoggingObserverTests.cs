@@ -19,7 +19,7 @@ public sealed class LoggingObserverTests
 
         var record = logger.Collector.LatestRecord;
         record.Level.Should().Be(LogLevel.Information);
-        record.Message.Should().Be("epoch 3/20 alpha 0.9900 lr 0.0733 loss 0.5670 top1 42.36 % many 52.95 % medium 0.00 % few - 328 img/s 113s ETA 1h15m");
+        record.Message.Should().Be("epoch 3/20 alpha 0.9900 lr 0.0733 loss 0.5670 top1 42.36 % many 52.95 % medium 0.00 % few - val - 328 img/s 113s ETA 1h15m");
     }
 
     [Fact]

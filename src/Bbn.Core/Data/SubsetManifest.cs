@@ -7,7 +7,8 @@ namespace Bbn.Core.Data;
 /// The exact training subset of a run (manifest.json in the run directory): the class names and,
 /// per class, the ids of the images kept: the index in the source split for in-memory datasets
 /// (CIFAR, Fashion-MNIST), the path relative to the dataset root for file datasets. Given back
-/// through Bbn:Dataset:Manifest, it reproduces the same subset elsewhere.
+/// through Bbn:Dataset:Manifest, it reproduces the same subset elsewhere. When the run held out a
+/// validation split, its images are listed the same way under "validation", with how they were drawn.
 /// </summary>
 public sealed class SubsetManifest
 {
@@ -25,6 +26,26 @@ public sealed class SubsetManifest
 
     /// <summary>Per class (in class order), the ids of its images.</summary>
     public IReadOnlyList<IReadOnlyList<string>> Images { get; }
+
+    /// <summary>Per class, the ids of the validation images; null when the run held none out.</summary>
+    public IReadOnlyList<IReadOnlyList<string>>? Validation { get; init; }
+
+    /// <summary>How the validation split was drawn (settings and source), for the reader; null without one.</summary>
+    public string? ValidationRule { get; init; }
+
+    /// <summary>
+    /// Where the validation images are: <see cref="ValidationDraw.LeftOut"/> or <see cref="ValidationDraw.StratifiedSource"/>
+    /// (ids of the training split), <see cref="ValidationDraw.DatasetSource"/> (ids of the dataset's own validation split).
+    /// </summary>
+    public string? ValidationSource { get; init; }
+
+    /// <summary>This manifest with the validation images at <paramref name="indices"/> of a split with <paramref name="labels"/> and <paramref name="ids"/>.</summary>
+    public SubsetManifest WithValidation(IReadOnlyList<int> labels, IReadOnlyList<string> ids, IEnumerable<int> indices, string source, string rule)
+    {
+        var perClass = ClassNames.Select(_ => new List<string>()).ToArray();
+        foreach (int i in indices) perClass[labels[i]].Add(ids[i]);
+        return new SubsetManifest(Dataset, ClassNames, Images) { Validation = perClass, ValidationSource = source, ValidationRule = rule };
+    }
 
     /// <summary>The manifest of the images at <paramref name="indices"/> of a split whose images have <paramref name="ids"/>.</summary>
     public static SubsetManifest Of(string dataset, IReadOnlyList<string> classNames, IReadOnlyList<int> labels, IReadOnlyList<string> ids, IEnumerable<int> indices)
@@ -51,21 +72,38 @@ public sealed class SubsetManifest
             json.WriteStartArray("class_counts");
             foreach (var ids in Images) json.WriteNumberValue(ids.Count);
             json.WriteEndArray();
-            json.WriteStartArray("images");
-            foreach (var ids in Images)
+            WriteImages(json, "images", Images);
+            if (Validation is not null)
             {
-                json.WriteStartArray();
-                foreach (string id in ids)
-                {
-                    if (int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out int index)) json.WriteNumberValue(index);
-                    else json.WriteStringValue(id);
-                }
+                json.WriteStartObject("validation");
+                json.WriteString("source", ValidationSource);
+                json.WriteString("rule", ValidationRule);
+                json.WriteNumber("images_total", Validation.Sum(c => c.Count));
+                json.WriteStartArray("class_counts");
+                foreach (var ids in Validation) json.WriteNumberValue(ids.Count);
                 json.WriteEndArray();
+                WriteImages(json, "images", Validation);
+                json.WriteEndObject();
             }
-            json.WriteEndArray();
             json.WriteEndObject();
         }
         AtomicFile.WriteAllText(path, System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    private static void WriteImages(Utf8JsonWriter json, string name, IReadOnlyList<IReadOnlyList<string>> images)
+    {
+        json.WriteStartArray(name);
+        foreach (var ids in images)
+        {
+            json.WriteStartArray();
+            foreach (string id in ids)
+            {
+                if (int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out int index)) json.WriteNumberValue(index);
+                else json.WriteStringValue(id);
+            }
+            json.WriteEndArray();
+        }
+        json.WriteEndArray();
     }
 
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -80,16 +118,29 @@ public sealed class SubsetManifest
             var root = document.RootElement;
             string dataset = root.TryGetProperty("dataset", out var d) ? d.GetString() ?? "" : "";
             var names = root.GetProperty("class_names").EnumerateArray().Select(e => e.GetString() ?? throw new InvalidDataException("a class name is null")).ToArray();
-            var images = root.GetProperty("images").EnumerateArray()
-                .Select(c => (IReadOnlyList<string>)c.EnumerateArray().Select(Id).ToArray()).ToArray();
-            if (images.Length != names.Length)
-                throw new InvalidDataException($"it names {names.Length} classes but lists images for {images.Length}");
-            return new SubsetManifest(dataset, names, images);
+            var images = ReadImages(root.GetProperty("images"), names.Length);
+            IReadOnlyList<IReadOnlyList<string>>? validation = null;
+            string? rule = null, source = null;
+            if (root.TryGetProperty("validation", out var v) && v.ValueKind == JsonValueKind.Object)
+            {
+                validation = ReadImages(v.GetProperty("images"), names.Length);
+                rule = v.TryGetProperty("rule", out var r) ? r.GetString() : null;
+                source = v.TryGetProperty("source", out var f) ? f.GetString() : null;
+            }
+            return new SubsetManifest(dataset, names, images) { Validation = validation, ValidationRule = rule, ValidationSource = source };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException)
         {
             throw new InvalidDataException($"Bbn:Dataset:Manifest {path} is not a subset manifest ({e.Message}). Expected the manifest.json a run writes: class_names and images (ids per class).", e);
         }
+    }
+
+    private static IReadOnlyList<string>[] ReadImages(JsonElement element, int classCount)
+    {
+        var images = element.EnumerateArray().Select(c => (IReadOnlyList<string>)c.EnumerateArray().Select(Id).ToArray()).ToArray();
+        if (images.Length != classCount)
+            throw new InvalidDataException($"it names {classCount} classes but lists images for {images.Length}");
+        return images;
     }
 
     private static string Id(JsonElement element) => element.ValueKind switch
@@ -104,7 +155,14 @@ public sealed class SubsetManifest
     /// manifest's images (grouped by class, in manifest order).
     /// </summary>
     /// <exception cref="InvalidDataException">The classes differ, an id is unknown, listed twice or filed under another class.</exception>
-    public int[] Resolve(IReadOnlyList<string> classNames, IReadOnlyList<int> labels, IReadOnlyList<string> ids, string path)
+    public int[] Resolve(IReadOnlyList<string> classNames, IReadOnlyList<int> labels, IReadOnlyList<string> ids, string path) =>
+        Resolve(Images, classNames, labels, ids, path);
+
+    /// <summary>The indices of the manifest's validation images, as <see cref="Resolve(IReadOnlyList{string}, IReadOnlyList{int}, IReadOnlyList{string}, string)"/>; null without them.</summary>
+    public int[]? ResolveValidation(IReadOnlyList<string> classNames, IReadOnlyList<int> labels, IReadOnlyList<string> ids, string path) =>
+        Validation is null ? null : Resolve(Validation, classNames, labels, ids, path);
+
+    private int[] Resolve(IReadOnlyList<IReadOnlyList<string>> images, IReadOnlyList<string> classNames, IReadOnlyList<int> labels, IReadOnlyList<string> ids, string path)
     {
         if (!ClassNames.SequenceEqual(classNames))
         {
@@ -119,9 +177,9 @@ public sealed class SubsetManifest
         for (int i = 0; i < ids.Count; i++) byId[ids[i]] = i;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var indices = new List<int>();
-        for (int c = 0; c < Images.Count; c++)
+        for (int c = 0; c < images.Count; c++)
         {
-            foreach (string id in Images[c])
+            foreach (string id in images[c])
             {
                 if (!byId.TryGetValue(id, out int index))
                     throw new InvalidDataException($"Manifest {path}: image '{id}' (class '{ClassNames[c]}') is not in the dataset's training split. Use the manifest with the files it was written for.");

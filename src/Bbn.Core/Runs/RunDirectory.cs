@@ -19,6 +19,18 @@ public sealed class RunDirectory
     public string CheckpointPath => System.IO.Path.Combine(Path, CheckpointFile);
     public string StatusPath => System.IO.Path.Combine(Path, "status.json");
     public string ManifestPath => System.IO.Path.Combine(Path, Data.SubsetManifest.FileName);
+
+    /// <summary>best.bbn: the weights of the epoch the validation split selected.</summary>
+    public string BestCheckpointPath => System.IO.Path.Combine(Path, BestCheckpointFile);
+
+    public string SelectionPath => System.IO.Path.Combine(Path, "selection.json");
+    public const string BestCheckpointFile = "best.bbn";
+
+    public void WriteSelection(SelectedEpoch selection) => AtomicFile.WriteAllText(SelectionPath, JsonSerializer.Serialize(selection, RunJson.Indented));
+
+    /// <summary>The selection so far (a resumed run continues it), or null.</summary>
+    public SelectedEpoch? ReadSelection() =>
+        File.Exists(SelectionPath) ? JsonSerializer.Deserialize<SelectedEpoch>(File.ReadAllText(SelectionPath), RunJson.Options) : null;
     public bool HasCheckpoint => File.Exists(CheckpointPath);
 
     /// <summary>

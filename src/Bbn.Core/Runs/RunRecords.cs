@@ -3,7 +3,23 @@ namespace Bbn.Core;
 /// <summary>One line of metrics.jsonl: Epoch counts over every stage of the run; EmaTop1 is the moving average's test top-1 (Bbn:Training:EmaDecay).</summary>
 public sealed record EpochMetrics(
     int Epoch, double Alpha, double Lr, double TrainLoss, double? Top1, double? Many, double? Medium, double? Few,
-    double ImagesPerSecond, double EpochSeconds, int Steps, int Stage = 1, double? EmaTop1 = null);
+    double ImagesPerSecond, double EpochSeconds, int Steps, int Stage = 1, double? EmaTop1 = null,
+    double? ValidationTop1 = null, double? ValidationScore = null);
+
+/// <summary>
+/// The epoch the validation split selected (selection.json, and summary.json's "selection"): the
+/// metric, its value, and that epoch's test figures. Nothing is chosen on the test set.
+/// </summary>
+/// <param name="Metric">Bbn:Validation:SelectBy: top1 or group-mean.</param>
+/// <param name="Epoch">The selected epoch, counted over every stage.</param>
+/// <param name="Score">Its validation score.</param>
+/// <param name="Top1">Its test top-1.</param>
+/// <param name="Many">Its test many-shot accuracy.</param>
+/// <param name="Medium">Its test medium-shot accuracy.</param>
+/// <param name="Few">Its test few-shot accuracy.</param>
+/// <param name="Checkpoint">best.bbn, the weights of that epoch.</param>
+/// <param name="ValidationImages">The validation split's size.</param>
+public sealed record SelectedEpoch(string Metric, int Epoch, double Score, double Top1, double? Many, double? Medium, double? Few, string Checkpoint, long ValidationImages);
 
 /// <summary>summary.json: the final evaluation and the run's throughput.</summary>
 public sealed record RunSummary(
@@ -27,7 +43,16 @@ public sealed record RunSummary(
     Evaluation.ShotGroups ShotGroups,
     long SkippedImages = 0,
     double? EmaTop1 = null,
-    IReadOnlyList<Training.RunWarning>? Warnings = null);
+    IReadOnlyList<Training.RunWarning>? Warnings = null)
+{
+    /// <summary>The selected epoch and its test figures (the top-level figures are the last epoch's); null without a validation split.</summary>
+    public SelectedEpoch? Selection { get; init; }
+
+    /// <summary>The last epoch's validation top-1 and score by the selection metric; null without a validation split.</summary>
+    public double? ValidationTop1 { get; init; }
+
+    public double? ValidationScore { get; init; }
+}
 
 /// <summary>status.json: where a run stands, replaced atomically so another program can poll it.</summary>
 public sealed record RunStatus(

@@ -12,14 +12,15 @@ public static class TrainingLoop
 {
     /// <summary>Runs with the standard hooks of a run directory (<see cref="TrainingHooks.Standard"/>).</summary>
     public static TrainingOutcome Run(TrainingSession session, RunDirectory run, TrainingPosition start, ITrainingObserver observer,
-        CancellationToken cancellation, TrainerInstruments? instruments = null) =>
-        Run(session, start, TrainingHooks.Standard(session, run, observer, instruments), cancellation);
+        CancellationToken cancellation, TrainerInstruments? instruments = null, string selectBy = ValidationOptions.ByTop1) =>
+        Run(session, start, TrainingHooks.Standard(session, run, observer, instruments, selectBy), cancellation);
 
     /// <summary>Runs from <paramref name="start"/> to the last step of the last stage, or until cancellation (then the hooks' Stopped).</summary>
     public static TrainingOutcome Run(TrainingSession session, TrainingPosition start, IReadOnlyList<ITrainingHook> hooks, CancellationToken cancellation)
     {
         var position = start;
         var epochClock = new List<double>();
+        string selectionMetric = hooks.OfType<SelectionHook>().FirstOrDefault()?.Metric ?? ValidationOptions.ByTop1;
         foreach (var hook in hooks) hook.RunStarting(session, position);
         for (int stage = position.Stage; stage <= session.Stages.Count; stage++)
         {
@@ -78,7 +79,8 @@ public static class TrainingLoop
                 // The epoch-level alpha (for a schedule drawn per step, the distribution's mean).
                 end.Metrics = new EpochMetrics(runEpoch, session.Alpha(epoch), lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
                     report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochTrainingSeconds), epochSeconds, steps,
-                    stage, end.AverageReport?.Top1);
+                    stage, end.AverageReport?.Top1, end.ValidationReport?.Top1,
+                    end.ValidationReport is { } validation ? ModelSelection.Score(validation, selectionMetric) : null);
                 position = lastOfStage && !final
                     ? position with { Stage = stage + 1, Epoch = 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 }
                     : position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };

@@ -20,6 +20,7 @@ public sealed class TrainingSession : IDisposable
     private readonly TrainingOptions options;
     private readonly IImageSet train;
     private readonly IImageSet test;
+    private readonly IImageSet? validation;
     private readonly RunIdentity identity;
     private readonly BatchAugmenter augmenter;
     private readonly ITrainingBatches batches;
@@ -30,7 +31,8 @@ public sealed class TrainingSession : IDisposable
     private IBranchExecutor? executor;
     private int skippedSteps;
 
-    public TrainingSession(TrainingSetup setup, TrainingOptions options, IImageSet train, IImageSet test, Device device, RunIdentity identity)
+    /// <summary>A session over <paramref name="train"/>, reporting on <paramref name="test"/> and selecting on <paramref name="validation"/> (the split held out of training; null: none).</summary>
+    public TrainingSession(TrainingSetup setup, TrainingOptions options, IImageSet train, IImageSet test, Device device, RunIdentity identity, IImageSet? validation = null)
     {
         if (setup.Samplers.Count != setup.Method.Branches.Count)
             throw new ArgumentException($"Method {setup.MethodName} has {setup.Method.Branches.Count} branches but {setup.Samplers.Count} samplers were given.", nameof(setup));
@@ -38,6 +40,7 @@ public sealed class TrainingSession : IDisposable
         this.options = options;
         this.train = train;
         this.test = test;
+        this.validation = validation;
         this.identity = identity;
         Device = device;
 
@@ -63,6 +66,9 @@ public sealed class TrainingSession : IDisposable
     public TrainingOptions Options => options;
     public TrainingSetup Setup => setup;
     public IImageSet Train => train;
+
+    /// <summary>The validation split, or null.</summary>
+    public IImageSet? Validation => validation;
     public IReadOnlyList<TrainingStage> Stages { get; }
 
     /// <summary>The moving average of the weights (Bbn:Training:EmaDecay), or null.</summary>
@@ -260,14 +266,19 @@ public sealed class TrainingSession : IDisposable
     public void ReleaseMemory() => executor?.ReleaseMemory();
 
     /// <summary>The test set with the method's inference (the last stage's loss adjusts the logits, as post-hoc logit adjustment does).</summary>
-    public EvaluationReport Evaluate()
+    public EvaluationReport Evaluate() => Evaluate(test);
+
+    /// <summary>The validation split as <see cref="Evaluate()"/> scores the test set; null without one.</summary>
+    public EvaluationReport? EvaluateValidation() => validation is null ? null : Evaluate(validation);
+
+    private EvaluationReport Evaluate(IImageSet images)
     {
         var last = Stages[^1];
         var finalLoss = last.Loss ?? setup.Loss;
         var context = new LossContext(train.ClassCounts, last.Epochs, last.Epochs);
         try
         {
-            return Evaluator.Evaluate(Network, test, augmenter, options.EvaluationBatchSize, train.ClassCounts,
+            return Evaluator.Evaluate(Network, images, augmenter, options.EvaluationBatchSize, train.ClassCounts,
                 new ShotThresholds(options.ManyShotThreshold, options.FewShotThreshold), logits => finalLoss.AdjustForInference(logits, context));
         }
         finally
@@ -277,7 +288,7 @@ public sealed class TrainingSession : IDisposable
     }
 
     /// <summary>The test set with the moving average's weights, or null without one.</summary>
-    public EvaluationReport? EvaluateAverage() => Average?.WithAverage(Evaluate);
+    public EvaluationReport? EvaluateAverage() => Average?.WithAverage(() => Evaluate());
 
     public CheckpointHeader Header(TrainingPosition position, bool completed) => setup.Header(identity, options, train, Stages, position, completed);
 
@@ -308,7 +319,7 @@ public sealed class TrainingSession : IDisposable
     }
 
     public RunSummary Summarize(EvaluationReport report, TrainingPosition position, string? checkpoint) =>
-        Summaries.Of(setup.MethodName, report, train.ClassNames, train.ClassCounts, TotalEpochs, position, options, checkpoint, train.SkippedImages + test.SkippedImages);
+        Summaries.Of(setup.MethodName, report, train.ClassNames, train.ClassCounts, TotalEpochs, position, options, checkpoint, train.SkippedImages + test.SkippedImages + (validation?.SkippedImages ?? 0));
 
     public void Dispose()
     {

@@ -20,6 +20,9 @@ public sealed class BbnOptions
     public ComponentSelection Adaptor { get; set; } = new();
     public ComponentSelection Loss { get; set; } = new();
     public TrainingOptions Training { get; set; } = new();
+
+    /// <summary>The validation split and what selects the kept epoch on it.</summary>
+    public ValidationOptions Validation { get; set; } = new();
 }
 
 /// <summary>A component chosen by name; the rest of its section is the component's own settings.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Bbn.Abstractions;
 using Bbn.Core.Model;
+using Bbn.Core.Training;
 using Bbn.Hosting.Plugins;
 using Microsoft.Extensions.Options;
 
@@ -52,6 +53,14 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         Range("Dataset:MaxPerClass", options.Dataset.MaxPerClass, 0, int.MaxValue, "an integer (0: the largest class of the split)");
         Range("Dataset:Workers", options.Dataset.Workers, 0, 1024, "an integer (0: every core)");
         Range("Dataset:Prefetch", options.Dataset.Prefetch, 1, 256, "an integer");
+        var v = options.Validation;
+        if (v.Split is not (ValidationOptions.Auto or ValidationOptions.None))
+            failures.Add($"Bbn:Validation:Split = '{v.Split}' is invalid: expected auto (a split held out of training) or none.");
+        Range("Validation:PerClass", v.PerClass, 1, 1_000_000, "an integer (validation images per class)");
+        if (!(v.Fraction > 0 && v.Fraction < 1))
+            failures.Add($"Bbn:Validation:Fraction = {v.Fraction.ToString(CultureInfo.InvariantCulture)} is out of range: expected a fraction between 0 and 1 (exclusive) of each class's training images.");
+        if (!ValidationOptions.SelectionMetrics.Contains(v.SelectBy))
+            failures.Add($"Bbn:Validation:SelectBy = '{v.SelectBy}' is invalid: expected {string.Join(" or ", ValidationOptions.SelectionMetrics)}.");
         if (options.Dataset.OnBadImage is not ("fail" or "skip"))
             failures.Add($"Bbn:Dataset:OnBadImage = '{options.Dataset.OnBadImage}' is invalid: expected fail or skip.");
         if (!ClassifierHeadNames.IsValid(t.Classifier))

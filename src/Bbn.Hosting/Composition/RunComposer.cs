@@ -18,21 +18,21 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
         var o = options.Value;
         var device = TorchRuntime.ResolveDevice(o.Training.Device, o.Training.Threads);
         var setup = Setup(o);
-        var (train, manifest) = LoadTrain(device);
+        var data = LoadTrain(device);
         IImageSet? test = null;
         try
         {
             test = LoadTest(o.Dataset.Name!, device);
-            if (!test.ClassNames.SequenceEqual(train.ClassNames))
+            if (!test.ClassNames.SequenceEqual(data.Train.ClassNames))
                 throw new InvalidDataException(
-                    $"Dataset '{o.Dataset.Name}': the test split has {test.ClassNames.Count} classes and the training split {train.ClassNames.Count}, or they are named differently; both splits need the same classes.");
-            var session = new TrainingSession(setup, o.Training, train, test, device, Identity(o));
-            return new ComposedRun(session, train, test, device, setup.MethodName, Identity(o), manifest, instruments);
+                    $"Dataset '{o.Dataset.Name}': the test split has {test.ClassNames.Count} classes and the training split {data.Train.ClassNames.Count}, or they are named differently; both splits need the same classes.");
+            var session = new TrainingSession(setup, o.Training, data.Train, test, device, Identity(o), data.Validation);
+            return new ComposedRun(session, data.Train, test, data.Validation, device, setup.MethodName, Identity(o), data.Manifest, data.ValidationRule, instruments);
         }
         catch
         {
             test?.Dispose();
-            train.Dispose();
+            data.Dispose();
             throw;
         }
     }
@@ -70,26 +70,89 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
     }
 
     /// <summary>
-    /// The training split of Bbn:Dataset with the subset to train on: in-memory datasets onto the device,
-    /// file datasets as file lists decoded while training. Import needs it alone, for the class sizes.
+    /// The training split of Bbn:Dataset with the subset to train on and the validation split held out
+    /// of it (Bbn:Validation): in-memory datasets onto the device, file datasets as file lists decoded
+    /// while training. Import needs the training set alone, for the class sizes.
     /// </summary>
-    public (IImageSet Train, SubsetManifest Manifest) LoadTrain(Device device)
+    public TrainingSplits LoadTrain(Device device)
     {
         var o = options.Value;
         var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, o.Dataset.Name!);
+        var given = string.IsNullOrWhiteSpace(o.Dataset.Manifest) ? null : SubsetManifest.Read(Path.GetFullPath(o.Dataset.Manifest));
         var trainFiles = dataset.ListFiles(DatasetSplit.Train);
         if (trainFiles is null)
         {
             using var fullTrain = dataset.Load(DatasetSplit.Train);
             string[] ids = SubsetManifest.IndexIds(fullTrain.Labels.Length);
-            int[] indices = ChooseSubset(o, fullTrain.Labels, fullTrain.ClassNames, ids, profileByDefault: true);
-            return (ImageSet.Subset(fullTrain, indices, device), SubsetManifest.Of(o.Dataset.Name!, fullTrain.ClassNames, fullTrain.Labels, ids, indices));
+            int[] indices = ChooseSubset(o, given, fullTrain.Labels, fullTrain.ClassNames, ids, profileByDefault: true);
+            var draw = DrawValidation(o, given, fullTrain.Labels, fullTrain.ClassNames, ids, indices);
+            var manifest = ManifestOf(o, fullTrain.ClassNames, fullTrain.Labels, ids, indices, draw);
+            var train = ImageSet.Subset(fullTrain, draw?.Train ?? indices, device);
+            var validation = draw is null ? null : ImageSet.Subset(fullTrain, draw.Validation, device);
+            return new TrainingSplits(train, validation, manifest);
         }
 
         int[] labels = trainFiles.Files.Select(f => f.Label).ToArray();
         string[] fileIds = trainFiles.Files.Select(f => f.Id).ToArray();
-        int[] chosen = ChooseSubset(o, labels, trainFiles.ClassNames, fileIds, profileByDefault: false);
-        return (new ImageFileSet(trainFiles, chosen, Decode(o)), SubsetManifest.Of(o.Dataset.Name!, trainFiles.ClassNames, labels, fileIds, chosen));
+        int[] chosen = ChooseSubset(o, given, labels, trainFiles.ClassNames, fileIds, profileByDefault: false);
+        bool ownSplit = o.Validation.Split != ValidationOptions.None && dataset.Provides(DatasetSplit.Validation)
+            && (given?.Validation is null || given.ValidationSource == ValidationDraw.DatasetSource);
+        if (ownSplit)
+        {
+            var validationFiles = dataset.ListFiles(DatasetSplit.Validation)
+                ?? throw new InvalidOperationException($"Dataset '{o.Dataset.Name}' says it has a validation split but lists no files for it.");
+            if (!validationFiles.ClassNames.SequenceEqual(trainFiles.ClassNames))
+                throw new InvalidDataException($"Dataset '{o.Dataset.Name}': the validation split's classes differ from the training split's; both need the same classes.");
+            string rule = $"the dataset's own validation split ({validationFiles.Files.Count} images)";
+            var manifest = SubsetManifest.Of(o.Dataset.Name!, trainFiles.ClassNames, labels, fileIds, chosen)
+                .WithValidation(validationFiles.Files.Select(f => f.Label).ToArray(), validationFiles.Files.Select(f => f.Id).ToArray(),
+                    Enumerable.Range(0, validationFiles.Files.Count), ValidationDraw.DatasetSource, rule);
+            return new TrainingSplits(new ImageFileSet(trainFiles, chosen, Decode(o)), ImageFileSet.All(validationFiles, Decode(o)), manifest);
+        }
+        var fileDraw = DrawValidation(o, given, labels, trainFiles.ClassNames, fileIds, chosen);
+        return new TrainingSplits(
+            new ImageFileSet(trainFiles, fileDraw?.Train ?? chosen, Decode(o)),
+            fileDraw is null ? null : new ImageFileSet(trainFiles, fileDraw.Validation, Decode(o)),
+            ManifestOf(o, trainFiles.ClassNames, labels, fileIds, chosen, fileDraw));
+    }
+
+    private static SubsetManifest ManifestOf(BbnOptions o, IReadOnlyList<string> classNames, int[] labels, string[] ids, int[] chosen, ValidationDraw? draw)
+    {
+        var manifest = SubsetManifest.Of(o.Dataset.Name!, classNames, labels, ids, draw?.Train ?? chosen);
+        return draw is null ? manifest : manifest.WithValidation(labels, ids, draw.Validation, draw.Source, Describe(draw, labels, classNames, o.Validation));
+    }
+
+    /// <summary>
+    /// The validation split out of the training split (the manifest's when it lists one): from the
+    /// images the subset leaves out where it leaves some, else a stratified fraction; null for Split = none.
+    /// </summary>
+    private static ValidationDraw? DrawValidation(BbnOptions o, SubsetManifest? given, int[] labels, IReadOnlyList<string> classNames, string[] ids, int[] chosen)
+    {
+        var v = o.Validation;
+        if (v.Split == ValidationOptions.None) return null;
+        if (given?.ResolveValidation(classNames, labels, ids, Path.GetFullPath(o.Dataset.Manifest!)) is { } listed)
+        {
+            var held = new HashSet<int>(listed);
+            int[] fromTrain = new int[classNames.Count];
+            return new ValidationDraw([.. chosen.Where(i => !held.Contains(i))], listed, fromTrain, given.ValidationSource ?? ValidationDraw.LeftOut);
+        }
+        return chosen.Length < labels.Length
+            ? ValidationSplit.FromLeftOut(labels, classNames.Count, chosen, v.PerClass, v.Fraction, v.Seed)
+            : ValidationSplit.Stratified(labels, classNames.Count, chosen, v.Fraction, v.Seed);
+    }
+
+    /// <summary>The log's and the manifest's line on how the validation split was drawn.</summary>
+    public static string Describe(ValidationDraw draw, int[] labels, IReadOnlyList<string> classNames, ValidationOptions v)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string how = draw.Source == ValidationDraw.LeftOut
+            ? string.Create(inv, $"up to {v.PerClass} per class from the images the training subset leaves out (Bbn:Validation:PerClass, Seed {v.Seed})")
+            : string.Create(inv, $"a stratified {v.Fraction:0.###} of each class's training images (Bbn:Validation:Fraction, Seed {v.Seed})");
+        var fromTrain = Enumerable.Range(0, classNames.Count).Where(c => draw.HeldFromTrain[c] > 0).ToArray();
+        string taken = draw.Source == ValidationDraw.LeftOut && fromTrain.Length > 0
+            ? string.Create(inv, $"; where too few were left out, out of training (at most {v.Fraction:0.###} of a class): ") + string.Join(", ", fromTrain.Select(c => $"{draw.HeldFromTrain[c]} of '{classNames[c]}'"))
+            : "";
+        return $"{draw.Validation.Length} images, {how}{taken}";
     }
 
     private DecodeOptions Decode(BbnOptions o) => new(
@@ -97,27 +160,36 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
         (file, reason) => TrainLog.ImageSkipped(logger, file.Path, reason));
 
     /// <summary>The training subset: the given manifest's, the long-tailed profile's, or every image.</summary>
-    private static int[] ChooseSubset(BbnOptions o, int[] labels, IReadOnlyList<string> classNames, string[] ids, bool profileByDefault)
+    private static int[] ChooseSubset(BbnOptions o, SubsetManifest? given, int[] labels, IReadOnlyList<string> classNames, string[] ids, bool profileByDefault)
     {
-        if (!string.IsNullOrWhiteSpace(o.Dataset.Manifest))
-        {
-            string path = Path.GetFullPath(o.Dataset.Manifest);
-            return SubsetManifest.Read(path).Resolve(classNames, labels, ids, path);
-        }
+        if (given is not null) return given.Resolve(classNames, labels, ids, Path.GetFullPath(o.Dataset.Manifest!));
         return o.Dataset.ApplyProfile ?? profileByDefault
             ? LongTailProfile.Select(labels, classNames.Count, o.Dataset.ImbalanceRatio, o.Dataset.SubsetSeed, o.Dataset.MaxPerClass)
             : Enumerable.Range(0, labels.Length).ToArray();
     }
 }
 
-/// <summary>A composed run; owns the session and the data. <see cref="Manifest"/> records the training subset.</summary>
-public sealed record ComposedRun(TrainingSession Session, IImageSet Train, IImageSet Test, Device Device, string Method, RunIdentity Identity, SubsetManifest Manifest,
-    TrainerInstruments Instruments) : IDisposable
+/// <summary>The training set, the validation set held out of it (or null), and the manifest that records both.</summary>
+public sealed record TrainingSplits(IImageSet Train, IImageSet? Validation, SubsetManifest Manifest) : IDisposable
+{
+    public string? ValidationRule => Manifest.ValidationRule;
+
+    public void Dispose()
+    {
+        Train.Dispose();
+        Validation?.Dispose();
+    }
+}
+
+/// <summary>A composed run; owns the session and the data. <see cref="Manifest"/> records the training subset and the validation split.</summary>
+public sealed record ComposedRun(TrainingSession Session, IImageSet Train, IImageSet Test, IImageSet? Validation, Device Device, string Method, RunIdentity Identity,
+    SubsetManifest Manifest, string? ValidationRule, TrainerInstruments Instruments) : IDisposable
 {
     public void Dispose()
     {
         Session.Dispose();
         Train.Dispose();
         Test.Dispose();
+        Validation?.Dispose();
     }
 }

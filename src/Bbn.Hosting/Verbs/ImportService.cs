@@ -48,9 +48,9 @@ public sealed class ImportService(
 
         var settings = bbn.Value;
         var setup = composer.Setup(settings);
-        var (train, _) = composer.LoadTrain(torch.CPU);
-        using (train)
+        using (var data = composer.LoadTrain(torch.CPU))
         {
+            var train = data.Train;
             var stages = setup.PlanStages(settings.Training, train.ClassCounts);
             using var network = NetworkFactory.Build(setup.Method, setup.Backbone.Build(train.Shape), train.ClassNames.Count, setup.Classifier);
             OfficialBbnWeights.Import(network, file);

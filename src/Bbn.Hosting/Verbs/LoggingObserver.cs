@@ -18,7 +18,7 @@ internal sealed class LoggingObserver(ILogger logger, int epochs, bool stepLines
     }
 
     public void EpochCompleted(EpochMetrics m, TimeSpan runRemaining) =>
-        TrainLog.Epoch(logger, m.Epoch, epochs, m.Alpha, m.Lr, m.TrainLoss, Percent(m.Top1), Percent(m.Many), Percent(m.Medium), Percent(m.Few),
+        TrainLog.Epoch(logger, m.Epoch, epochs, m.Alpha, m.Lr, m.TrainLoss, Percent(m.Top1), Percent(m.Many), Percent(m.Medium), Percent(m.Few), Percent(m.ValidationTop1),
             m.ImagesPerSecond, m.EpochSeconds, Duration(runRemaining));
 
     public void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) =>

@@ -14,8 +14,8 @@ internal static partial class TrainLog
     [LoggerMessage(3, LogLevel.Information, "epoch {Epoch} step {Step}/{Steps} loss {Loss:F4} {ImagesPerSecond:F0} img/s epoch ETA {EpochEta}")]
     public static partial void Progress(ILogger logger, int epoch, int step, int steps, double loss, double imagesPerSecond, string epochEta);
 
-    [LoggerMessage(4, LogLevel.Information, "epoch {Epoch}/{Epochs} alpha {Alpha:F4} lr {Lr:G4} loss {Loss:F4} top1 {Top1} many {Many} medium {Medium} few {Few} {ImagesPerSecond:F0} img/s {Seconds:F0}s ETA {Eta}")]
-    public static partial void Epoch(ILogger logger, int epoch, int epochs, double alpha, double lr, double loss, string top1, string many, string medium, string few, double imagesPerSecond, double seconds, string eta);
+    [LoggerMessage(4, LogLevel.Information, "epoch {Epoch}/{Epochs} alpha {Alpha:F4} lr {Lr:G4} loss {Loss:F4} top1 {Top1} many {Many} medium {Medium} few {Few} val {Validation} {ImagesPerSecond:F0} img/s {Seconds:F0}s ETA {Eta}")]
+    public static partial void Epoch(ILogger logger, int epoch, int epochs, double alpha, double lr, double loss, string top1, string many, string medium, string few, string validation, double imagesPerSecond, double seconds, string eta);
 
     [LoggerMessage(5, LogLevel.Information, "Finished: top1 {Top1:P2}; summary in {SummaryPath}")]
     public static partial void Finished(ILogger logger, double top1, string summaryPath);
@@ -46,4 +46,13 @@ internal static partial class TrainLog
 
     [LoggerMessage(16, LogLevel.Information, "Epoch {Epoch}: resident memory {BeforeMib} MiB had grown past Bbn:Training:MemoryGrowthTolerance; gave the native heap's free memory back ({AfterMib} MiB resident)")]
     public static partial void HeapReleased(ILogger logger, int epoch, long beforeMib, long afterMib);
+
+    [LoggerMessage(30, LogLevel.Information, "Validation split: {Rule}")]
+    public static partial void ValidationSplit(ILogger logger, string rule);
+
+    [LoggerMessage(31, LogLevel.Warning, "No validation split (Bbn:Validation:Split = none): nothing selects an epoch, and summary.json gives the last epoch only")]
+    public static partial void NoValidationSplit(ILogger logger);
+
+    [LoggerMessage(32, LogLevel.Information, "Selected epoch {Epoch} by validation {Metric} {Score:P2}: test top-1 {Top1:P2}; its weights: {Checkpoint}")]
+    public static partial void Selected(ILogger logger, int epoch, string metric, double score, double top1, string checkpoint);
 }

@@ -35,6 +35,8 @@ public sealed class TrainerService(
             : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method.Name}-{o.Dataset.Name}", time.GetUtcNow());
         TrainLog.RunStarting(logger, directory.Path, o.Method.Name!, o.Backbone.Name!, o.Dataset.Name!, run.Train.ClassCounts.Max() / (double)Math.Max(1, run.Train.ClassCounts.Where(n => n > 0).DefaultIfEmpty(1).Min()),
             run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
+        if (run.ValidationRule is { } rule) TrainLog.ValidationSplit(logger, rule);
+        else TrainLog.NoValidationSplit(logger);
 
         try
         {
@@ -66,6 +68,8 @@ public sealed class TrainerService(
             {
                 var summary = System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)!;
                 TrainLog.Finished(logger, summary.Top1, directory.SummaryPath);
+                if (summary.Selection is { } selected)
+                    TrainLog.Selected(logger, selected.Epoch, selected.Metric, selected.Score, selected.Top1, selected.Checkpoint);
                 WriteReports(directory, summary);
             }
         }
@@ -82,10 +86,10 @@ public sealed class TrainerService(
         int epochs = run.Session.TotalEpochs;
         var tensorBoard = new TensorBoardObserver(directory.Path, run.Train.ClassNames);
         if (!TerminalProgress.IsAvailable(console))
-            return TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard), stoppingToken, run.Instruments);
+            return TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard), stoppingToken, run.Instruments, options.Value.Validation.SelectBy);
         var epochLines = new LoggingObserver(logger, epochs, stepLines: false);
         return TerminalProgress.Run(console, epochs,
-            bar => TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(bar, epochLines, tensorBoard), stoppingToken, run.Instruments));
+            bar => TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(bar, epochLines, tensorBoard), stoppingToken, run.Instruments, options.Value.Validation.SelectBy));
     }
 
     private void WriteReports(RunDirectory directory, RunSummary summary)

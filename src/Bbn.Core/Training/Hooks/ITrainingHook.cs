@@ -60,6 +60,9 @@ public sealed class EpochEnd(int stage, int epoch, int runEpoch, int steps, bool
     /// <summary>The test set's evaluation, when this epoch was evaluated.</summary>
     public EvaluationReport? Report { get; set; }
 
+    /// <summary>The validation split's evaluation, when this epoch was evaluated and there is one.</summary>
+    public EvaluationReport? ValidationReport { get; set; }
+
     /// <summary>The evaluation of the moving average of the weights, when there is one.</summary>
     public EvaluationReport? AverageReport { get; set; }
 

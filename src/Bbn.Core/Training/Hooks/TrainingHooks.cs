@@ -6,31 +6,75 @@ namespace Bbn.Core.Training.Hooks;
 /// <summary>The hooks of a run that writes a run directory, in the order they must run.</summary>
 public static class TrainingHooks
 {
-    public static IReadOnlyList<ITrainingHook> Standard(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments)
+    public static IReadOnlyList<ITrainingHook> Standard(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments,
+        string selectBy = ValidationOptions.ByTop1)
     {
         var health = new LearningHealthHook(observer);
+        var selection = new SelectionHook(run, selectBy);
         return
         [
             new InstrumentsHook(instruments),
             new EvaluationHook(),
+            selection,
             new CheckpointHook(run),
             new HeapReleaseHook(session.Options.MemoryGrowthTolerance, observer),
             health,
-            new RunRecordsHook(run, health),
+            new RunRecordsHook(run, health, selection),
             new ObserverHook(observer),
         ];
     }
 }
 
-/// <summary>Evaluates the test set every Bbn:Training:EvaluateEvery epochs and at the end (and the weight average, when there is one).</summary>
+/// <summary>Evaluates the test set and the validation split every Bbn:Training:EvaluateEvery epochs and at the end (and the weight average, when there is one).</summary>
 public sealed class EvaluationHook : ITrainingHook
 {
     public void EpochEnding(TrainingSession session, EpochEnd epoch)
     {
         if (!epoch.Final && epoch.RunEpoch % Math.Max(1, session.Options.EvaluateEvery) != 0) return;
         epoch.Report = session.Evaluate();
+        epoch.ValidationReport = session.EvaluateValidation();
         epoch.AverageReport = session.EvaluateAverage();
     }
+}
+
+/// <summary>
+/// Keeps the best epoch by the validation split (Bbn:Validation:SelectBy): its weights in best.bbn
+/// and, in selection.json, which epoch, its score and its test figures. The first of equal scores stays.
+/// </summary>
+public sealed class SelectionHook(RunDirectory run, string metric) : ITrainingHook
+{
+    public SelectedEpoch? Best { get; private set; }
+
+    /// <summary>The last evaluated epoch's validation report.</summary>
+    public EvaluationReport? LastValidation { get; private set; }
+
+    public string Metric => metric;
+
+    public void RunStarting(TrainingSession session, TrainingPosition start) =>
+        Best = start == TrainingPosition.Start ? null : run.ReadSelection();
+
+    public void EpochCompleted(TrainingSession session, EpochEnd epoch)
+    {
+        if (epoch.ValidationReport is not { } validation || epoch.Report is not { } test) return;
+        LastValidation = validation;
+        double score = ModelSelection.Score(validation, metric);
+        if (Best is not null && !(score > Best.Score)) return;
+        session.Save(run.BestCheckpointPath, epoch.Position!, completed: epoch.Final);
+        Best = new SelectedEpoch(metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples);
+        run.WriteSelection(Best);
+    }
+}
+
+/// <summary>The validation metrics a run is selected by.</summary>
+public static class ModelSelection
+{
+    /// <summary>top1, or the mean of the many/medium/few accuracies that have classes (group-mean).</summary>
+    public static double Score(EvaluationReport report, string metric) => metric switch
+    {
+        ValidationOptions.ByGroupMean => new[] { report.ShotGroups.Many, report.ShotGroups.Medium, report.ShotGroups.Few }
+            .Where(g => g.HasValue).Select(g => g!.Value).DefaultIfEmpty(report.Top1).Average(),
+        _ => report.Top1,
+    };
 }
 
 /// <summary>Writes checkpoint.bbn after every epoch and when the run stops.</summary>
@@ -61,7 +105,7 @@ public sealed class HeapReleaseHook(double tolerance, ITrainingObserver observer
 }
 
 /// <summary>status.json, metrics.jsonl and, at the end, summary.json.</summary>
-public sealed class RunRecordsHook(RunDirectory run, LearningHealthHook? health = null) : ITrainingHook
+public sealed class RunRecordsHook(RunDirectory run, LearningHealthHook? health = null, SelectionHook? selection = null) : ITrainingHook
 {
     private EpochMetrics? last;
 
@@ -71,7 +115,15 @@ public sealed class RunRecordsHook(RunDirectory run, LearningHealthHook? health 
     {
         run.AppendMetrics(epoch.Metrics!);
         last = epoch.Metrics;
-        if (epoch.Final) run.WriteSummary(session.Summarize(epoch.Report!, epoch.Position!, run.CheckpointPath) with { EmaTop1 = epoch.AverageReport?.Top1, Warnings = Warnings });
+        if (epoch.Final)
+            run.WriteSummary(session.Summarize(epoch.Report!, epoch.Position!, run.CheckpointPath) with
+            {
+                EmaTop1 = epoch.AverageReport?.Top1,
+                Warnings = Warnings,
+                Selection = selection?.Best,
+                ValidationTop1 = epoch.ValidationReport?.Top1,
+                ValidationScore = epoch.ValidationReport is { } v && selection is not null ? ModelSelection.Score(v, selection.Metric) : null,
+            });
         run.WriteStatus(Status(session, epoch.Final ? RunStatus.Completed : RunStatus.Running, epoch.Position!, epoch.RunRemaining.TotalSeconds));
     }
 

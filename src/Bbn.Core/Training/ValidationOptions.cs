@@ -1,0 +1,39 @@
+namespace Bbn.Core.Training;
+
+/// <summary>
+/// Bbn:Validation: the split held out of training for model selection and post-hoc tuning. Nothing
+/// is ever chosen on the test set.
+/// </summary>
+public sealed class ValidationOptions
+{
+    public const string Section = "Bbn:Validation";
+    public const string Auto = "auto";
+    public const string None = "none";
+    public const string ByTop1 = "top1";
+    public const string ByGroupMean = "group-mean";
+
+    /// <summary>
+    /// auto: the dataset's own validation split where it has one (image-folder's val/, inaturalist's
+    /// Bbn:Dataset:Validation file); else, where the long-tailed profile leaves images out (CIFAR,
+    /// Fashion-MNIST), <see cref="PerClass"/> images per class from those; else a stratified
+    /// <see cref="Fraction"/> of the training images. none: no validation split.
+    /// </summary>
+    public string Split { get; set; } = Auto;
+
+    /// <summary>Validation images per class drawn from the images the profile leaves out.</summary>
+    public int PerClass { get; set; } = 20;
+
+    /// <summary>
+    /// The fraction of each class's training images held out where nothing is left out, and the most a
+    /// class gives from its training images where too few are left out (a profile's head class).
+    /// </summary>
+    public double Fraction { get; set; } = 0.1;
+
+    /// <summary>The seed of the validation draw, apart from the training and subset seeds.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>top1 | group-mean (the mean of the many/medium/few accuracies): what selects the best epoch.</summary>
+    public string SelectBy { get; set; } = ByTop1;
+
+    public static IReadOnlyList<string> SelectionMetrics { get; } = [ByTop1, ByGroupMean];
+}
