@@ -71,6 +71,38 @@ public sealed class HostedTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_knobs_tuned_on_validation_are_in_the_summary_and_the_checkpoint_and_evaluate_applies_them()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("tuned", epochs: 2)]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = RunDirectory("tuned");
+        var summary = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(run.SummaryPath), RunJson.Options)!;
+        var tuning = summary.PostHoc!;
+        tuning.Searches.Select(s => s.Knob).Should().Equal("alpha", "tau-norm", "logit-adjustment", "temperature");
+        tuning.Searches.Should().OnlyContain(s => s.Grid.Count == 21 && s.Grid.Any(p => p.Value == s.Chosen));
+        tuning.ValidationScoreAfter.Should().BeGreaterThanOrEqualTo(tuning.ValidationScoreBefore);
+        tuning.TestBefore!.Top1.Should().Be(summary.Top1, "before tuning: the last epoch as trained");
+        tuning.Settings.Should().Be(new Bbn.Core.Evaluation.PostHocSettings(
+            tuning.Searches[0].Chosen, tuning.Searches[1].Chosen, tuning.Searches[2].Chosen, tuning.Searches[3].Chosen));
+        Checkpoint.ReadHeader(run.CheckpointPath).Tuned.Should().Be(tuning.Settings);
+
+        string applied = Path.Combine(root, "applied.json"), plain = Path.Combine(root, "plain.json");
+        (code, _, error) = await AppRunner.Run(["evaluate", run.Path, .. Settings("tuned", epochs: 2), $"--Bbn:Evaluate:Output={applied}"]);
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        (code, _, error) = await AppRunner.Run(["evaluate", run.Path, .. Settings("tuned", epochs: 2), $"--Bbn:Evaluate:Output={plain}", "--Bbn:PostHoc:Apply=false"]);
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var withKnobs = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(applied), RunJson.Options)!;
+        withKnobs.Top1.Should().Be(tuning.TestAfter!.Top1);
+        withKnobs.ExpectedCalibrationError.Should().BeApproximately(tuning.TestAfter.ExpectedCalibrationError, 1e-9);
+        withKnobs.Applied.Should().Be(tuning.Settings);
+        JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(plain), RunJson.Options)!.Top1.Should().Be(summary.Top1);
+    }
+
+    [Fact]
     public async Task Group_mean_selection_and_no_validation_split_are_settings()
     {
         var (code, _, error) = await AppRunner.Run(["train", .. Settings("group-mean", epochs: 2, "--Bbn:Validation:SelectBy=group-mean")]);
@@ -124,7 +156,7 @@ public sealed class HostedTrainerTests : IDisposable
         s.GetProperty("many").ValueKind.Should().Be(JsonValueKind.Number, "the head classes keep over 100 images");
         s.GetProperty("few").ValueKind.Should().Be(JsonValueKind.Number, "the tail classes keep under 20 images");
 
-        var (evalCode, evalOutput, evalError) = await AppRunner.Run(["evaluate", run.Path, .. Settings("bbn", epochs: 2)]);
+        var (evalCode, evalOutput, evalError) = await AppRunner.Run(["evaluate", run.Path, .. Settings("bbn", epochs: 2), "--Bbn:PostHoc:Apply=false"]);
 
         evalError.Should().BeEmpty();
         evalCode.Should().Be(0);

@@ -4,12 +4,13 @@ using static TorchSharp.torch;
 
 namespace Bbn.Core.Evaluation;
 
-/// <summary>Evaluates on a test set with BBN inference (both branches, alpha = 0.5).</summary>
+/// <summary>Evaluates on a test set with the method's inference (BBN: both branches, alpha = 0.5), or with tuned <see cref="PostHocSettings"/>.</summary>
 public static class Evaluator
 {
     public static EvaluationReport Evaluate(BranchNetwork network, IImageSet test, BatchAugmenter preprocessing,
-        int batchSize, IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds, Func<Tensor, Tensor>? adjustLogits = null)
+        int batchSize, IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds, Func<Tensor, Tensor>? adjustLogits = null, PostHocSettings? postHoc = null)
     {
+        var tuned = postHoc is { IsIdentity: false } ? new PostHocLogits(network, trainingClassCounts, adjustLogits) : null;
         var tally = new EvaluationTally(test.ClassNames.Count);
         bool wasTraining = network.training;
         network.eval();
@@ -24,8 +25,13 @@ public static class Evaluator
                 using var scope = NewDisposeScope();
                 int length = batch.Labels.Length;
                 var inputs = preprocessing.Normalize(batch.Images);
-                var logits = network.call(inputs);
-                if (adjustLogits is not null) logits = adjustLogits(logits);
+                Tensor logits;
+                if (tuned is not null) logits = tuned.Of(inputs, postHoc!);
+                else
+                {
+                    logits = network.call(inputs);
+                    if (adjustLogits is not null) logits = adjustLogits(logits);
+                }
                 var (confidence, predicted) = nn.functional.softmax(logits, 1).max(1);
                 float[] confidences = confidence.cpu().data<float>().ToArray();
                 long[] predictions = predicted.cpu().data<long>().ToArray();

@@ -1,5 +1,6 @@
 using Bbn.Abstractions;
 using Bbn.Core.Data;
+using Bbn.Core.Evaluation;
 using Bbn.Core.Model;
 using Bbn.Core.Training;
 using TorchSharp;
@@ -33,10 +34,16 @@ public sealed class Predictor : IDisposable
     public TrainingData Data => header.Data!;
     public CheckpointHeader Header => header;
     public BranchNetwork Network => network;
+
+    /// <summary>The inference knobs predictions use (<see cref="PostHocSettings.Identity"/>: the network as trained).</summary>
+    public PostHocSettings Settings { get; private init; } = PostHocSettings.Identity;
     public Device Device { get; }
 
-    /// <summary>Rebuilds the network of <paramref name="checkpointPath"/> with the <paramref name="backbone"/> and <paramref name="method"/> it was trained with.</summary>
-    public static Predictor Load(string checkpointPath, IBackbone backbone, ITrainingMethod method, ILoss loss, Device device)
+    /// <summary>
+    /// Rebuilds the network of <paramref name="checkpointPath"/> with the <paramref name="backbone"/> and <paramref name="method"/> it was
+    /// trained with; <paramref name="applyTuned"/>: with the inference knobs it records as tuned on the validation split (Bbn:PostHoc:Apply).
+    /// </summary>
+    public static Predictor Load(string checkpointPath, IBackbone backbone, ITrainingMethod method, ILoss loss, Device device, bool applyTuned = true)
     {
         var header = NetworkFactory.ReadHeaderWithData(checkpointPath);
         var network = NetworkFactory.Load(checkpointPath, header, backbone, method);
@@ -46,7 +53,7 @@ public sealed class Predictor : IDisposable
             network.eval();
             var data = header.Data!;
             var preprocessing = new BatchAugmenter(data.Normalization, data.Shape.Channels, device, padding: 0, flip: false);
-            return new Predictor(network, preprocessing, loss, header, device);
+            return new Predictor(network, preprocessing, loss, header, device) { Settings = applyTuned ? header.Tuned ?? PostHocSettings.Identity : PostHocSettings.Identity };
         }
         catch
         {
@@ -61,7 +68,8 @@ public sealed class Predictor : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var inputs = preprocessing.Normalize(images.to(Device));
-        var logits = loss.AdjustForInference(network.call(inputs), new LossContext(Data.ClassCounts, header.Epochs, header.Epochs));
+        var context = new LossContext(Data.ClassCounts, header.Epochs, header.Epochs);
+        var logits = new PostHocLogits(network, Data.ClassCounts, l => loss.AdjustForInference(l, context)).Of(inputs, Settings);
         int k = Math.Min(top, Data.ClassNames.Count);
         var (probabilities, indices) = nn.functional.softmax(logits, 1).topk(k, dim: 1);
         float[] p = probabilities.cpu().data<float>().ToArray();

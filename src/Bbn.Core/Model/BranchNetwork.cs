@@ -54,6 +54,7 @@ public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
     }
 
     public int FeatureSize { get; }
+    public long ClassifierInputSize => classifierInputSize;
     public ClassifierHead Head { get; }
     public IReadOnlyList<string> BranchNames { get; }
     public int BranchCount => branches.Length;
@@ -151,6 +152,16 @@ public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
         if (logitScale is null) return logits;
         using (logits) return logits.mul(logitScale);
     }
+
+    /// <summary>Every branch's features of the same (normalised) images, the trunk run once.</summary>
+    public Tensor[] BranchFeatures(Tensor images)
+    {
+        using var shared = RunTrunk(images, trunk);
+        return branches.Select(b => b.call(shared)).ToArray();
+    }
+
+    /// <summary>The method's classifier input at inference from <see cref="BranchFeatures"/>.</summary>
+    public Tensor Combine(IReadOnlyList<Tensor> features) => inferenceFeatures(features);
 
     public override Tensor forward(Tensor images)
     {

@@ -52,6 +52,12 @@ public sealed record RunSummary(
     public double? ValidationTop1 { get; init; }
 
     public double? ValidationScore { get; init; }
+
+    /// <summary>The inference knobs tuned on the validation split, their grids, and the test figures without and with them; null: not tuned.</summary>
+    public Evaluation.PostHocTuning? PostHoc { get; init; }
+
+    /// <summary>The inference knobs an evaluation applied (the evaluate verb, from the checkpoint); null: none.</summary>
+    public Evaluation.PostHocSettings? Applied { get; init; }
 }
 
 /// <summary>status.json: where a run stands, replaced atomically so another program can poll it.</summary>

@@ -23,12 +23,13 @@ public sealed record TrainingPosition(int Epoch, int Step, double EpochLossSum, 
 /// <see cref="Data"/>) to rebuild the network and its input pipeline without the dataset (predict, export).
 /// Epochs counts every stage's; Loss is Bbn:Loss; Stages lists each stage's name and epochs; PostHoc names
 /// the stage whose end changed the classifier (tau-normalisation), HasAverage says the file holds a moving
-/// average of the weights after the optimiser state.
+/// average of the weights after the optimiser state, Tuned holds the inference knobs tuned on the
+/// validation split after training, which evaluate and predict apply.
 /// </summary>
 public sealed record CheckpointHeader(
     int FormatVersion, string Method, string Backbone, string Dataset, int ClassCount, int Seed, int Epochs, TrainingPosition Position, bool Completed,
     string Classifier = ClassifierHeadNames.Linear, TrainingData? Data = null, string? Loss = null, IReadOnlyList<StageRecord>? Stages = null,
-    string? PostHoc = null, bool HasAverage = false);
+    string? PostHoc = null, bool HasAverage = false, Evaluation.PostHocSettings? Tuned = null);
 
 /// <summary>A stage as the checkpoint records it.</summary>
 public sealed record StageRecord(string Name, int Epochs);

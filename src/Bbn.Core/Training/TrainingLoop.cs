@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Bbn.Core.Evaluation;
 using Bbn.Core.Training.Hooks;
 
 namespace Bbn.Core.Training;
@@ -12,8 +13,8 @@ public static class TrainingLoop
 {
     /// <summary>Runs with the standard hooks of a run directory (<see cref="TrainingHooks.Standard"/>).</summary>
     public static TrainingOutcome Run(TrainingSession session, RunDirectory run, TrainingPosition start, ITrainingObserver observer,
-        CancellationToken cancellation, TrainerInstruments? instruments = null, string selectBy = ValidationOptions.ByTop1) =>
-        Run(session, start, TrainingHooks.Standard(session, run, observer, instruments, selectBy), cancellation);
+        CancellationToken cancellation, TrainerInstruments? instruments = null, ValidationOptions? validation = null, PostHocOptions? postHoc = null) =>
+        Run(session, start, TrainingHooks.Standard(session, run, observer, instruments, validation, postHoc), cancellation);
 
     /// <summary>Runs from <paramref name="start"/> to the last step of the last stage, or until cancellation (then the hooks' Stopped).</summary>
     public static TrainingOutcome Run(TrainingSession session, TrainingPosition start, IReadOnlyList<ITrainingHook> hooks, CancellationToken cancellation)

@@ -271,15 +271,42 @@ public sealed class TrainingSession : IDisposable
     /// <summary>The validation split as <see cref="Evaluate()"/> scores the test set; null without one.</summary>
     public EvaluationReport? EvaluateValidation() => validation is null ? null : Evaluate(validation);
 
-    private EvaluationReport Evaluate(IImageSet images)
+    /// <summary>The test set with post-hoc <paramref name="settings"/> (<see cref="PostHocSettings.Identity"/>: as <see cref="Evaluate()"/>).</summary>
+    public EvaluationReport Evaluate(PostHocSettings settings) => Evaluate(test, settings);
+
+    private EvaluationReport Evaluate(IImageSet images, PostHocSettings? settings = null)
+    {
+        try
+        {
+            return Evaluator.Evaluate(Network, images, augmenter, options.EvaluationBatchSize, train.ClassCounts,
+                new ShotThresholds(options.ManyShotThreshold, options.FewShotThreshold), InferenceAdjustment(), settings);
+        }
+        finally
+        {
+            if (ActiveStage > 0) ApplyStageModes();
+        }
+    }
+
+    /// <summary>The last stage's loss's adjustment of the logits at inference (post-hoc logit adjustment for the losses that ask for it).</summary>
+    private Func<Tensor, Tensor> InferenceAdjustment()
     {
         var last = Stages[^1];
         var finalLoss = last.Loss ?? setup.Loss;
         var context = new LossContext(train.ClassCounts, last.Epochs, last.Epochs);
+        return logits => finalLoss.AdjustForInference(logits, context);
+    }
+
+    /// <summary>The inference knobs tuned on the validation split that checkpoints record; null: none tuned.</summary>
+    public PostHocSettings? Tuned { get; set; }
+
+    /// <summary>Tunes the inference knobs on the validation split (<see cref="PostHocTuner"/>); null without a validation split.</summary>
+    public PostHocTuning? TunePostHoc(string metric, PostHocOptions knobs)
+    {
+        if (validation is null) return null;
         try
         {
-            return Evaluator.Evaluate(Network, images, augmenter, options.EvaluationBatchSize, train.ClassCounts,
-                new ShotThresholds(options.ManyShotThreshold, options.FewShotThreshold), logits => finalLoss.AdjustForInference(logits, context));
+            return PostHocTuner.Tune(Network, new PostHocLogits(Network, train.ClassCounts, InferenceAdjustment()), validation, augmenter, options.EvaluationBatchSize,
+                train.ClassCounts, new ShotThresholds(options.ManyShotThreshold, options.FewShotThreshold), metric, knobs);
         }
         finally
         {
@@ -290,7 +317,7 @@ public sealed class TrainingSession : IDisposable
     /// <summary>The test set with the moving average's weights, or null without one.</summary>
     public EvaluationReport? EvaluateAverage() => Average?.WithAverage(() => Evaluate());
 
-    public CheckpointHeader Header(TrainingPosition position, bool completed) => setup.Header(identity, options, train, Stages, position, completed);
+    public CheckpointHeader Header(TrainingPosition position, bool completed) => setup.Header(identity, options, train, Stages, position, completed) with { Tuned = Tuned };
 
     public void Save(string path, TrainingPosition position, bool completed) =>
         Checkpoint.Save(path, Header(position, completed), Network, Optimizer, Average);

@@ -23,6 +23,9 @@ public sealed class BbnOptions
 
     /// <summary>The validation split and what selects the kept epoch on it.</summary>
     public ValidationOptions Validation { get; set; } = new();
+
+    /// <summary>The inference knobs tuned on the validation split after training, and whether evaluate and predict apply them.</summary>
+    public PostHocOptions PostHoc { get; set; } = new();
 }
 
 /// <summary>A component chosen by name; the rest of its section is the component's own settings.</summary>

@@ -58,16 +58,19 @@ public sealed class EvaluationService(
         var loss = components.Loss(header, bbn.Value.Loss.Name!);
         int lastStageEpochs = header.Stages?[^1].Epochs ?? header.Epochs;
         var context = new LossContext(data.ClassCounts, lastStageEpochs, lastStageEpochs);
+        // The knobs tuned on the validation split after training, unless Bbn:PostHoc:Apply is false.
+        var applied = bbn.Value.PostHoc.Apply ? header.Tuned : null;
         var report = Evaluator.Evaluate(network, test, preprocessing, t.EvaluationBatchSize, data.ClassCounts,
-            new ShotThresholds(t.ManyShotThreshold, t.FewShotThreshold), logits => loss.AdjustForInference(logits, context));
+            new ShotThresholds(t.ManyShotThreshold, t.FewShotThreshold), logits => loss.AdjustForInference(logits, context), applied);
 
         string summaryPath = Path.GetFullPath(options.Value.Output ?? Path.Combine(Path.GetDirectoryName(checkpoint)!, "evaluation", "summary.json"));
         string folder = Path.GetDirectoryName(summaryPath)!;
         Directory.CreateDirectory(folder);
-        var summary = Summaries.Of(header.Method, report, data.ClassNames, data.ClassCounts, header.Epochs, header.Position, t, checkpoint, test.SkippedImages);
+        var summary = Summaries.Of(header.Method, report, data.ClassNames, data.ClassCounts, header.Epochs, header.Position, t, checkpoint, test.SkippedImages) with { Applied = applied };
         RunDirectory.WriteSummary(summary, summaryPath);
         ResultsTable.Write(summary, output.Writer);
         EvaluateLog.Evaluated(logger, checkpoint, report.Top1, summaryPath);
+        if (applied is { IsIdentity: false }) EvaluateLog.Applied(logger, PostHocTuner.Describe(applied));
 
         // The training curves come from the run's metrics.jsonl when the checkpoint lies in its run directory.
         var runDirectory = new RunDirectory(Path.GetDirectoryName(checkpoint)!);

@@ -61,7 +61,7 @@ public sealed class PredictService(
 
         var header = NetworkFactory.ReadHeaderWithData(checkpoint);
         var device = TorchRuntime.ResolveDevice(bbn.Value.Training.Device, bbn.Value.Training.Threads);
-        using var predictor = Predictor.Load(checkpoint, components.Backbone(header), components.Method(header), components.Loss(header, bbn.Value.Loss.Name!), device);
+        using var predictor = Predictor.Load(checkpoint, components.Backbone(header), components.Method(header), components.Loss(header, bbn.Value.Loss.Name!), device, bbn.Value.PostHoc.Apply);
 
         var files = ImageFiles.Expand(o.Inputs);
         var results = new ImagePrediction[files.Count];

@@ -70,6 +70,9 @@ public sealed class TrainerService(
                 TrainLog.Finished(logger, summary.Top1, directory.SummaryPath);
                 if (summary.Selection is { } selected)
                     TrainLog.Selected(logger, selected.Epoch, selected.Metric, selected.Score, selected.Top1, selected.Checkpoint);
+                if (summary.PostHoc is { TestBefore: { } before, TestAfter: { } after } tuned)
+                    TrainLog.Tuned(logger, Bbn.Core.Evaluation.PostHocTuner.Describe(tuned.Settings), tuned.ValidationScoreBefore, tuned.ValidationScoreAfter,
+                        before.Top1, after.Top1, before.ExpectedCalibrationError, after.ExpectedCalibrationError);
                 WriteReports(directory, summary);
             }
         }
@@ -86,10 +89,10 @@ public sealed class TrainerService(
         int epochs = run.Session.TotalEpochs;
         var tensorBoard = new TensorBoardObserver(directory.Path, run.Train.ClassNames);
         if (!TerminalProgress.IsAvailable(console))
-            return TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard), stoppingToken, run.Instruments, options.Value.Validation.SelectBy);
+            return TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard), stoppingToken, run.Instruments, options.Value.Validation, options.Value.PostHoc);
         var epochLines = new LoggingObserver(logger, epochs, stepLines: false);
         return TerminalProgress.Run(console, epochs,
-            bar => TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(bar, epochLines, tensorBoard), stoppingToken, run.Instruments, options.Value.Validation.SelectBy));
+            bar => TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(bar, epochLines, tensorBoard), stoppingToken, run.Instruments, options.Value.Validation, options.Value.PostHoc));
     }
 
     private void WriteReports(RunDirectory directory, RunSummary summary)

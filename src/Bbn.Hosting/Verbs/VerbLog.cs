@@ -17,6 +17,9 @@ internal static partial class EvaluateLog
 {
     [LoggerMessage(200, LogLevel.Information, "Evaluated {Checkpoint}: top1 {Top1:P2}; summary in {SummaryPath}")]
     public static partial void Evaluated(ILogger logger, string checkpoint, double top1, string summaryPath);
+
+    [LoggerMessage(201, LogLevel.Information, "With the inference knobs the checkpoint records as tuned on the validation split: {Settings} (--Bbn:PostHoc:Apply=false: the network as trained)")]
+    public static partial void Applied(ILogger logger, string settings);
 }
 
 /// <summary>The export verb's log lines.</summary>

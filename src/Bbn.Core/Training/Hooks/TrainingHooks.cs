@@ -7,19 +7,21 @@ namespace Bbn.Core.Training.Hooks;
 public static class TrainingHooks
 {
     public static IReadOnlyList<ITrainingHook> Standard(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments,
-        string selectBy = ValidationOptions.ByTop1)
+        ValidationOptions? validation = null, PostHocOptions? postHoc = null)
     {
         var health = new LearningHealthHook(observer);
-        var selection = new SelectionHook(run, selectBy);
+        var selection = new SelectionHook(run, (validation ?? new()).SelectBy);
+        var tuning = new PostHocHook(selection.Metric, postHoc ?? new());
         return
         [
             new InstrumentsHook(instruments),
             new EvaluationHook(),
             selection,
+            tuning,
             new CheckpointHook(run),
             new HeapReleaseHook(session.Options.MemoryGrowthTolerance, observer),
             health,
-            new RunRecordsHook(run, health, selection),
+            new RunRecordsHook(run, health, selection, tuning),
             new ObserverHook(observer),
         ];
     }
@@ -65,16 +67,26 @@ public sealed class SelectionHook(RunDirectory run, string metric) : ITrainingHo
     }
 }
 
-/// <summary>The validation metrics a run is selected by.</summary>
-public static class ModelSelection
+
+
+/// <summary>
+/// After the last epoch, tunes the inference knobs on the validation split (Bbn:PostHoc), before the
+/// last checkpoint is written, so that checkpoint.bbn records them; <see cref="Tuning"/> holds the
+/// grids and the test figures without and with them.
+/// </summary>
+public sealed class PostHocHook(string metric, PostHocOptions options) : ITrainingHook
 {
-    /// <summary>top1, or the mean of the many/medium/few accuracies that have classes (group-mean).</summary>
-    public static double Score(EvaluationReport report, string metric) => metric switch
+    public PostHocTuning? Tuning { get; private set; }
+
+    public void EpochCompleted(TrainingSession session, EpochEnd epoch)
     {
-        ValidationOptions.ByGroupMean => new[] { report.ShotGroups.Many, report.ShotGroups.Medium, report.ShotGroups.Few }
-            .Where(g => g.HasValue).Select(g => g!.Value).DefaultIfEmpty(report.Top1).Average(),
-        _ => report.Top1,
-    };
+        if (!epoch.Final || !options.Tune || epoch.Report is null) return;
+        var tuning = session.TunePostHoc(metric, options);
+        if (tuning is null) return;
+        session.Tuned = tuning.Settings;
+        var after = tuning.Settings.IsIdentity ? epoch.Report : session.Evaluate(tuning.Settings);
+        Tuning = tuning with { TestBefore = PostHocTest.Of(epoch.Report), TestAfter = PostHocTest.Of(after) };
+    }
 }
 
 /// <summary>Writes checkpoint.bbn after every epoch and when the run stops.</summary>
@@ -105,7 +117,7 @@ public sealed class HeapReleaseHook(double tolerance, ITrainingObserver observer
 }
 
 /// <summary>status.json, metrics.jsonl and, at the end, summary.json.</summary>
-public sealed class RunRecordsHook(RunDirectory run, LearningHealthHook? health = null, SelectionHook? selection = null) : ITrainingHook
+public sealed class RunRecordsHook(RunDirectory run, LearningHealthHook? health = null, SelectionHook? selection = null, PostHocHook? postHoc = null) : ITrainingHook
 {
     private EpochMetrics? last;
 
@@ -121,6 +133,7 @@ public sealed class RunRecordsHook(RunDirectory run, LearningHealthHook? health 
                 EmaTop1 = epoch.AverageReport?.Top1,
                 Warnings = Warnings,
                 Selection = selection?.Best,
+                PostHoc = postHoc?.Tuning,
                 ValidationTop1 = epoch.ValidationReport?.Top1,
                 ValidationScore = epoch.ValidationReport is { } v && selection is not null ? ModelSelection.Score(v, selection.Metric) : null,
             });

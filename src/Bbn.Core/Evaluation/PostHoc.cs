@@ -1,0 +1,87 @@
+using Bbn.Core.Data;
+using Bbn.Core.Model;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Evaluation;
+
+/// <summary>
+/// Inference knobs tuned after training on the validation split and recorded in the checkpoint. The
+/// identity (alpha 0.5, no tau-normalisation, no logit adjustment, temperature 1) is the network as trained.
+/// </summary>
+/// <param name="Alpha">
+/// BBN's inference weight of the conventional branch: the classifier sees 2 cat(alpha f_c, (1 - alpha) f_r);
+/// the paper fixes 0.5, which is cat(f_c, f_r).
+/// </param>
+/// <param name="TauNorm">tau of tau-normalisation (Kang et al. 2020): each class's weight vector divided by its norm^tau; linear heads only.</param>
+/// <param name="LogitAdjustment">tau of post-hoc logit adjustment (Menon et al. 2021): logits - tau log(prior of the training classes).</param>
+/// <param name="Temperature">Logits divided by it before the softmax (Guo et al. 2017): calibration only, the predictions stay.</param>
+public sealed record PostHocSettings(double Alpha = 0.5, double TauNorm = 0, double LogitAdjustment = 0, double Temperature = 1)
+{
+    public static PostHocSettings Identity { get; } = new();
+
+    public bool IsIdentity => this == Identity;
+}
+
+/// <summary>The logits of a network under <see cref="PostHocSettings"/>.</summary>
+public sealed class PostHocLogits
+{
+    private readonly BranchNetwork network;
+    private readonly Func<Tensor, Tensor>? adjust;
+    private readonly double[] logPrior;
+
+    /// <param name="network">The trained network.</param>
+    /// <param name="trainingClassCounts">The training set's class sizes: the prior of logit adjustment.</param>
+    /// <param name="adjust">The loss's own inference adjustment, applied first (as evaluation always does).</param>
+    public PostHocLogits(BranchNetwork network, IReadOnlyList<int> trainingClassCounts, Func<Tensor, Tensor>? adjust)
+    {
+        this.network = network;
+        this.adjust = adjust;
+        double total = trainingClassCounts.Sum();
+        // An empty class gets the prior of one image, so that its log stays finite.
+        logPrior = trainingClassCounts.Select(n => Math.Log(Math.Max(n, 1) / total)).ToArray();
+    }
+
+    /// <summary>Whether alpha means anything here: two branches whose inference input is their concatenation (BBN's).</summary>
+    public bool HasAlpha => network.BranchCount == 2 && network.ClassifierInputSize == 2L * network.FeatureSize;
+
+    /// <summary>Whether tau-normalisation applies: a linear head (a cosine head's weights are normalised already).</summary>
+    public bool HasTauNorm => network.Head == Abstractions.ClassifierHead.Linear;
+
+    /// <summary>Logits of normalised images.</summary>
+    public Tensor Of(Tensor images, PostHocSettings settings)
+    {
+        if (settings.IsIdentity)
+        {
+            var plain = network.call(images);
+            return adjust is null ? plain : adjust(plain);
+        }
+        var features = network.BranchFeatures(images);
+        return FromFeatures(features, settings);
+    }
+
+    /// <summary>Logits from the branches' features (<see cref="BranchNetwork.BranchFeatures"/>): what a grid search evaluates without running the trunk again.</summary>
+    public Tensor FromFeatures(IReadOnlyList<Tensor> features, PostHocSettings settings)
+    {
+        using var scope = NewDisposeScope();
+        var combined = settings.Alpha != 0.5 && HasAlpha
+            ? cat([features[0].mul(2 * settings.Alpha), features[1].mul(2 * (1 - settings.Alpha))], 1)
+            : network.Combine(features);
+        Tensor logits;
+        if (settings.TauNorm != 0 && HasTauNorm)
+        {
+            var classifier = network.ClassifierTensors();
+            var weight = classifier.Weight.div(classifier.Weight.norm(1, keepdim: true).pow(settings.TauNorm));
+            logits = nn.functional.linear(combined, weight, classifier.Bias);
+            if (classifier.LogitScale is not null) logits = logits.mul(classifier.LogitScale);
+        }
+        else
+        {
+            logits = network.Classify(combined);
+        }
+        if (adjust is not null) logits = adjust(logits);
+        if (settings.LogitAdjustment != 0)
+            logits = logits.sub(tensor(logPrior, device: logits.device).to_type(logits.dtype).mul(settings.LogitAdjustment));
+        if (settings.Temperature != 1) logits = logits.div(settings.Temperature);
+        return logits.MoveToOuterDisposeScope();
+    }
+}
