@@ -13,7 +13,7 @@ using Spectre.Console;
 namespace Bbn.Hosting;
 
 /// <summary>
-/// The trainer application: verbs train (default), evaluate, predict, export, import, plugins and recipes over one generic host
+/// The trainer application: verbs train (default), evaluate, predict, export, import, plugins, recipes and compare over one generic host
 /// (appsettings.json beside the host, a recipe (--recipe), BBN__ environment variables, --Bbn:Section:Key=value).
 /// </summary>
 public static class BbnApplication
@@ -42,6 +42,8 @@ public static class BbnApplication
             await error.WriteLineAsync(e.Message);
             return ExitBadInput;
         }
+
+        if (verb == "compare") return await Comparison.CompareRunner.RunAsync(settings, output, error, cancellation);
 
         if (verb == "recipes")
         {

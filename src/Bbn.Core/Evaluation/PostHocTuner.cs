@@ -28,7 +28,7 @@ public sealed record PostHocTuning(PostHocSettings Settings, string Metric, doub
 /// <summary>Test figures for summary.json.</summary>
 public sealed record PostHocTest(double Top1, double? Many, double? Medium, double? Few, double ExpectedCalibrationError)
 {
-    public static PostHocTest Of(EvaluationReport r) => new(r.Top1, r.ShotGroups.Many, r.ShotGroups.Medium, r.ShotGroups.Few, r.ExpectedCalibrationError);
+    public static PostHocTest Of(EvaluationReport r) => new(r.Top1, r.Many, r.Medium, r.Few, r.ExpectedCalibrationError);
 }
 
 /// <summary>

@@ -2,7 +2,7 @@ namespace Bbn.Hosting.Verbs;
 
 /// <summary>
 /// Turns a verb's command line into configuration settings: --Section:Key=value passes through;
-/// positional arguments and the short flags (--json, --top N, --recipe NAME) become the verb's settings.
+/// positional arguments and the short flags (--json, --top N, --recipe NAME, --seeds N, --baseline NAME) become the verb's settings.
 /// </summary>
 public static class VerbArguments
 {
@@ -22,6 +22,7 @@ public static class VerbArguments
             }
             else if (verb is "train" or "import" && arg.StartsWith("--recipe=", StringComparison.Ordinal)) settings.Add($"--{Composition.Recipes.Setting}={arg["--recipe=".Length..]}");
             else if (verb is "train" or "import" && arg == "--recipe" && i + 1 < args.Length) settings.Add($"--{Composition.Recipes.Setting}={args[++i]}");
+            else if (verb == "compare" && arg is "--seeds" or "--baseline" && i + 1 < args.Length) settings.Add($"--Bbn:Compare:{(arg == "--seeds" ? "Seeds" : "Baseline")}={args[++i]}");
             else if (verb == "predict" && arg == "--json") settings.Add("--Bbn:Predict:Json=true");
             else if (verb == "predict" && arg.StartsWith("--top=", StringComparison.Ordinal)) settings.Add("--Bbn:Predict:Top=" + arg["--top=".Length..]);
             else if (verb == "predict" && arg == "--top" && i + 1 < args.Length) settings.Add("--Bbn:Predict:Top=" + args[++i]);

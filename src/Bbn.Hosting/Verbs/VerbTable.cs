@@ -25,6 +25,9 @@ public static class VerbTable
             s => s.AddHostedService<ImportService>()),
         new("plugins", [], "Usage: plugins [--Bbn:Plugins:Directories:N=<folder> ...]", null),
         new("recipes", [], "Usage: recipes (lists the shipped recipes; train one with train --recipe NAME)", null),
+        new("compare", ["Bbn:Compare:Plan"],
+            "Usage: compare [plan.json] [--seeds N] [--baseline NAME] [--Bbn:Compare:Compositions:NAME=\"--Bbn:Key=value ...\" ...] [--Bbn:Compare:Output=DIR] [--Bbn:Section:Key=value ...: common to every run]",
+            null),
     ];
 
     public static IReadOnlyList<string> Names => [.. All.Select(v => v.Name)];

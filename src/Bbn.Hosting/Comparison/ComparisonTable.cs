@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Bbn.Core;
+
+namespace Bbn.Hosting.Comparison;
+
+/// <summary>Mean and sample standard deviation (n - 1; 0 for one value) of a figure over seeds.</summary>
+public sealed record Spread(double Mean, double StandardDeviation, int Count)
+{
+    public static Spread? Of(IEnumerable<double?> values)
+    {
+        double[] v = [.. values.Where(x => x.HasValue).Select(x => x!.Value)];
+        if (v.Length == 0) return null;
+        double mean = v.Average();
+        double sd = v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
+        return new Spread(mean, sd, v.Length);
+    }
+
+    /// <summary>"71.90 ± 1.20" in percent.</summary>
+    public string Percent() => string.Create(CultureInfo.InvariantCulture, $"{100 * Mean:0.00} ± {100 * StandardDeviation:0.00}");
+}
+
+/// <summary>Test top-1 and the shot groups of one epoch choice (selected, last or tuned), over seeds.</summary>
+public sealed record GroupFigures(Spread? Top1, Spread? Many, Spread? Medium, Spread? Few);
+
+/// <summary>A composition's row: its runs' seeds and the figures at the selected epoch, the last epoch and with the tuned knobs.</summary>
+public sealed record CompositionRow(string Name, int[] Seeds, GroupFigures Selected, GroupFigures Last, GroupFigures Tuned);
+
+/// <summary>A composition minus the baseline, seed by seed (the same seeds only), then mean and spread.</summary>
+public sealed record PairedDifference(string Name, string Baseline, int[] Seeds, Spread? SelectedTop1, Spread? LastTop1, Spread? SelectedFew, Spread? TunedTop1);
+
+/// <summary>The comparison: one row per composition and the paired differences to the baseline.</summary>
+public sealed record ComparisonTable(IReadOnlyList<CompositionRow> Rows, IReadOnlyList<PairedDifference> Differences, string Baseline)
+{
+    public const string MarkdownFile = "table.md";
+    public const string JsonFile = "table.json";
+
+    /// <summary>The table of the runs' summaries: per composition, the summary of each seed that has one.</summary>
+    public static ComparisonTable Of(ComparePlan plan, IReadOnlyDictionary<(string Composition, int Seed), RunSummary> summaries)
+    {
+        var rows = new List<CompositionRow>();
+        foreach (var c in plan.Compositions)
+        {
+            var runs = Enumerable.Range(0, plan.Seeds).Where(s => summaries.ContainsKey((c.Name, s))).Select(s => (Seed: s, Summary: summaries[(c.Name, s)])).ToArray();
+            rows.Add(new CompositionRow(c.Name, [.. runs.Select(r => r.Seed)],
+                new GroupFigures(Spread.Of(runs.Select(r => r.Summary.Selection?.Top1)), Spread.Of(runs.Select(r => r.Summary.Selection?.Many)),
+                    Spread.Of(runs.Select(r => r.Summary.Selection?.Medium)), Spread.Of(runs.Select(r => r.Summary.Selection?.Few))),
+                new GroupFigures(Spread.Of(runs.Select(r => (double?)r.Summary.Top1)), Spread.Of(runs.Select(r => r.Summary.Many)),
+                    Spread.Of(runs.Select(r => r.Summary.Medium)), Spread.Of(runs.Select(r => r.Summary.Few))),
+                new GroupFigures(Spread.Of(runs.Select(r => r.Summary.PostHoc?.TestAfter?.Top1)), Spread.Of(runs.Select(r => r.Summary.PostHoc?.TestAfter?.Many)),
+                    Spread.Of(runs.Select(r => r.Summary.PostHoc?.TestAfter?.Medium)), Spread.Of(runs.Select(r => r.Summary.PostHoc?.TestAfter?.Few)))));
+        }
+
+        string baseline = plan.Baseline!;
+        var differences = new List<PairedDifference>();
+        foreach (var c in plan.Compositions.Where(c => c.Name != baseline))
+        {
+            int[] seeds = [.. Enumerable.Range(0, plan.Seeds).Where(s => summaries.ContainsKey((c.Name, s)) && summaries.ContainsKey((baseline, s)))];
+            Spread? Paired(Func<RunSummary, double?> figure) => Spread.Of(seeds.Select(s =>
+                figure(summaries[(c.Name, s)]) is { } a && figure(summaries[(baseline, s)]) is { } b ? a - b : (double?)null));
+            differences.Add(new PairedDifference(c.Name, baseline, seeds, Paired(r => r.Selection?.Top1), Paired(r => r.Top1),
+                Paired(r => r.Selection?.Few), Paired(r => r.PostHoc?.TestAfter?.Top1)));
+        }
+        return new ComparisonTable(rows, differences, baseline);
+    }
+
+    public string ToMarkdown()
+    {
+        static string P(Spread? s) => s?.Percent() ?? "-";
+        var md = new StringBuilder();
+        md.AppendLine("Test accuracy (%), mean ± standard deviation over seeds. Selected: the epoch the validation split chose; last: the last epoch; tuned: the last epoch with the post-hoc knobs tuned on validation.");
+        md.AppendLine();
+        md.AppendLine("| composition | seeds | selected top-1 | many | medium | few | last top-1 | many | medium | few | tuned top-1 |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in Rows)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Seeds.Length} | {P(r.Selected.Top1)} | {P(r.Selected.Many)} | {P(r.Selected.Medium)} | {P(r.Selected.Few)} | {P(r.Last.Top1)} | {P(r.Last.Many)} | {P(r.Last.Medium)} | {P(r.Last.Few)} | {P(r.Tuned.Top1)} |");
+        if (Differences.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Paired difference to {Baseline} (points, seed by seed on the same seeds, mean ± standard deviation):");
+            md.AppendLine();
+            md.AppendLine("| composition | seeds | Δ selected top-1 | Δ last top-1 | Δ selected few | Δ tuned top-1 |");
+            md.AppendLine("|---|---|---|---|---|---|");
+            foreach (var d in Differences)
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {d.Name} | {d.Seeds.Length} | {P(d.SelectedTop1)} | {P(d.LastTop1)} | {P(d.SelectedFew)} | {P(d.TunedTop1)} |");
+        }
+        return md.ToString();
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, RunJson.Indented);
+}
