@@ -10,7 +10,8 @@ public static class Evaluator
     public static EvaluationReport Evaluate(BranchNetwork network, IImageSet test, BatchAugmenter preprocessing,
         int batchSize, IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds, Func<Tensor, Tensor>? adjustLogits = null, PostHocSettings? postHoc = null)
     {
-        var tuned = postHoc is { IsIdentity: false } ? new PostHocLogits(network, trainingClassCounts, adjustLogits) : null;
+        var logitsOf = new PostHocLogits(network, trainingClassCounts, adjustLogits);
+        var settings = postHoc ?? PostHocSettings.Identity;
         var tally = new EvaluationTally(test.ClassNames.Count);
         bool wasTraining = network.training;
         network.eval();
@@ -25,13 +26,7 @@ public static class Evaluator
                 using var scope = NewDisposeScope();
                 int length = batch.Labels.Length;
                 var inputs = preprocessing.Normalize(batch.Images);
-                Tensor logits;
-                if (tuned is not null) logits = tuned.Of(inputs, postHoc!);
-                else
-                {
-                    logits = network.call(inputs);
-                    if (adjustLogits is not null) logits = adjustLogits(logits);
-                }
+                var logits = logitsOf.Of(inputs, settings);
                 var (confidence, predicted) = nn.functional.softmax(logits, 1).max(1);
                 float[] confidences = confidence.cpu().data<float>().ToArray();
                 long[] predictions = predicted.cpu().data<long>().ToArray();

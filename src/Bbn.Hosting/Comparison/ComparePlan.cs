@@ -62,8 +62,7 @@ public sealed partial record ComparePlan(IReadOnlyList<Composition> Compositions
                 throw new CompareException($"Compare error: composition name '{c.Name}' names a folder: use letters, digits, '.', '_' and '-'.");
             if (c.Settings.FirstOrDefault(s => !s.StartsWith("--Bbn:", StringComparison.Ordinal) || !s.Contains('=', StringComparison.Ordinal)) is { } bad)
                 throw new CompareException($"Compare error: composition '{c.Name}' has '{bad}'; its settings are --Bbn:Section:Key=value, separated by spaces.");
-            if (c.Settings.FirstOrDefault(s => s.StartsWith("--Bbn:Training:Seed=", StringComparison.Ordinal) || s.StartsWith("--Bbn:Training:RunName=", StringComparison.Ordinal)
-                || s.StartsWith("--Bbn:Training:OutputDirectory=", StringComparison.Ordinal)) is { } owned)
+            if (c.Settings.FirstOrDefault(SetByCompare) is { } owned)
                 throw new CompareException($"Compare error: composition '{c.Name}' sets '{owned}', which compare sets for every run (Bbn:Compare:Seeds, Bbn:Compare:Output).");
         }
 
@@ -81,14 +80,19 @@ public sealed partial record ComparePlan(IReadOnlyList<Composition> Compositions
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => $"--{kv.Key}={kv.Value}")
             .ToArray();
-        if (common.FirstOrDefault(s => s.StartsWith("--Bbn:Training:Seed=", StringComparison.Ordinal) || s.StartsWith("--Bbn:Training:RunName=", StringComparison.Ordinal)
-            || s.StartsWith("--Bbn:Training:OutputDirectory=", StringComparison.Ordinal) || s.StartsWith("--Bbn:Training:Resume=", StringComparison.Ordinal)) is { } set)
+        if (common.FirstOrDefault(SetByCompare) is { } set)
             throw new CompareException($"Compare error: '{set}' is set by compare for every run; use Bbn:Compare:Seeds and Bbn:Compare:Output.");
         // Configuration orders the compositions by name; the baseline goes first.
         baseline ??= compositions[0].Name;
         var ordered = compositions.Where(c => c.Name == baseline).Concat(compositions.Where(c => c.Name != baseline)).ToArray();
         return new ComparePlan(ordered, seeds, baseline, output, common);
     }
+
+    /// <summary>The settings compare gives every run itself (its seed, directory and resumption).</summary>
+    private static bool SetByCompare(string setting) =>
+        OwnedTrainingKeys.Any(key => setting.StartsWith($"--Bbn:Training:{key}=", StringComparison.Ordinal));
+
+    private static readonly string[] OwnedTrainingKeys = ["Seed", "RunName", "OutputDirectory", "Resume"];
 
     /// <summary>A composition's settings: a string of space-separated settings, or an array of them.</summary>
     private static string[] SettingsOf(IConfigurationSection composition)

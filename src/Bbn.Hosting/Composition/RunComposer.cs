@@ -27,7 +27,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
                 throw new InvalidDataException(
                     $"Dataset '{o.Dataset.Name}': the test split has {test.ClassNames.Count} classes and the training split {data.Train.ClassNames.Count}, or they are named differently; both splits need the same classes.");
             var session = new TrainingSession(setup, o.Training, data.Train, test, device, Identity(o), data.Validation);
-            return new ComposedRun(session, data.Train, test, data.Validation, device, setup.MethodName, Identity(o), data.Manifest, data.ValidationRule, instruments);
+            return new ComposedRun(session, data.Train, test, data.Validation, device, setup.MethodName, Identity(o), data.Manifest, instruments);
         }
         catch
         {
@@ -172,8 +172,6 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
 /// <summary>The training set, the validation set held out of it (or null), and the manifest that records both.</summary>
 public sealed record TrainingSplits(IImageSet Train, IImageSet? Validation, SubsetManifest Manifest) : IDisposable
 {
-    public string? ValidationRule => Manifest.ValidationRule;
-
     public void Dispose()
     {
         Train.Dispose();
@@ -183,8 +181,11 @@ public sealed record TrainingSplits(IImageSet Train, IImageSet? Validation, Subs
 
 /// <summary>A composed run; owns the session and the data. <see cref="Manifest"/> records the training subset and the validation split.</summary>
 public sealed record ComposedRun(TrainingSession Session, IImageSet Train, IImageSet Test, IImageSet? Validation, Device Device, string Method, RunIdentity Identity,
-    SubsetManifest Manifest, string? ValidationRule, TrainerInstruments Instruments) : IDisposable
+    SubsetManifest Manifest, TrainerInstruments Instruments) : IDisposable
 {
+    /// <summary>How the validation split was drawn, as the manifest records it; null without one.</summary>
+    public string? ValidationRule => Manifest.ValidationRule;
+
     public void Dispose()
     {
         Session.Dispose();

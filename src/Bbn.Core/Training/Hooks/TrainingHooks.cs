@@ -47,9 +47,6 @@ public sealed class SelectionHook(RunDirectory run, string metric) : ITrainingHo
 {
     public SelectedEpoch? Best { get; private set; }
 
-    /// <summary>The last evaluated epoch's validation report.</summary>
-    public EvaluationReport? LastValidation { get; private set; }
-
     public string Metric => metric;
 
     public void RunStarting(TrainingSession session, TrainingPosition start) =>
@@ -58,8 +55,7 @@ public sealed class SelectionHook(RunDirectory run, string metric) : ITrainingHo
     public void EpochCompleted(TrainingSession session, EpochEnd epoch)
     {
         if (epoch.ValidationReport is not { } validation || epoch.Report is not { } test) return;
-        LastValidation = validation;
-        double score = ModelSelection.Score(validation, metric);
+        double score = epoch.Metrics!.ValidationScore!.Value; // the loop scored it by this hook's metric
         if (Best is not null && !(score > Best.Score)) return;
         session.Save(run.BestCheckpointPath, epoch.Position!, completed: epoch.Final);
         Best = new SelectedEpoch(metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples);
@@ -134,8 +130,8 @@ public sealed class RunRecordsHook(RunDirectory run, LearningHealthHook? health 
                 Warnings = Warnings,
                 Selection = selection?.Best,
                 PostHoc = postHoc?.Tuning,
-                ValidationTop1 = epoch.ValidationReport?.Top1,
-                ValidationScore = epoch.ValidationReport is { } v && selection is not null ? ModelSelection.Score(v, selection.Metric) : null,
+                ValidationTop1 = epoch.Metrics!.ValidationTop1,
+                ValidationScore = epoch.Metrics.ValidationScore,
             });
         run.WriteStatus(Status(session, epoch.Final ? RunStatus.Completed : RunStatus.Running, epoch.Position!, epoch.RunRemaining.TotalSeconds));
     }
