@@ -10,6 +10,7 @@ namespace Bbn.Framework.Tests;
 /// and 500 test images, rewritten as IDX files so that a run takes seconds).
 /// </summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class HostedTrainerTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("bbn-hosted-").FullName;
@@ -327,6 +328,7 @@ public sealed class HostedTrainerTests : IDisposable
 
 /// <summary>The plugin author's path: the sample plugin, built out of tree, trains through the host.</summary>
 [Collection(PluginFixturesCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class SamplePluginTests(PluginFixtures fixtures) : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("bbn-sample-").FullName;

@@ -8,6 +8,7 @@ namespace Bbn.Framework.Tests;
 
 /// <summary>Post-hoc inference knobs: each formula as published, neutral values leave the network as trained, and tuning on validation never does worse there.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class PostHocTests
 {
     private static readonly int[] Counts = [40, 16, 8];

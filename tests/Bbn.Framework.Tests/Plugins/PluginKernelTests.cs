@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Bbn.Framework.Tests;
 
 [Collection(PluginFixturesCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class PluginKernelTests(PluginFixtures fixtures)
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Bbn.Framework.Tests;
 /// the package and its own tests run, then dropped into the host and trained with.
 /// </summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class PluginTemplateTests : IClassFixture<PackedSdk>
 {
     private readonly PackedSdk sdk;

@@ -49,6 +49,7 @@ public sealed class LearningHealthTests
 
 /// <summary>The warning through the loop: a run built to collapse (a learning rate far too high) logs it once and records it.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class LearningHealthRunTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("bbn-health-").FullName;

@@ -78,6 +78,7 @@ public sealed class SubsetManifestTests : IDisposable
 
 /// <summary>The manifest through the host, on an in-memory dataset.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class ManifestRunTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("bbn-manifest-run-").FullName;

@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 namespace Bbn.Framework.Tests;
 
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class PyTorchInteropTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
 {
     private const string Python = "/usr/bin/python3";

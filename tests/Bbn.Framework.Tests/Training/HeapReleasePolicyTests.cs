@@ -4,6 +4,7 @@ using FluentAssertions;
 
 namespace Bbn.Framework.Tests;
 
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class HeapReleasePolicyTests
 {
     private const long MiB = 1024 * 1024;

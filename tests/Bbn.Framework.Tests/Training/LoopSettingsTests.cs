@@ -8,6 +8,7 @@ namespace Bbn.Framework.Tests;
 
 /// <summary>Bbn:Training:AccumulationSteps, ClipGradientNorm and EmaDecay: what users of Lightning or MMEngine expect of a loop.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class LoopSettingsTests : IDisposable
 {
     private static readonly int[] Counts = [40, 16, 8];

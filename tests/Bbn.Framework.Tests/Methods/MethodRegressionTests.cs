@@ -12,6 +12,7 @@ namespace Bbn.Framework.Tests;
 /// before it gave (Golden/method-regression.json, recorded from commit 74821b9's BbnTrainer).
 /// </summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class MethodRegressionTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("bbn-regression-").FullName;

@@ -8,6 +8,7 @@ namespace Bbn.Framework.Tests;
 
 /// <summary>The compare verb: compositions over seeds, a table of means and spreads with paired differences, a plot; resumable, never redoing a finished run.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class CompareTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("bbn-compare-").FullName;

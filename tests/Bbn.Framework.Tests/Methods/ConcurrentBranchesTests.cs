@@ -9,6 +9,7 @@ namespace Bbn.Framework.Tests;
 
 /// <summary>Bbn:Training:ConcurrentBranches: both branch passes at once must train exactly as one after the other.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class ConcurrentBranchesTests
 {
     private static readonly int[] Counts = [40, 16, 8];

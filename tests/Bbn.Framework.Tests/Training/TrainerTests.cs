@@ -10,6 +10,7 @@ namespace Bbn.Framework.Tests;
 
 /// <summary>The trainer loop on a small synthetic set: seeding, stop and resume, checkpoints.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class TrainerTests : IDisposable
 {
     private static readonly int[] Counts = [40, 16, 8];

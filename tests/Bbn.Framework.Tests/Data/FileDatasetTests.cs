@@ -8,6 +8,7 @@ namespace Bbn.Framework.Tests;
 
 /// <summary>The file datasets (image-folder, inaturalist): listing, bad input, and training through the host.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class FileDatasetTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("bbn-files-").FullName;

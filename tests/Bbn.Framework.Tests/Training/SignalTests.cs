@@ -8,6 +8,7 @@ namespace Bbn.Framework.Tests;
 
 /// <summary>SIGTERM to the real host process: it finishes the step, checkpoints and exits 0.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Speed.Name, Speed.Slow)]
 public sealed class SignalTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("bbn-signal-").FullName;
