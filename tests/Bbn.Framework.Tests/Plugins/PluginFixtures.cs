@@ -24,7 +24,7 @@ public sealed class PluginFixtures : IDisposable
         File.Delete(Path.Combine(MissingDependency, "NeedsDependency", "DependencyLibrary.dll"));
         FutureContracts = Plugin("future-contracts", source, "FutureContractsPlugin");
 
-        // The sample plugin, built the way its README section says, into a plugin directory of its own.
+        // The sample plugin, built the way docs/plugins.md says, into a plugin directory of its own.
         string samples = Path.Combine(Root, "samples");
         CopyDirectory(Path.Combine(AppContext.BaseDirectory, "Samples"), samples);
         Sample = Path.Combine(Root, "cases", "sample");
