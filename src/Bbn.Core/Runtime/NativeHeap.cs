@@ -4,17 +4,12 @@ namespace Bbn.Core.Runtime;
 
 /// <summary>
 /// glibc heap settings for libtorch's allocation pattern, and giving free memory back once per epoch.
-/// A training step frees and reallocates the same multi-megabyte activation buffers every step. By
-/// default glibc returns freed heap tops to the system (trim threshold) and serves large blocks with
-/// fresh mmaps, so a step page-faults many of its activations back in (8 % of a ResNet-32 BBN step's
-/// CPU samples were in the kernel, mostly page faults; perf). Keeping freed memory in the heap during
-/// an epoch halved a step's page faults (perf stat); <see cref="Release"/> trims it when
-/// <see cref="HeapReleasePolicy"/> sees resident memory grow. No-ops where the C library is not glibc.
-/// A thread other than the process's first (the host's training thread, the re-balancing branch's)
-/// allocates from an arena of 64 MiB heaps, and glibc unmaps such a heap whenever its top chunk
-/// spans all of it, a check governed by the top pad, not by the trim threshold: the re-balancing
-/// branch thread unmapped and remapped about 18 heaps per BBN step (strace, 2,353 munmaps of
-/// 64 MiB in 64 steps). A pad of one heap keeps them.
+/// A step frees and reallocates the same large activation buffers every step; glibc's defaults give
+/// them back to the system and the next step page-faults them in again. Freed memory stays in the
+/// heap during an epoch; <see cref="Release"/> trims it when <see cref="HeapReleasePolicy"/> sees
+/// resident memory grow. A thread arena's 64 MiB heaps are unmapped by a check of the top pad, not of
+/// the trim threshold, so the pad is one heap. The measurements: docs/performance.md. No-ops where
+/// the C library is not glibc.
 /// </summary>
 public static partial class NativeHeap
 {

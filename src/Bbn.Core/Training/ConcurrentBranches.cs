@@ -178,10 +178,8 @@ internal sealed class ConcurrentBranches : IBranchExecutor
     /// Runs both passes, the calling thread's with <see cref="ThreadsPerPass"/> threads. libtorch's thread
     /// settings change only while the other thread is idle: at::set_num_threads also rewrites a
     /// process-wide count and clears the calling thread's oneDNN primitive cache. The first step's
-    /// passes run one after the other: with both threads meeting the convolutions for the first time
-    /// together, libtorch 2.10's oneDNN crashed about one run in twenty (SIGSEGV, a null batch in
-    /// brgemm_convolution_fwd_t::pd_t::init_batch, in the first step's backward on the branch thread;
-    /// AMD Zen 5, NHWC).
+    /// passes run one after the other: two threads meeting the convolutions for the first time together
+    /// crash libtorch 2.10's oneDNN now and then (docs/troubleshooting.md).
     /// </summary>
     private T RunBoth<T>(Func<T> onThisThread, Action onBranchThread)
     {

@@ -6,10 +6,9 @@ namespace Bbn.Hosting.Verbs;
 /// <summary>
 /// A verb that runs once on its own thread and then stops the host, leaving its exit code in
 /// <see cref="RunOutcome"/>: 0 when it returns, 1 with the cause when it throws. All of a verb's
-/// multi-threaded tensor work (loading, training, evaluation) stays on that one thread: libgomp
-/// counts the threads of every thread's OpenMP team together and, once they outnumber the CPUs,
-/// makes idle workers sleep at once instead of spinning between parallel regions, which cost the
-/// single-branch step and evaluation about 20 % in Bbn.Bench when its data was built on another thread.
+/// multi-threaded tensor work (loading, training, evaluation) stays on that one thread: libgomp makes
+/// idle OpenMP workers sleep at once when the teams of all threads outnumber the CPUs, which slows
+/// every parallel region (docs/performance.md).
 /// </summary>
 public abstract class VerbService(string verb, IHostApplicationLifetime lifetime, RunOutcome outcome, ILogger logger) : BackgroundService
 {
