@@ -24,8 +24,13 @@ public static class BbnApplication
 
     public static IReadOnlyList<string> Verbs => VerbTable.Names;
 
+    /// <summary>The switch that adds the stack trace to a verb's failure line.</summary>
+    public const string VerboseSwitch = "--verbose";
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
+        bool verbose = args.Contains(VerboseSwitch);
+        args = [.. args.Where(a => a != VerboseSwitch)];
         string verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "train";
         if (!Verbs.Contains(verb))
         {
@@ -114,7 +119,11 @@ public static class BbnApplication
             using var stop = cancellation.Register(() => host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
             await host.WaitForShutdownAsync(CancellationToken.None);
             var outcome = host.Services.GetRequiredService<RunOutcome>();
-            if (outcome.Failure is not null) await error.WriteLineAsync($"{verb} failed: {outcome.Failure}");
+            if (outcome.Failure is not null)
+            {
+                await error.WriteLineAsync($"{verb} failed: {outcome.Failure}");
+                if (verbose) await error.WriteLineAsync(outcome.Cause!.ToString());
+            }
             return outcome.ExitCode;
         }
     }

@@ -9,9 +9,13 @@ public sealed class RunOutcome
 
     public void Succeed() => ExitCode = 0;
 
+    /// <summary>The exception behind <see cref="Failure"/>, for --verbose.</summary>
+    public Exception? Cause { get; private set; }
+
     public void Fail(Exception cause)
     {
         ExitCode = 1;
         Failure = cause.Message;
+        Cause = cause;
     }
 }

@@ -5,8 +5,9 @@ namespace Bbn.Hosting.Verbs;
 /// <summary>The log lines every verb shares: its failure, named after the verb, and the plots it wrote.</summary>
 internal static partial class VerbLog
 {
-    [LoggerMessage(100, LogLevel.Error, "{Verb} failed: {Reason}")]
-    public static partial void Failed(ILogger logger, string verb, string reason);
+    /// <summary>At Debug only, with the stack trace: the one line a person reads goes to stderr once, from BbnApplication.</summary>
+    [LoggerMessage(100, LogLevel.Debug, "{Verb} failed: {Reason}")]
+    public static partial void Failed(ILogger logger, string verb, string reason, Exception exception);
 
     [LoggerMessage(101, LogLevel.Information, "Plots: {Plots}")]
     public static partial void Plots(ILogger logger, string plots);

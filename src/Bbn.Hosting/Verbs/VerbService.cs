@@ -27,7 +27,7 @@ public abstract class VerbService(string verb, IHostApplicationLifetime lifetime
         }
         catch (Exception e)
         {
-            VerbLog.Failed(logger, verb, e.Message);
+            VerbLog.Failed(logger, verb, e.Message, e);
             outcome.Fail(e);
         }
         finally

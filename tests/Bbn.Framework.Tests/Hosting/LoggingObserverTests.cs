@@ -63,7 +63,7 @@ public sealed class VerbServiceTests
     }
 
     [Fact]
-    public async Task A_failing_verb_is_logged_once_under_its_own_name_without_a_stack_trace()
+    public async Task A_failing_verb_is_logged_once_under_its_own_name_at_debug_with_its_stack_trace()
     {
         var logger = new FakeLogger();
         var lifetime = new Lifetime();
@@ -75,7 +75,8 @@ public sealed class VerbServiceTests
 
         var record = logger.Collector.GetSnapshot().Should().ContainSingle().Subject;
         record.Message.Should().Be("predict failed: Bbn:Predict:Checkpoint = 'x': /x does not exist.");
-        record.Exception.Should().BeNull();
+        record.Level.Should().Be(LogLevel.Debug, "the line a person reads goes to stderr once; the log has it only at Debug");
+        record.Exception.Should().BeOfType<FileNotFoundException>();
         outcome.ExitCode.Should().Be(1);
     }
 }

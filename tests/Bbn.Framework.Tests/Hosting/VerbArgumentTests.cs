@@ -23,3 +23,28 @@ public sealed class VerbArgumentTests
         error.Should().Contain("'extra.pth' is not understood by export. Usage: export <run directory | checkpoint.bbn> <output.pth>");
     }
 }
+
+/// <summary>A verb's failure is one line on stderr naming the verb and the cause; --verbose adds the stack trace.</summary>
+public sealed class VerbFailureTests
+{
+    [Fact]
+    public async Task A_failing_verb_prints_one_line_naming_it_and_the_cause_once()
+    {
+        var (code, _, error) = await AppRunner.Run("evaluate", "/nonexistent/run");
+
+        code.Should().Be(1);
+        string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().ContainSingle().Which.Should().StartWith("evaluate failed: ").And.Contain("/nonexistent/run");
+    }
+
+    [Fact]
+    public async Task Verbose_adds_the_stack_trace_after_that_line()
+    {
+        var (code, _, error) = await AppRunner.Run("evaluate", "/nonexistent/run", "--verbose");
+
+        code.Should().Be(1);
+        string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[0].Should().StartWith("evaluate failed: ");
+        lines.Should().Contain(l => l.TrimStart().StartsWith("at Bbn.", StringComparison.Ordinal), "the stack trace follows");
+    }
+}
