@@ -45,7 +45,16 @@ public sealed class RunDirectory
             throw new RunDirectoryException(
                 $"Run directory {run.Path} already holds a run. Continue it with --Bbn:Training:Resume=true " +
                 $"--Bbn:Training:RunName={name}, or choose another Bbn:Training:RunName; nothing was overwritten.");
-        Directory.CreateDirectory(run.Path);
+        try
+        {
+            Directory.CreateDirectory(run.Path);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new RunDirectoryException(
+                $"Cannot create the run directory {run.Path} (Bbn:Training:OutputDirectory = {outputDirectory}): {e.Message.TrimEnd('.')}. " +
+                "Choose a folder this user may write to with --Bbn:Training:OutputDirectory=<folder>.");
+        }
         return run;
     }
 

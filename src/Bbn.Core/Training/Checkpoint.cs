@@ -85,6 +85,13 @@ public static class Checkpoint
             }
             if (File.Exists(path)) File.Move(path, PreviousPath(path), overwrite: true);
             File.Move(temporary, path, overwrite: false);
+            AtomicFile.SyncDirectory(path);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            File.Delete(temporary);
+            string kept = File.Exists(path) ? $"{path} (the previous checkpoint) is intact" : "no checkpoint had been written yet";
+            throw new CheckpointWriteException($"Could not write the checkpoint {path}: {e.Message.TrimEnd('.')}. {kept}; free space on that disk, or choose another folder with Bbn:Training:OutputDirectory, then resume.", e);
         }
         catch
         {
@@ -227,3 +234,6 @@ internal sealed class BoundedStream(Stream inner, long length) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
+
+/// <summary>A checkpoint that could not be written (a full disk, a read-only folder); the message names the file, what is kept and what to do.</summary>
+public sealed class CheckpointWriteException(string message, Exception inner) : IOException(message, inner);

@@ -38,6 +38,9 @@ internal static partial class TrainLog
     [LoggerMessage(17, LogLevel.Information, "Method {Method}: {Stages}")]
     public static partial void Stages(ILogger logger, string method, string stages);
 
+    [LoggerMessage(34, LogLevel.Warning, "Took over the lock of {RunDirectory} left by process {ProcessId} on {Host}, started {Started:u}, which no longer runs")]
+    public static partial void TookOverLock(ILogger logger, string runDirectory, int processId, string host, DateTimeOffset started);
+
     [LoggerMessage(19, LogLevel.Warning, "{Damage} Resuming from {Checkpoint}.")]
     public static partial void FellBack(ILogger logger, string damage, string checkpoint);
 

@@ -33,6 +33,8 @@ public sealed class TrainerService(
         var directory = t.Resume
             ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)
             : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method.Name}-{o.Dataset.Name}", time.GetUtcNow());
+        using var runLock = RunLock.Acquire(directory.Path, out var stale);
+        if (stale is not null) TrainLog.TookOverLock(logger, directory.Path, stale.ProcessId, stale.Host, stale.Started);
         TrainLog.RunStarting(logger, directory.Path, o.Method.Name!, o.Backbone.Name!, o.Dataset.Name!, run.Train.ClassCounts.Max() / (double)Math.Max(1, run.Train.ClassCounts.Where(n => n > 0).DefaultIfEmpty(1).Min()),
             run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
         if (run.ValidationRule is { } rule) TrainLog.ValidationSplit(logger, rule);
