@@ -15,10 +15,13 @@ internal static class FileDatasetSettings
     {
         string name = context.Get("Recipe", defaultRecipe);
         bool flip = context.Get("HorizontalFlip", true);
+        // Both recipes' sizes are read whichever is chosen: a setting of the other recipe is then ignored, not reported as unknown.
+        int resizeTo = (int)context.GetInRange("ResizeTo", 256, 8, 8192);
+        int padding = (int)context.GetInRange("Padding", 4, 0, 256);
         return name switch
         {
-            "imagenet" => ImageRecipe.ImageNet((int)context.GetInRange("Size", 224, 8, 4096), (int)context.GetInRange("ResizeTo", 256, 8, 8192)) with { HorizontalFlip = flip },
-            "cifar" => ImageRecipe.Cifar((int)context.GetInRange("Size", 32, 8, 4096), (int)context.GetInRange("Padding", 4, 0, 256)) with { HorizontalFlip = flip },
+            "imagenet" => ImageRecipe.ImageNet((int)context.GetInRange("Size", 224, 8, 4096), resizeTo) with { HorizontalFlip = flip },
+            "cifar" => ImageRecipe.Cifar((int)context.GetInRange("Size", 32, 8, 4096), padding) with { HorizontalFlip = flip },
             _ => throw context.Invalid("Recipe", name, "imagenet (random resized crop 224, scale 0.08-1, ratio 3/4-4/3, flip; test: resize 256, centre crop 224) or cifar (resize to Size, pad 4 and random crop, flip)"),
         };
     }

@@ -11,7 +11,7 @@ public sealed class ComponentContext
     public ComponentContext(string name, IConfigurationSection settings, IServiceProvider services)
     {
         Name = name;
-        Settings = settings;
+        section = settings;
         Services = services;
     }
 
@@ -19,7 +19,27 @@ public sealed class ComponentContext
     public string Name { get; }
 
     /// <summary>The component's own configuration section (for example <c>Bbn:Samplers:Rebalancing</c>).</summary>
-    public IConfigurationSection Settings { get; }
+    public IConfigurationSection Settings
+    {
+        get
+        {
+            ReadsSettingsDirectly = true;
+            return section;
+        }
+    }
+
+    private readonly IConfigurationSection section;
+    private readonly HashSet<string> readKeys = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The keys of <see cref="Settings"/> this component asked for through <see cref="Get{T}"/>,
+    /// <see cref="GetInRange"/> and <see cref="Bind{TOptions}"/> (the options class's properties): the host
+    /// reports any other key of the section as a setting nothing reads. (Contracts 1.6.)
+    /// </summary>
+    public IReadOnlyCollection<string> ReadKeys => readKeys;
+
+    /// <summary>True once the component used <see cref="Settings"/> itself: the host then cannot tell which keys it reads, and checks none of its section. (Contracts 1.6.)</summary>
+    public bool ReadsSettingsDirectly { get; private set; }
 
     /// <summary>The host's services.</summary>
     public IServiceProvider Services { get; }
@@ -28,11 +48,12 @@ public sealed class ComponentContext
     /// <exception cref="ComponentConfigurationException">The value cannot be read as <typeparamref name="T"/>.</exception>
     public T Get<T>(string key, T defaultValue)
     {
-        string? raw = Settings[key];
+        readKeys.Add(key);
+        string? raw = section[key];
         if (raw is null) return defaultValue;
         try
         {
-            return Settings.GetValue(key, defaultValue)!;
+            return section.GetValue(key, defaultValue)!;
         }
         catch (InvalidOperationException)
         {
@@ -58,13 +79,14 @@ public sealed class ComponentContext
     public TOptions Bind<TOptions>() where TOptions : class, new()
     {
         var options = new TOptions();
+        foreach (var property in typeof(TOptions).GetProperties()) readKeys.Add(property.Name);
         try
         {
-            Settings.Bind(options);
+            section.Bind(options);
         }
         catch (InvalidOperationException e)
         {
-            throw new ComponentConfigurationException(Settings.Path, null, $"values of the types of {typeof(TOptions).Name} ({e.Message})");
+            throw new ComponentConfigurationException(section.Path, null, $"values of the types of {typeof(TOptions).Name} ({e.Message})");
         }
         var results = new List<ValidationResult>();
         if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
@@ -75,7 +97,7 @@ public sealed class ComponentContext
             string allowed = property?.GetCustomAttributes(typeof(RangeAttribute), true).FirstOrDefault() is RangeAttribute range
                 ? string.Create(CultureInfo.InvariantCulture, $"a number from {range.Minimum} to {range.Maximum}")
                 : first.ErrorMessage ?? "a valid value";
-            throw new ComponentConfigurationException($"{Settings.Path}:{member}", Convert.ToString(property?.GetValue(options), CultureInfo.InvariantCulture), allowed);
+            throw new ComponentConfigurationException($"{section.Path}:{member}", Convert.ToString(property?.GetValue(options), CultureInfo.InvariantCulture), allowed);
         }
         return options;
     }
@@ -93,5 +115,5 @@ public sealed class ComponentContext
 
     /// <summary>An error naming the full setting path, the bad value and what is allowed.</summary>
     public ComponentConfigurationException Invalid(string key, string? value, string allowed) =>
-        new($"{Settings.Path}:{key}", value, allowed);
+        new($"{section.Path}:{key}", value, allowed);
 }

@@ -4,6 +4,8 @@ using Bbn.Abstractions;
 using Bbn.Core.Model;
 using Bbn.Core.Training;
 using Bbn.Hosting.Plugins;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Bbn.Hosting.Composition;
@@ -13,8 +15,10 @@ namespace Bbn.Hosting.Composition;
 /// value and the range), every component name against the catalog (the message lists the names
 /// available), and each selected component's own settings by creating it once.
 /// </summary>
-public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, ComponentResolver resolver) : IValidateOptions<BbnOptions>
+public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, ComponentResolver resolver, IConfiguration configuration, ILogger<BbnOptionsValidator> logger) : IValidateOptions<BbnOptions>
 {
+    private readonly HashSet<string> reported = [];
+
     public ValidateOptionsResult Validate(string? name, BbnOptions options)
     {
         var failures = new List<string>();
@@ -87,6 +91,18 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
             foreach (var branch in method.Branches)
                 Check(ComponentSlot.SamplerOf(branch), resolver.SelectedName(branch.SamplerSection, branch.DefaultSampler), failures);
         }
+        if (options.UnknownSettings is not (UnknownSettings.Error or UnknownSettings.Warn))
+            failures.Add($"Bbn:UnknownSettings = '{options.UnknownSettings}' is invalid: expected error (a setting nothing reads stops the host) or warn.");
+        else if (failures.Count == 0)
+        {
+            var unknown = UnknownSettings.Find(configuration, resolver.Contexts);
+            if (options.UnknownSettings == UnknownSettings.Warn)
+            {
+                foreach (string line in unknown.Where(reported.Add)) UnknownSettingLog.Ignored(logger, line);
+            }
+            else
+                failures.AddRange(unknown.Select(line => line + " (--Bbn:UnknownSettings=warn runs anyway.)"));
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
@@ -119,4 +135,10 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
 
     [GeneratedRegex("^(auto|cpu|cuda|cuda:[0-9]+)$")]
     private static partial Regex DevicePattern();
+}
+
+internal static partial class UnknownSettingLog
+{
+    [LoggerMessage(40, LogLevel.Warning, "{Line} It is ignored (Bbn:UnknownSettings = warn).")]
+    public static partial void Ignored(ILogger logger, string line);
 }

@@ -14,6 +14,16 @@ public sealed class ComponentResolver(IServiceProvider services, IConfiguration 
 {
     private readonly Dictionary<(Type, string, string), object> created = [];
     private readonly Lock gate = new();
+    private readonly Dictionary<string, ComponentContext> contexts = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The sections of the components created so far, with what each component read of its section.</summary>
+    public IReadOnlyDictionary<string, ComponentContext> Contexts
+    {
+        get
+        {
+            lock (gate) return new Dictionary<string, ComponentContext>(contexts, StringComparer.OrdinalIgnoreCase);
+        }
+    }
 
     public TComponent Resolve<TComponent>(ComponentSlot slot, string name) where TComponent : class => Create<TComponent>(slot.SectionPath, name, name);
 
@@ -44,8 +54,10 @@ public sealed class ComponentResolver(IServiceProvider services, IConfiguration 
         {
             if (created.TryGetValue((typeof(TComponent), sectionPath, name), out var existing)) return (TComponent)existing;
             var factory = services.GetRequiredKeyedService<ComponentFactory<TComponent>>(name);
-            var component = factory.Create(configuration.GetSection(sectionPath), services);
+            var context = new ComponentContext(name, configuration.GetSection(sectionPath), services);
+            var component = factory.Create(context);
             created[(typeof(TComponent), sectionPath, name)] = component;
+            contexts[sectionPath] = context;
             return component;
         }
     }

@@ -18,6 +18,5 @@ public sealed class ComponentFactory<TComponent>(ComponentDescriptor descriptor,
 {
     public ComponentDescriptor Descriptor { get; } = descriptor;
 
-    public TComponent Create(IConfigurationSection settings, IServiceProvider services) =>
-        factory(new ComponentContext(Descriptor.Name, settings, services));
+    public TComponent Create(ComponentContext context) => factory(context);
 }

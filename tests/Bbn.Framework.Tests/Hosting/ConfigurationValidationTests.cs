@@ -97,3 +97,48 @@ public sealed class ConfigurationFileTests : IDisposable
 
     public void Dispose() => System.IO.File.Delete(File);
 }
+
+/// <summary>A setting nothing reads is a typo until shown otherwise: reported at start with the nearest known name.</summary>
+public sealed class UnknownSettingTests
+{
+    [Theory]
+    [InlineData("--Bbn:Training:Epoch=3", "Bbn:Training:Epoch is not a setting anything reads; did you mean Bbn:Training:Epochs?")]
+    [InlineData("--Bbn:Sampler:Conventional:Name=uniform", "Bbn:Sampler:Conventional:Name is not a setting anything reads; did you mean Bbn:Samplers:Conventional:Name?")]
+    [InlineData("--Bbn:Validation:PerClas=5", "Bbn:Validation:PerClas is not a setting anything reads; did you mean Bbn:Validation:PerClass?")]
+    public async Task A_misspelt_host_setting_stops_the_host_with_the_nearest_name(string setting, string expected)
+    {
+        var (code, _, error) = await AppRunner.Run("train", setting);
+
+        code.Should().Be(2);
+        error.Should().Contain(expected).And.Contain("--Bbn:UnknownSettings=warn");
+    }
+
+    [Fact]
+    public async Task A_key_the_chosen_component_does_not_read_names_what_it_reads()
+    {
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Loss:Name=focal", "--Bbn:Loss:Gama=1");
+
+        code.Should().Be(2);
+        error.Should().Contain("Bbn:Loss:Gama is not a setting anything reads (focal reads Gamma); did you mean Bbn:Loss:Gamma?");
+    }
+
+    [Fact]
+    public async Task Settings_of_the_chosen_components_and_of_unused_component_sections_pass()
+    {
+        // focal reads Gamma; the single-branch method uses no adaptor, so Bbn:Adaptor:Value is nobody's typo (a compare's common settings).
+        var (code, _, error) = await AppRunner.Run("evaluate", "/nonexistent/run", "--Bbn:Method=single-branch", "--Bbn:Loss:Name=focal", "--Bbn:Loss:Gamma=1",
+            "--Bbn:Adaptor:Value=0.3", "--Bbn:Training:LrDecayAt:0=0.5");
+
+        error.Should().NotContain("not a setting anything reads");
+        code.Should().Be(1, "it gets as far as the missing checkpoint");
+    }
+
+    [Fact]
+    public async Task Warn_logs_the_setting_and_goes_on()
+    {
+        var (code, _, error) = await AppRunner.Run("evaluate", "/nonexistent/run", "--Bbn:Training:Epoch=3", "--Bbn:UnknownSettings=warn");
+
+        error.Should().NotContain("Configuration error");
+        code.Should().Be(1, "it gets as far as the missing checkpoint");
+    }
+}

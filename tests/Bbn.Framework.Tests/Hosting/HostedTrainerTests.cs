@@ -235,7 +235,7 @@ public sealed class HostedTrainerTests : IDisposable
     public async Task Every_method_trains_through_the_host_stage_by_stage(string method, int stages)
     {
         var (code, _, error) = await AppRunner.Run(["train", .. Settings("method-" + method, epochs: 1,
-            $"--Bbn:Method:Name={method}", "--Bbn:Method:ClassifierEpochs=1", "--Bbn:Training:MaxStepsPerEpoch=2")]);
+            $"--Bbn:Method:Name={method}", stages > 1 ? "--Bbn:Method:ClassifierEpochs=1" : "--Bbn:Method:Name=" + method, "--Bbn:Training:MaxStepsPerEpoch=2")]);
 
         error.Should().BeEmpty();
         code.Should().Be(0);

@@ -31,6 +31,6 @@ internal static class BuiltInComponents
             .AddInMemoryCollection((settings ?? new Dictionary<string, string?>()).Select(kv => KeyValuePair.Create("Test:Component:" + kv.Key, kv.Value)))
             .Build();
         var factory = Loaded.Value.Services.GetRequiredKeyedService<ComponentFactory<T>>(name);
-        return factory.Create(configuration.GetSection("Test:Component"), Loaded.Value.Services);
+        return factory.Create(new Bbn.Abstractions.ComponentContext(name, configuration.GetSection("Test:Component"), Loaded.Value.Services));
     }
 }

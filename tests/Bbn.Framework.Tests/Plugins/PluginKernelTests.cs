@@ -129,7 +129,7 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
 
         code.Should().Be(2);
         error.Should().Contain("Plugin FutureContractsPlugin").And.Contain("built against Bbn.Abstractions 2.0.0.0")
-            .And.Contain("this host provides 1.5.0.0").And.Contain("Rebuild the plugin");
+            .And.Contain($"this host provides {typeof(Bbn.Abstractions.ISampler).Assembly.GetName().Version}").And.Contain("Rebuild the plugin");
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class PluginTemplateTests : IClassFixture<PackedSdk>
     {
         string name = $"Template{char.ToUpperInvariant(kind[0])}{kind[1..]}Plugin";
         string project = Path.Combine(sdk.Root, name);
-        PackedSdk.Run("dotnet", ["new", "bbn-plugin", "-n", name, "--kind", kind, "--component", $"template-{kind}", "--feed", sdk.Feed, "-o", project, "--debug:custom-hive", sdk.Hive], sdk.Root);
+        PackedSdk.Run("dotnet", ["new", "bbn-plugin", "-n", name, "--kind", kind, "--component", $"template-{kind}", "--feed", sdk.Feed, "--contracts", sdk.Version, "-o", project, "--debug:custom-hive", sdk.Hive], sdk.Root);
         PackedSdk.Run("dotnet", ["build", $"{name}.slnx", "-c", "Release", "-nologo", "-v:q"], project);
         string tests = PackedSdk.Run("dotnet", ["test", $"{name}.slnx", "-c", "Release", "--no-build", "-nologo"], project);
         tests.Should().MatchRegex(@"Passed: +[1-9]").And.Contain("Failed:     0");
@@ -57,8 +57,8 @@ public sealed class PackedSdk : IDisposable
         Run("dotnet", ["pack", Path.Combine(repo, "src", "Bbn.Abstractions"), "-c", "Release", "-nologo", "-v:q", "-o", Feed], repo);
         string package = Directory.GetFiles(Feed, "Bbn.Abstractions.*.nupkg").Single();
         // A package restored before under the same version would shadow the one just packed.
-        string version = Path.GetFileNameWithoutExtension(package)["Bbn.Abstractions.".Length..];
-        string cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), "bbn.abstractions", version);
+        Version = Path.GetFileNameWithoutExtension(package)["Bbn.Abstractions.".Length..];
+        string cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), "bbn.abstractions", Version);
         if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
         Run("dotnet", ["new", "install", Path.Combine(repo, "templates", "bbn-plugin"), "--debug:custom-hive", Hive], repo);
     }
@@ -67,6 +67,9 @@ public sealed class PackedSdk : IDisposable
     public string Feed { get; }
     public string Hive { get; }
     public string Data { get; }
+
+    /// <summary>The packed package's version: the contracts' version.</summary>
+    public string Version { get; }
 
     public static string Run(string file, string[] arguments, string workingDirectory)
     {
