@@ -69,6 +69,11 @@ public static class BbnApplication
         {
             var builder = CreateBuilder(settings);
             var catalog = builder.AddBbnKernel();
+            if (verb == "trust")
+            {
+                PluginListing.WriteHashes(builder.Configuration, output);
+                return ExitOk;
+            }
             if (verb == "plugins")
             {
                 PluginListing.Write(catalog, output);
@@ -160,7 +165,7 @@ public static class BbnApplication
     {
         var pluginOptions = builder.Configuration.GetSection(PluginOptions.Section).Get<PluginOptions>() ?? new PluginOptions();
         var directories = pluginOptions.Directories.Count > 0 ? pluginOptions.Directories : [PluginOptions.DefaultDirectory];
-        var catalog = PluginKernel.Load(directories, AppContext.BaseDirectory, pluginOptions.AllowWritable);
+        var catalog = PluginKernel.Load(directories, AppContext.BaseDirectory, pluginOptions.AllowWritable, pluginOptions.Trusted);
 
         var services = builder.Services;
         catalog.AddTo(services);

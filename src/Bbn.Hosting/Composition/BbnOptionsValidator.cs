@@ -126,7 +126,7 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         {
             return resolver.Resolve(slot, selected);
         }
-        catch (ComponentConfigurationException e)
+        catch (Exception e) when (e is ComponentConfigurationException or ComponentFailedException)
         {
             failures.Add(e.Message);
             return null;

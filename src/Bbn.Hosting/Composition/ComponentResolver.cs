@@ -55,7 +55,18 @@ public sealed class ComponentResolver(IServiceProvider services, IConfiguration 
             if (created.TryGetValue((typeof(TComponent), sectionPath, name), out var existing)) return (TComponent)existing;
             var factory = services.GetRequiredKeyedService<ComponentFactory<TComponent>>(name);
             var context = new ComponentContext(name, configuration.GetSection(sectionPath), services);
-            var component = factory.Create(context);
+            TComponent component;
+            try
+            {
+                component = factory.Create(context);
+            }
+            catch (Exception e) when (e is not ComponentConfigurationException and not ComponentFailedException)
+            {
+                // The factory is the plugin's code: its failure is named, with the plugin, and reported at start like a bad setting.
+                var plugin = factory.Descriptor.Plugin;
+                throw new ComponentFailedException(
+                    $"{sectionPath}: the {kind} '{name}' of plugin {plugin.AssemblyName} ({plugin.Location}) failed to start: {e.GetType().Name}: {e.Message} Fix the plugin or choose another {kind}.", e);
+            }
             created[(typeof(TComponent), sectionPath, name)] = component;
             contexts[sectionPath] = context;
             return component;
@@ -76,3 +87,6 @@ public sealed class ComponentResolver(IServiceProvider services, IConfiguration 
         }
     }
 }
+
+/// <summary>A component's factory threw: the message names the section, the component and its plugin.</summary>
+public sealed class ComponentFailedException(string message, Exception inner) : Exception(message, inner);

@@ -26,9 +26,25 @@ public static class PluginKernel
     private static readonly AssemblyName ContractsAssembly = typeof(IPluginRegistrar).Assembly.GetName();
 
     /// <summary>Resolves the configured directories against <paramref name="baseDirectory"/> and loads every plugin.</summary>
-    public static ComponentCatalog Load(IEnumerable<string> directories, string baseDirectory, bool allowWritable = false)
+    public static ComponentCatalog Load(IEnumerable<string> directories, string baseDirectory, bool allowWritable = false, IReadOnlyDictionary<string, string>? trusted = null)
     {
         var catalog = new ComponentCatalog();
+        foreach (string assemblyPath in Assemblies(directories, baseDirectory))
+        {
+            if (!allowWritable)
+            {
+                RefuseWritable(Path.GetDirectoryName(assemblyPath)!);
+                RefuseWritable(assemblyPath);
+            }
+            if (trusted is { Count: > 0 }) CheckPinned(assemblyPath, trusted);
+            LoadPlugin(assemblyPath, catalog);
+        }
+        return catalog;
+    }
+
+    /// <summary>Every plugin assembly under the configured directories, in load order; throws <see cref="PluginLoadException"/> for a missing directory or a misplaced file.</summary>
+    public static IEnumerable<string> Assemblies(IEnumerable<string> directories, string baseDirectory, bool allowWritable = true)
+    {
         int index = 0;
         foreach (string configured in directories)
         {
@@ -38,18 +54,31 @@ public static class PluginKernel
                     $"{PluginOptions.Section}:Directories:{index} = '{configured}' does not exist (resolved to {directory}). " +
                     "Create it, or point the setting at the folder that holds the plugin folders.");
             if (!allowWritable) RefuseWritable(directory);
-            foreach (string assemblyPath in FindPluginAssemblies(directory))
-            {
-                if (!allowWritable)
-                {
-                    RefuseWritable(Path.GetDirectoryName(assemblyPath)!);
-                    RefuseWritable(assemblyPath);
-                }
-                LoadPlugin(assemblyPath, catalog);
-            }
+            foreach (string assemblyPath in FindPluginAssemblies(directory)) yield return assemblyPath;
             index++;
         }
-        return catalog;
+    }
+
+    /// <summary>The SHA-256 of a plugin assembly, as Bbn:Plugins:Trusted records it (lower-case hex).</summary>
+    public static string Hash(string assemblyPath)
+    {
+        using var stream = File.OpenRead(assemblyPath);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
+    private static void CheckPinned(string assemblyPath, IReadOnlyDictionary<string, string> trusted)
+    {
+        string name = Path.GetFileNameWithoutExtension(assemblyPath);
+        string actual = Hash(assemblyPath);
+        var pinned = trusted.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+        if (pinned is null)
+            throw new PluginLoadException(
+                $"Plugin {name} ({assemblyPath}) is not in {PluginOptions.Section}:Trusted, which pins every plugin: add {PluginOptions.Section}:Trusted:{name}={actual} " +
+                "if you trust this file (the trust verb prints every plugin's line), or remove the plugin.");
+        if (!string.Equals(pinned.Trim(), actual, StringComparison.OrdinalIgnoreCase))
+            throw new PluginLoadException(
+                $"Plugin {name} ({assemblyPath}) does not match {PluginOptions.Section}:Trusted:{name}: its SHA-256 is {actual}, the pinned one {pinned}. " +
+                "The file changed since it was pinned: reinstall the trusted build, or pin the new one if you trust it.");
     }
 
     /// <summary>
@@ -117,6 +146,12 @@ public static class PluginKernel
         catch (Exception e) when (e is MissingMethodException or TypeLoadException)
         {
             throw new PluginLoadException($"Plugin {name.Name} ({path}) was built against different contracts than the host's {ContractsAssembly.Name} {ContractsAssembly.Version}: {e.Message} Rebuild it against this version.", e);
+        }
+        catch (Exception e) when (e is not PluginLoadException)
+        {
+            // A registrar is the plugin's own code: whatever it throws is the plugin's failure, named, not the host's crash.
+            var inner = e is TargetInvocationException { InnerException: { } cause } ? cause : e;
+            throw new PluginLoadException($"Plugin {name.Name} ({path}) failed while registering its components: {inner.GetType().Name}: {inner.Message} Fix the plugin or remove it.", inner);
         }
     }
 

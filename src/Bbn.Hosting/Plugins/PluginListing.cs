@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 namespace Bbn.Hosting.Plugins;
 
 /// <summary>The `plugins` verb's table: kind, name, assembly, version, description.</summary>
@@ -16,5 +17,19 @@ public static class PluginListing
             output.WriteLine(string.Join("  ", row.Take(4).Select((cell, i) => cell.PadRight(widths[i]))) + "  " + row[4]);
         }
         output.WriteLine($"{rows.Count} components from {catalog.Components.Select(c => c.Plugin.Location).Distinct().Count()} plugin assemblies.");
+    }
+
+    /// <summary>Every installed plugin's SHA-256 as a Bbn:Plugins:Trusted setting, for the command line and for appsettings.json.</summary>
+    public static void WriteHashes(IConfiguration configuration, TextWriter output)
+    {
+        var options = configuration.GetSection(PluginOptions.Section).Get<PluginOptions>() ?? new PluginOptions();
+        var directories = options.Directories.Count > 0 ? options.Directories : [PluginOptions.DefaultDirectory];
+        var pins = PluginKernel.Assemblies(directories, AppContext.BaseDirectory).Select(path => (Name: Path.GetFileNameWithoutExtension(path), Hash: PluginKernel.Hash(path), Path: path)).ToList();
+        foreach (var pin in pins) output.WriteLine($"--{PluginOptions.Section}:Trusted:{pin.Name}={pin.Hash}");
+        output.WriteLine();
+        output.WriteLine("In appsettings.json, under \"Bbn\": { \"Plugins\": { ... } }:");
+        output.WriteLine("\"Trusted\": {");
+        output.WriteLine(string.Join(",\n", pins.Select(p => $"  \"{p.Name}\": \"{p.Hash}\"")));
+        output.WriteLine("}");
     }
 }

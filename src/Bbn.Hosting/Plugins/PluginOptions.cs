@@ -11,4 +11,10 @@ public sealed class PluginOptions
 
     /// <summary>Load plugin folders and assemblies that users other than their owner may write to (refused by default).</summary>
     public bool AllowWritable { get; set; }
+
+    /// <summary>
+    /// Pins the plugin assemblies: assembly name -> SHA-256 (hex) of its DLL. When any is given, every
+    /// plugin must be listed with its hash, or the host refuses it (the trust verb prints them).
+    /// </summary>
+    public Dictionary<string, string> Trusted { get; set; } = [];
 }

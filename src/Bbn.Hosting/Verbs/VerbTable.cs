@@ -24,6 +24,7 @@ public static class VerbTable
             "Usage: import <state_dict.pth> <output checkpoint.bbn> [--Bbn:Section:Key=value ...: the composition and dataset it was trained with]",
             s => s.AddHostedService<ImportService>()),
         new("plugins", [], "Usage: plugins [--Bbn:Plugins:Directories:N=<folder> ...]", null),
+        new("trust", [], "Usage: trust [--Bbn:Plugins:Directories:N=<folder> ...] (prints each installed plugin's SHA-256 as a Bbn:Plugins:Trusted setting)", null),
         new("recipes", [], "Usage: recipes (lists the shipped recipes; train one with train --recipe NAME)", null),
         new("compare", ["Bbn:Compare:Plan"],
             "Usage: compare [plan.json] [--seeds N] [--baseline NAME] [--Bbn:Compare:Compositions:NAME=\"--Bbn:Key=value ...\" ...] [--Bbn:Compare:Output=DIR] [--Bbn:Section:Key=value ...: common to every run]",

@@ -23,6 +23,8 @@ public sealed class PluginFixtures : IDisposable
         MissingDependency = Plugin("missing-dependency", source, "NeedsDependency");
         File.Delete(Path.Combine(MissingDependency, "NeedsDependency", "DependencyLibrary.dll"));
         FutureContracts = Plugin("future-contracts", source, "FutureContractsPlugin");
+        ThrowingRegistrar = Plugin("throwing-registrar", source, "ThrowingRegistrar");
+        FailingFactory = Plugin("failing-factory", source, "FailingFactory");
 
         // The sample plugin, built the way docs/plugins.md says, into a plugin directory of its own.
         string samples = Path.Combine(Root, "samples");
@@ -50,6 +52,12 @@ public sealed class PluginFixtures : IDisposable
 
     /// <summary>A plugin directory holding a plugin built against contracts 2.0.</summary>
     public string FutureContracts { get; }
+
+    /// <summary>A plugin directory holding ThrowingRegistrar, whose registrar throws.</summary>
+    public string ThrowingRegistrar { get; }
+
+    /// <summary>A plugin directory holding FailingFactory (adaptor "fails-to-start", whose factory throws).</summary>
+    public string FailingFactory { get; }
 
     /// <summary>A new, empty plugin directory for a test's own files.</summary>
     public string EmptyDirectory(string name) => Directory.CreateDirectory(Path.Combine(Root, "cases", name)).FullName;

@@ -123,6 +123,46 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
     }
 
     [Fact]
+    public async Task A_registrar_that_throws_is_named_and_the_host_stops_with_exit_2()
+    {
+        var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.ThrowingRegistrar)]);
+
+        code.Should().Be(2);
+        error.Should().Contain("Plugin ThrowingRegistrar (").And.Contain("failed while registering its components: InvalidOperationException: the registrar's own bug")
+            .And.Contain("Fix the plugin or remove it");
+    }
+
+    [Fact]
+    public async Task A_factory_that_throws_is_reported_at_start_naming_its_plugin()
+    {
+        var (code, _, error) = await AppRunner.Run(["train", .. AppRunner.PluginDirectories(fixtures.FailingFactory), "--Bbn:Adaptor:Name=fails-to-start"]);
+
+        code.Should().Be(2);
+        error.Should().Contain("Bbn:Adaptor: the adaptor 'fails-to-start' of plugin FailingFactory (").And.Contain("failed to start: NullReferenceException: the factory's own bug");
+    }
+
+    [Fact]
+    public async Task Pinned_plugins_load_only_with_their_hashes()
+    {
+        var (listed, pins, _) = await AppRunner.Run(["trust", .. AppRunner.PluginDirectories(fixtures.DropIn)]);
+        listed.Should().Be(0);
+        string[] trusted = pins.Split('\n').Where(l => l.StartsWith("--Bbn:Plugins:Trusted:", StringComparison.Ordinal)).Select(l => l.Trim()).ToArray();
+        trusted.Should().Contain(l => l.StartsWith("--Bbn:Plugins:Trusted:DropInSchedule=", StringComparison.Ordinal)).And.Contain(l => l.StartsWith("--Bbn:Plugins:Trusted:Bbn.Plugins.Losses=", StringComparison.Ordinal));
+
+        var (pinnedCode, _, pinnedError) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.DropIn), .. trusted]);
+        pinnedCode.Should().Be(0, pinnedError);
+
+        string[] altered = [.. trusted.Select(l => l.StartsWith("--Bbn:Plugins:Trusted:DropInSchedule=", StringComparison.Ordinal) ? "--Bbn:Plugins:Trusted:DropInSchedule=" + new string('0', 64) : l)];
+        var (alteredCode, _, alteredError) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.DropIn), .. altered]);
+        alteredCode.Should().Be(2);
+        alteredError.Should().Contain("Plugin DropInSchedule (").And.Contain("does not match Bbn:Plugins:Trusted:DropInSchedule: its SHA-256 is ").And.Contain(new string('0', 64));
+
+        var (missingCode, _, missingError) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.DropIn), .. trusted.Where(l => !l.Contains("DropInSchedule", StringComparison.Ordinal))]);
+        missingCode.Should().Be(2);
+        missingError.Should().Contain("Plugin DropInSchedule (").And.Contain("is not in Bbn:Plugins:Trusted, which pins every plugin");
+    }
+
+    [Fact]
     public async Task A_plugin_built_against_incompatible_contracts_names_both_versions()
     {
         var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.FutureContracts)]);
