@@ -10,10 +10,13 @@ internal static class FileDatasetSettings
 {
     public static readonly ChannelNormalization ImageNetNormalization = new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
 
-    /// <summary>Recipe = imagenet (random resized crop; default) or cifar (resize + pad-and-crop); Size, ResizeTo, Padding, HorizontalFlip.</summary>
-    public static ImageRecipe Recipe(ComponentContext context, string defaultRecipe = "imagenet")
+    /// <summary>The value of an unset Recipe: the host chooses from the images' size.</summary>
+    public const string FollowImages = "auto";
+
+    /// <summary>Recipe = auto (default: the host chooses from the images' size), imagenet (random resized crop) or cifar (resize + pad-and-crop); Size, ResizeTo, Padding, HorizontalFlip.</summary>
+    public static ImageRecipe Recipe(ComponentContext context)
     {
-        string name = context.Get("Recipe", defaultRecipe);
+        string name = context.Get("Recipe", FollowImages);
         bool flip = context.Get("HorizontalFlip", true);
         // Both recipes' sizes are read whichever is chosen: a setting of the other recipe is then ignored, not reported as unknown.
         int resizeTo = (int)context.GetInRange("ResizeTo", 256, 8, 8192);
@@ -22,7 +25,8 @@ internal static class FileDatasetSettings
         {
             "imagenet" => ImageRecipe.ImageNet((int)context.GetInRange("Size", 224, 8, 4096), resizeTo) with { HorizontalFlip = flip },
             "cifar" => ImageRecipe.Cifar((int)context.GetInRange("Size", 32, 8, 4096), padding) with { HorizontalFlip = flip },
-            _ => throw context.Invalid("Recipe", name, "imagenet (random resized crop 224, scale 0.08-1, ratio 3/4-4/3, flip; test: resize 256, centre crop 224) or cifar (resize to Size, pad 4 and random crop, flip)"),
+            FollowImages => ImageRecipe.FollowImages() with { HorizontalFlip = flip },
+            _ => throw context.Invalid("Recipe", name, "auto (chosen from the images' size), imagenet (random resized crop 224, scale 0.08-1, ratio 3/4-4/3, flip; test: resize 256, centre crop 224) or cifar (resize to Size, pad 4 and random crop, flip)"),
         };
     }
 

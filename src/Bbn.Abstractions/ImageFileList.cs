@@ -41,6 +41,9 @@ public sealed record ImageRecipe(
 
     /// <summary>The CIFAR recipe on files: resize to <paramref name="size"/> squared, random crop with zero padding + flip; test: the resized image.</summary>
     public static ImageRecipe Cifar(int size = 32, int padding = 4) => new(ImageRecipeKind.PadCrop, size, size, Padding: padding);
+
+    /// <summary>Leaves the choice to the host: <see cref="Cifar"/> at the images' own size for small images, <see cref="ImageNet"/> for large ones (contracts 1.6).</summary>
+    public static ImageRecipe FollowImages() => new(ImageRecipeKind.FollowImages, 0, 0);
 }
 
 /// <summary>The augmentation families the host applies to files.</summary>
@@ -51,4 +54,7 @@ public enum ImageRecipeKind
 
     /// <summary>Resize to a square, random crop with zero padding + flip for training; the resized square for testing.</summary>
     PadCrop,
+
+    /// <summary>No recipe was chosen: the host picks one from the training images' size and logs why (contracts 1.6).</summary>
+    FollowImages,
 }

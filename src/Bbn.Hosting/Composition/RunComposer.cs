@@ -62,7 +62,11 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
         var o = options.Value;
         var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, datasetName);
         var files = dataset.ListFiles(DatasetSplit.Test);
-        if (files is not null) return ImageFileSet.All(files, Decode(o));
+        if (files is not null)
+        {
+            var recipe = files.Recipe.Kind == ImageRecipeKind.FollowImages ? RecipeChoice.For(dataset.ListFiles(DatasetSplit.Train)!).Recipe : files.Recipe;
+            return ImageFileSet.All(RecipeChoice.With(files, recipe), Decode(o));
+        }
         if (dataset.ListFiles(DatasetSplit.Train) is not null)
             throw new InvalidOperationException($"Dataset '{datasetName}' lists training files but no test files.");
         using var test = dataset.Load(DatasetSplit.Test);
@@ -80,6 +84,12 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
         var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, o.Dataset.Name!);
         var given = string.IsNullOrWhiteSpace(o.Dataset.Manifest) ? null : SubsetManifest.Read(Path.GetFullPath(o.Dataset.Manifest));
         var trainFiles = dataset.ListFiles(DatasetSplit.Train);
+        if (trainFiles is not null)
+        {
+            var (recipe, why) = RecipeChoice.For(trainFiles);
+            if (why is not null) ComposerLog.RecipeChosen(logger, why);
+            trainFiles = RecipeChoice.With(trainFiles, recipe);
+        }
         if (trainFiles is null)
         {
             using var fullTrain = dataset.Load(DatasetSplit.Train);
@@ -99,8 +109,8 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             && (given?.Validation is null || given.ValidationSource == ValidationDraw.DatasetSource);
         if (ownSplit)
         {
-            var validationFiles = dataset.ListFiles(DatasetSplit.Validation)
-                ?? throw new InvalidOperationException($"Dataset '{o.Dataset.Name}' says it has a validation split but lists no files for it.");
+            var validationFiles = RecipeChoice.With(dataset.ListFiles(DatasetSplit.Validation)
+                ?? throw new InvalidOperationException($"Dataset '{o.Dataset.Name}' says it has a validation split but lists no files for it."), trainFiles.Recipe);
             if (!validationFiles.ClassNames.SequenceEqual(trainFiles.ClassNames))
                 throw new InvalidDataException($"Dataset '{o.Dataset.Name}': the validation split's classes differ from the training split's; both need the same classes.");
             string rule = $"the dataset's own validation split ({validationFiles.Files.Count} images)";
@@ -193,4 +203,10 @@ public sealed record ComposedRun(TrainingSession Session, IImageSet Train, IImag
         Test.Dispose();
         Validation?.Dispose();
     }
+}
+
+internal static partial class ComposerLog
+{
+    [LoggerMessage(41, LogLevel.Information, "{Why}")]
+    public static partial void RecipeChosen(ILogger logger, string why);
 }

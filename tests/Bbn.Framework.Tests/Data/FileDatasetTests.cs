@@ -41,8 +41,7 @@ public sealed class FileDatasetTests : IDisposable
         train.ClassNames.Should().Equal("class-a", "class-b");
         train.Files.Select(f => (f.Id, f.Label)).Should().Equal(("class-a/000.jpg", 0), ("class-a/001.png", 0), ("class-a/002.jpg", 0), ("class-b/000.jpg", 1), ("class-b/001.png", 1));
         train.Files.Should().OnlyContain(f => File.Exists(f.Path));
-        train.Recipe.Kind.Should().Be(ImageRecipeKind.RandomResizedCrop);
-        train.Recipe.Size.Should().Be(224);
+        train.Recipe.Kind.Should().Be(ImageRecipeKind.FollowImages, "no Bbn:Dataset:Recipe: the host chooses from the images");
         train.Normalization.Mean.Should().Equal(0.485f, 0.456f, 0.406f);
     }
 
@@ -241,7 +240,41 @@ public sealed class FileDatasetTests : IDisposable
     {
         var act = () => Source("image-folder", new() { ["Root"] = root, ["Recipe"] = "fancy" });
 
-        act.Should().Throw<ComponentConfigurationException>().WithMessage("Setting Test:Component:Recipe = 'fancy' is invalid: expected imagenet*or cifar*");
+        act.Should().Throw<ComponentConfigurationException>().WithMessage("Setting Test:Component:Recipe = 'fancy' is invalid: expected auto*imagenet*or cifar*");
+    }
+
+    [Fact]
+    public async Task Without_a_recipe_small_images_keep_their_size_under_the_cifar_recipe_and_the_checkpoint_records_it()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "small"), [4, 3], testPerClass: 1); // 48x40 images
+
+        var (code, _, error) = await AppRunner.Run("train", $"--Bbn:Training:OutputDirectory={Path.Combine(root, "runs")}", "--Bbn:Training:RunName=auto",
+            "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=2", "--Bbn:Training:MaxStepsPerEpoch=1", "--Bbn:Training:WarmupEpochs=1", "--Bbn:Validation:Split=none",
+            "--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}");
+
+        code.Should().Be(0, error);
+        var run = new RunDirectory(Path.Combine(root, "runs", "auto"));
+        Bbn.Core.Training.Checkpoint.ReadHeader(run.CheckpointPath).Data!.Recipe.Should().Be(ImageRecipe.Cifar(48));
+    }
+
+    [Theory]
+    [InlineData(48, 40, ImageRecipeKind.PadCrop, 48)]
+    [InlineData(300, 200, ImageRecipeKind.RandomResizedCrop, 224)]
+    public void The_recipe_follows_the_images_and_says_why(int width, int height, ImageRecipeKind kind, int size)
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(root, $"probe-{width}")).FullName;
+        var files = Enumerable.Range(0, 3).Select(i =>
+        {
+            string path = Path.Combine(folder, $"{i}.png");
+            ImageFiles.Write(path, i, width, height);
+            return new ImageFile(path, 0, $"{i}.png");
+        }).ToList();
+
+        var (recipe, why) = RecipeChoice.For(new ImageFileList(files, ["a"], new ChannelNormalization([0.5f, 0.5f, 0.5f], [0.5f, 0.5f, 0.5f]), ImageRecipe.FollowImages()));
+
+        recipe.Kind.Should().Be(kind);
+        recipe.Size.Should().Be(size);
+        why.Should().Contain("Bbn:Dataset:Recipe is not set").And.Contain($"{Math.Max(width, height)} pixels a side");
     }
 
     [Fact]
