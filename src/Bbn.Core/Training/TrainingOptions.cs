@@ -23,7 +23,7 @@ public sealed class TrainingOptions
     public int MinWarmupSteps { get; set; } = 100;
 
     /// <summary>The gradient-norm bound of a stage whose warm-up is shorter than <see cref="MinWarmupSteps"/>, where ClipGradientNorm is 0; 0: none.</summary>
-    public double ShortWarmupClipNorm { get; set; } = 5;
+    public double ShortWarmupClipNorm { get; set; } = 2;
 
     /// <summary>default (PyTorch's nn.Linear init, as the official code) or zero (weights and bias 0: the first logits are 0).</summary>
     public string ClassifierInit { get; set; } = "default";

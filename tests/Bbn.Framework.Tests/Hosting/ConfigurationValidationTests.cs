@@ -65,7 +65,7 @@ public sealed class ConfigurationValidationTests
         var (code, _, error) = await AppRunner.Run("fit");
 
         code.Should().Be(2);
-        error.Should().Contain("Unknown verb 'fit'. Verbs: train, evaluate, predict, export, import, plugins, recipes, compare.");
+        error.Should().Contain("Unknown verb 'fit'. Verbs: train, evaluate, predict, export, import, plugins, trust, recipes, compare.");
     }
 }
 
