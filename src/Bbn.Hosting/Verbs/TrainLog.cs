@@ -38,6 +38,9 @@ internal static partial class TrainLog
     [LoggerMessage(17, LogLevel.Information, "Method {Method}: {Stages}")]
     public static partial void Stages(ILogger logger, string method, string stages);
 
+    [LoggerMessage(35, LogLevel.Information, "Loading {Dataset} and building the network")]
+    public static partial void Loading(ILogger logger, string dataset);
+
     [LoggerMessage(34, LogLevel.Warning, "Took over the lock of {RunDirectory} left by process {ProcessId} on {Host}, started {Started:u}, which no longer runs")]
     public static partial void TookOverLock(ILogger logger, string runDirectory, int processId, string host, DateTimeOffset started);
 

@@ -29,6 +29,7 @@ public sealed class TrainerService(
     {
         var o = options.Value;
         var t = o.Training;
+        TrainLog.Loading(logger, o.Dataset.Name!);
         using var run = composer.Compose();
         var directory = t.Resume
             ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)

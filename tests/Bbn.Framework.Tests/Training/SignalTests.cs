@@ -74,6 +74,39 @@ public sealed class SignalTests : IDisposable
         resumedRun.ReadMetrics()[^1].Top1.Should().Be(wholeRun.ReadMetrics()[^1].Top1);
     }
 
+    /// <summary>SIGTERM while the data load (before any step) and while the first epoch is evaluated: exit 0, a checkpoint, and a resume that ends as an uninterrupted run.</summary>
+    [Theory]
+    [InlineData("loading", "Loading fashion-mnist")]
+    [InlineData("evaluation", "epoch 1 step 3/3")]
+    public async Task Sigterm_in_another_phase_exits_0_with_a_checkpoint_and_resumes_to_the_uninterrupted_weights(string phase, string signalAfter)
+    {
+        string data = FashionMnistFiles.WriteSubset(Path.Combine(root, "data"), trainImages: 1000, testImages: 3000);
+        string[] run =
+        [
+            $"--Bbn:Dataset:Root={data}", $"--Bbn:Training:OutputDirectory={root}", "--Bbn:Method:Name=single-branch", "--Bbn:Validation:Split=none",
+            "--Bbn:Training:Epochs=2", "--Bbn:Training:BatchSize=8", "--Bbn:Training:MaxStepsPerEpoch=3", "--Bbn:Training:LogEverySteps=1",
+        ];
+
+        using (var process = Start(["train", .. run, $"--Bbn:Training:RunName={phase}"]))
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            await ReadUntil(process, signalAfter);
+            await Terminate(process);
+            string rest = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            process.ExitCode.Should().Be(0, await stderr);
+            rest.Should().Contain("Stopped at epoch");
+        }
+        Checkpoint.ReadHeader(Path.Combine(root, phase, RunDirectory.CheckpointFile)).Completed.Should().BeFalse();
+
+        await RunToEnd(["train", .. run, $"--Bbn:Training:RunName={phase}", "--Bbn:Training:Resume=true"]);
+        await RunToEnd(["train", .. run, $"--Bbn:Training:RunName={phase}-whole"]);
+        using var a = Weights(Path.Combine(root, phase, RunDirectory.CheckpointFile));
+        using var b = Weights(Path.Combine(root, phase + "-whole", RunDirectory.CheckpointFile));
+        foreach (var (name, value) in a.Tensors)
+            value.allclose(b.Tensors[name], rtol: 0, atol: 0).Should().BeTrue($"{name} equals the uninterrupted run's");
+    }
+
     private static Process Start(IEnumerable<string> arguments)
     {
         string host = typeof(SignalTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TrainerHost").Value!;
