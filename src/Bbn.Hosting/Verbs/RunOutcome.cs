@@ -14,7 +14,8 @@ public sealed class RunOutcome
 
     public void Fail(Exception cause)
     {
-        ExitCode = 1;
+        // A step that will not fit is refused at start, like a bad setting.
+        ExitCode = cause is Bbn.Core.Training.StepDoesNotFitException ? 2 : 1;
         Failure = cause.Message;
         Cause = cause;
     }

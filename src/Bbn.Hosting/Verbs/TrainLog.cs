@@ -38,6 +38,9 @@ internal static partial class TrainLog
     [LoggerMessage(17, LogLevel.Information, "Method {Method}: {Stages}")]
     public static partial void Stages(ILogger logger, string method, string stages);
 
+    [LoggerMessage(36, LogLevel.Information, "Step memory: about {Needed:F1} GiB of {Available:F1} GiB available")]
+    public static partial void StepMemory(ILogger logger, double needed, double available);
+
     [LoggerMessage(35, LogLevel.Information, "Loading {Dataset} and building the network")]
     public static partial void Loading(ILogger logger, string dataset);
 

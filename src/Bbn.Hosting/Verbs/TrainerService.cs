@@ -31,6 +31,7 @@ public sealed class TrainerService(
         var t = o.Training;
         TrainLog.Loading(logger, o.Dataset.Name!);
         using var run = composer.Compose();
+        CheckStepFits(run);
         var directory = t.Resume
             ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)
             : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method.Name}-{o.Dataset.Name}", time.GetUtcNow());
@@ -84,6 +85,26 @@ public sealed class TrainerService(
             directory.WriteStatus(new RunStatus(RunStatus.Failed, 0, 0, t.Epochs, null, null, null, null, time.GetUtcNow(), e.Message));
             throw;
         }
+    }
+
+    /// <summary>
+    /// Refuses, before the run directory is touched, a step whose estimated memory exceeds what the
+    /// system has available (CPU; a CUDA device's memory is not checked here).
+    /// </summary>
+    private void CheckStepFits(ComposedRun run)
+    {
+        if (run.Device.type != TorchSharp.DeviceType.CPU || StepMemory.Available() is not { } available) return;
+        var session = run.Session;
+        var shape = run.Train.Shape;
+        long needed = StepMemory.Estimate(session.Network, shape, session.ImagesPerStep, run.Device);
+        const double GiB = 1024.0 * 1024 * 1024;
+        TrainLog.StepMemory(logger, needed / GiB, available / GiB);
+        if (needed <= available) return;
+        int batch = session.Options.BatchSize;
+        int fits = (int)Math.Max(1, batch * (double)available / needed);
+        throw new StepDoesNotFitException(
+            $"One training step needs about {needed / GiB:F1} GiB ({session.ImagesPerStep} images of {shape.Channels}x{shape.Height}x{shape.Width} a step), but {available / GiB:F1} GiB of memory is available. " +
+            $"Lower Bbn:Training:BatchSize (from {batch} to about {fits}), or the input size (Bbn:Dataset:Size; Bbn:Dataset:Recipe=cifar keeps small images small).");
     }
 
     /// <summary>Trains with a live progress display on a terminal, plain log lines otherwise, and TensorBoard events either way.</summary>

@@ -257,6 +257,21 @@ public sealed class FileDatasetTests : IDisposable
         Bbn.Core.Training.Checkpoint.ReadHeader(run.CheckpointPath).Data!.Recipe.Should().Be(ImageRecipe.Cifar(48));
     }
 
+    [Fact]
+    public async Task A_step_that_will_not_fit_in_memory_is_refused_before_the_first_one_with_the_estimate_and_the_fix()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "huge"), [4, 3], testPerClass: 1);
+
+        // ResNet-32 on 224x224 crops at 4,096 images a branch: about 1.6 TB a step.
+        var (code, _, error) = await AppRunner.Run("train", $"--Bbn:Training:OutputDirectory={Path.Combine(root, "runs")}", "--Bbn:Training:RunName=huge",
+            "--Bbn:Training:BatchSize=4096", "--Bbn:Validation:Split=none", "--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:Recipe=imagenet");
+
+        code.Should().Be(2);
+        error.Should().MatchRegex(@"One training step needs about [0-9.]+ GiB \(8192 images of 3x224x224 a step\), but [0-9.]+ GiB of memory is available\.")
+            .And.Contain("Lower Bbn:Training:BatchSize (from 4096 to about").And.Contain("Bbn:Dataset:Recipe=cifar");
+        Directory.Exists(Path.Combine(root, "runs", "huge")).Should().BeFalse("nothing is written for a run that was refused");
+    }
+
     [Theory]
     [InlineData(48, 40, ImageRecipeKind.PadCrop, 48)]
     [InlineData(300, 200, ImageRecipeKind.RandomResizedCrop, 224)]
