@@ -2,6 +2,7 @@ using Bbn.Abstractions;
 using Bbn.Core;
 using Bbn.Core.Data;
 using Bbn.Core.Training;
+using Bbn.Core.Training.Hooks;
 using FluentAssertions;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static TorchSharp.torch;
@@ -84,6 +85,50 @@ public sealed class TrainerTests : IDisposable
             actual[name].allclose(value, rtol: 1e-5, atol: 1e-6).Should().BeTrue($"{name} must match the uninterrupted run");
         interrupted.ReadMetrics().Select(m => m.TrainLoss).Should().Equal(straight.ReadMetrics().Select(m => m.TrainLoss),
             (x, y) => Math.Abs(x - y) < 1e-4);
+    }
+
+    [Fact]
+    public void A_stop_requested_while_the_epoch_checkpoint_is_written_lets_the_write_finish_and_resumes_exactly()
+    {
+        using var train = Synthetic.Set(Counts);
+        var options = Options(epochs: 2);
+        var straight = Run("straight-write");
+        using (var trainer = Trainer(options, train))
+            TrainingLoop.Run(trainer, straight, TrainingPosition.Start, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+
+        var interrupted = Run("stopped-in-write");
+        using (var cancel = new CancellationTokenSource())
+        using (var trainer = Trainer(options, train))
+        {
+            // The stop arrives as epoch 1's checkpoint is about to be written (this hook runs before the checkpoint hook).
+            ITrainingHook[] hooks = [new StopAtEpochEnd(cancel, epoch: 1), .. TrainingHooks.Standard(trainer, interrupted, new RecordingObserver(), null)];
+            TrainingLoop.Run(trainer, TrainingPosition.Start, hooks, cancel.Token).Should().Be(TrainingOutcome.Stopped);
+            Checkpoint.Verify(interrupted.CheckpointPath);
+            Checkpoint.ReadHeader(interrupted.CheckpointPath).Position.Epoch.Should().Be(2, "the write finished, and the run stopped before epoch 2's first step");
+            Directory.GetFiles(interrupted.Path, "*.tmp").Should().BeEmpty();
+        }
+        using (var resumed = Trainer(options, train))
+        {
+            var position = resumed.Restore(interrupted.CheckpointPath);
+            TrainingLoop.Run(resumed, interrupted, position, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+        }
+
+        using var a = Trainer(options, train);
+        using var b = Trainer(options, train);
+        a.Restore(straight.CheckpointPath);
+        b.Restore(interrupted.CheckpointPath);
+        var expected = a.Network.state_dict();
+        var actual = b.Network.state_dict();
+        foreach (var (name, value) in expected)
+            actual[name].allclose(value, rtol: 1e-5, atol: 1e-6).Should().BeTrue($"{name} must match the uninterrupted run");
+    }
+
+    private sealed class StopAtEpochEnd(CancellationTokenSource cancel, int epoch) : ITrainingHook
+    {
+        public void EpochCompleted(TrainingSession session, EpochEnd end)
+        {
+            if (end.RunEpoch == epoch) cancel.Cancel();
+        }
     }
 
     [Fact]
