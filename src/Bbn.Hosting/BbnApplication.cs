@@ -68,12 +68,13 @@ public static class BbnApplication
         try
         {
             var builder = CreateBuilder(settings);
-            var catalog = builder.AddBbnKernel();
+            // trust hashes the files without loading them, so it also works while a stale pin refuses a plugin.
             if (verb == "trust")
             {
-                PluginListing.WriteHashes(builder.Configuration, output);
+                PluginListing.WriteHashes(PluginOptions.From(builder.Configuration), output);
                 return ExitOk;
             }
+            var catalog = builder.AddBbnKernel();
             if (verb == "plugins")
             {
                 PluginListing.Write(catalog, output);
@@ -163,9 +164,8 @@ public static class BbnApplication
     /// <summary>Loads the plugins and registers the kernel's services; throws <see cref="PluginLoadException"/>.</summary>
     public static ComponentCatalog AddBbnKernel(this HostApplicationBuilder builder)
     {
-        var pluginOptions = builder.Configuration.GetSection(PluginOptions.Section).Get<PluginOptions>() ?? new PluginOptions();
-        var directories = pluginOptions.Directories.Count > 0 ? pluginOptions.Directories : [PluginOptions.DefaultDirectory];
-        var catalog = PluginKernel.Load(directories, AppContext.BaseDirectory, pluginOptions.AllowWritable, pluginOptions.Trusted);
+        var pluginOptions = PluginOptions.From(builder.Configuration);
+        var catalog = PluginKernel.Load(pluginOptions.SearchedDirectories, AppContext.BaseDirectory, pluginOptions.AllowWritable, pluginOptions.Trusted);
 
         var services = builder.Services;
         catalog.AddTo(services);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 namespace Bbn.Hosting.Plugins;
 
 /// <summary>The `plugins` verb's table: kind, name, assembly, version, description.</summary>
@@ -20,11 +19,9 @@ public static class PluginListing
     }
 
     /// <summary>Every installed plugin's SHA-256 as a Bbn:Plugins:Trusted setting, for the command line and for appsettings.json.</summary>
-    public static void WriteHashes(IConfiguration configuration, TextWriter output)
+    public static void WriteHashes(PluginOptions options, TextWriter output)
     {
-        var options = configuration.GetSection(PluginOptions.Section).Get<PluginOptions>() ?? new PluginOptions();
-        var directories = options.Directories.Count > 0 ? options.Directories : [PluginOptions.DefaultDirectory];
-        var pins = PluginKernel.Assemblies(directories, AppContext.BaseDirectory).Select(path => (Name: Path.GetFileNameWithoutExtension(path), Hash: PluginKernel.Hash(path), Path: path)).ToList();
+        var pins = PluginKernel.Assemblies(options.SearchedDirectories, AppContext.BaseDirectory).Select(path => (Name: Path.GetFileNameWithoutExtension(path), Hash: PluginKernel.Hash(path), Path: path)).ToList();
         foreach (var pin in pins) output.WriteLine($"--{PluginOptions.Section}:Trusted:{pin.Name}={pin.Hash}");
         output.WriteLine();
         output.WriteLine("In appsettings.json, under \"Bbn\": { \"Plugins\": { ... } }:");

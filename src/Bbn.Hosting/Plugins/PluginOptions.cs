@@ -17,4 +17,11 @@ public sealed class PluginOptions
     /// plugin must be listed with its hash, or the host refuses it (the trust verb prints them).
     /// </summary>
     public Dictionary<string, string> Trusted { get; set; } = [];
+
+    /// <summary>The configured directories, or the default one when none is configured.</summary>
+    public IReadOnlyList<string> SearchedDirectories => Directories.Count > 0 ? Directories : [DefaultDirectory];
+
+    /// <summary>Bbn:Plugins as configured (defaults where the section is absent).</summary>
+    public static PluginOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Get<PluginOptions>(configuration.GetSection(Section)) ?? new PluginOptions();
 }

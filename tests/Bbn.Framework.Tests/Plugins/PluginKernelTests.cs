@@ -156,6 +156,9 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         var (alteredCode, _, alteredError) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.DropIn), .. altered]);
         alteredCode.Should().Be(2);
         alteredError.Should().Contain("Plugin DropInSchedule (").And.Contain("does not match Bbn:Plugins:Trusted:DropInSchedule: its SHA-256 is ").And.Contain(new string('0', 64));
+        var (trustAgain, newPins, _) = await AppRunner.Run(["trust", .. AppRunner.PluginDirectories(fixtures.DropIn), .. altered]);
+        trustAgain.Should().Be(0, "trust reads the files without loading them, so a stale pin does not stop it");
+        newPins.Should().Contain(trusted.Single(l => l.StartsWith("--Bbn:Plugins:Trusted:DropInSchedule=", StringComparison.Ordinal)));
 
         var (missingCode, _, missingError) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.DropIn), .. trusted.Where(l => !l.Contains("DropInSchedule", StringComparison.Ordinal))]);
         missingCode.Should().Be(2);
