@@ -157,6 +157,8 @@ public static class BbnApplication
                 o.TimestampFormat = "HH:mm:ss ";
             });
         }
+        // Under mpirun, rank 0 alone speaks; the other ranks log warnings and errors only.
+        if (Distributed.MpiLaunch.Rank > 0) builder.Logging.AddFilter((_, level) => level >= LogLevel.Warning);
         builder.Services.AddSingleton(AnsiConsole.Console);
         return builder;
     }
@@ -177,6 +179,12 @@ public static class BbnApplication
         services.AddSingleton(sp => new Bbn.Core.Training.TrainerInstruments(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<RunOutcome>();
         services.AddSingleton(TimeProvider.System);
+        // Joined when the train verb first asks: MPI is loaded only under mpirun (or Bbn:Distributed:Backend = mpi).
+        services.AddSingleton<Bbn.Core.Distributed.IProcessGroup>(sp =>
+        {
+            var d = sp.GetRequiredService<IOptions<BbnOptions>>().Value.Distributed;
+            return Distributed.MpiLaunch.Joins(d.Backend) ? Bbn.Core.Distributed.MpiProcessGroup.Join(d.Library) : new Bbn.Core.Distributed.SingleProcess();
+        });
         services.AddOptions<BbnOptions>().Bind(builder.Configuration.GetSection(BbnOptions.Section))
             .PostConfigure(o => o.Method.Name = MethodSetting.Name(builder.Configuration)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BbnOptions>, BbnOptionsValidator>();

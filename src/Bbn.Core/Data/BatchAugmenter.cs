@@ -26,11 +26,18 @@ public sealed class BatchAugmenter : IDisposable
     }
 
     /// <summary>The training view of the images at <paramref name="indices"/>: float [B, C, H, W].</summary>
-    public Tensor Train(ImageSet set, ReadOnlySpan<int> indices, Random random)
+    public Tensor Train(ImageSet set, ReadOnlySpan<int> indices, Random random) => Train(set, indices, random, Distributed.Shard.Whole);
+
+    /// <summary>
+    /// <paramref name="shard"/>'s part of the training view of the batch at <paramref name="indices"/>: the
+    /// crops and flips are drawn for the whole batch, so a rank's images are exactly those a single process would make.
+    /// </summary>
+    public Tensor Train(ImageSet set, ReadOnlySpan<int> indices, Random random, Distributed.Shard shard)
     {
-        using var index = IndexTensor(indices, set.Images.device);
+        int offset = shard.Offset(indices.Length), length = shard.Length(indices.Length);
+        using var index = IndexTensor(indices.Slice(offset, length), set.Images.device);
         using var raw = set.Images.index_select(0, index);
-        using var augmented = Augment(raw, random);
+        using var augmented = Augment(raw, random, offset, indices.Length);
         return Normalize(augmented);
     }
 
@@ -49,17 +56,24 @@ public sealed class BatchAugmenter : IDisposable
         return centred.div(std);
     }
 
-    internal Tensor Augment(Tensor images, Random random)
+    internal Tensor Augment(Tensor images, Random random) => Augment(images, random, 0, (int)images.shape[0]);
+
+    /// <summary>Augments <paramref name="images"/>, images <paramref name="first"/>.. of a batch of <paramref name="batch"/> whose draws are taken in order.</summary>
+    private Tensor Augment(Tensor images, Random random, int first, int batch)
     {
         long n = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
         var offsetsY = new long[n];
         var offsetsX = new long[n];
         var flips = new bool[n];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < first + n && i < batch; i++)
         {
-            offsetsY[i] = random.Next((2 * padding) + 1);
-            offsetsX[i] = random.Next((2 * padding) + 1);
-            flips[i] = flip && random.Next(2) == 1;
+            long y = random.Next((2 * padding) + 1);
+            long x = random.Next((2 * padding) + 1);
+            bool f = flip && random.Next(2) == 1;
+            if (i < first) continue;
+            offsetsY[i - first] = y;
+            offsetsX[i - first] = x;
+            flips[i - first] = f;
         }
         var device = images.device;
         using var padded = nn.functional.pad(images, [padding, padding, padding, padding]);

@@ -23,7 +23,10 @@ public interface IImageSet : IDisposable
     /// The test view of every image in order, as uint8 [B, C, H, W] on <paramref name="device"/> with
     /// the batch's labels. Images skipped as undecodable are left out. The caller disposes each batch.
     /// </summary>
-    IEnumerable<LabelledBatch> InOrder(int batchSize, Device device);
+    IEnumerable<LabelledBatch> InOrder(int batchSize, Device device) => InOrder(batchSize, device, Distributed.Shard.Whole);
+
+    /// <summary>The batches of <see cref="InOrder(int, Device)"/> that <paramref name="shard"/> owns (every Count-th, from its Index); the others are not read.</summary>
+    IEnumerable<LabelledBatch> InOrder(int batchSize, Device device, Distributed.Shard shard);
 }
 
 /// <summary>uint8 images and their labels; owns <see cref="Images"/>.</summary>

@@ -114,13 +114,16 @@ public sealed class ImageFileSet : IImageSet
     }
 
     /// <summary>Test views in order; the next batch is decoded (in parallel) while the caller evaluates this one.</summary>
-    public IEnumerable<LabelledBatch> InOrder(int batchSize, Device device)
+    public IEnumerable<LabelledBatch> InOrder(int batchSize, Device device) => InOrder(batchSize, device, Distributed.Shard.Whole);
+
+    public IEnumerable<LabelledBatch> InOrder(int batchSize, Device device, Distributed.Shard shard)
     {
-        Task<DecodedBatch>? next = Count > 0 ? Task.Run(() => DecodeTest(0, Math.Min(batchSize, Count))) : null;
-        for (int start = 0; start < Count; start += batchSize)
+        int first = shard.Index * batchSize, stride = batchSize * shard.Count;
+        Task<DecodedBatch>? next = first < Count ? Task.Run(() => DecodeTest(first, Math.Min(batchSize, Count - first))) : null;
+        for (int start = first; start < Count; start += stride)
         {
             var decoded = next!.GetAwaiter().GetResult();
-            int following = start + batchSize;
+            int following = start + stride;
             next = following < Count ? Task.Run(() => DecodeTest(following, Math.Min(batchSize, Count - following))) : null;
             var (pixels, kept) = decoded;
             if (kept.Length == 0) continue;

@@ -31,9 +31,11 @@ public sealed class ImageSet : IImageSet
     public ImageShape Shape => new((int)Images.shape[1], (int)Images.shape[2], (int)Images.shape[3]);
     public long SkippedImages => 0;
 
-    public IEnumerable<LabelledBatch> InOrder(int batchSize, Device device)
+    public IEnumerable<LabelledBatch> InOrder(int batchSize, Device device) => InOrder(batchSize, device, Distributed.Shard.Whole);
+
+    public IEnumerable<LabelledBatch> InOrder(int batchSize, Device device, Distributed.Shard shard)
     {
-        for (int start = 0; start < Count; start += batchSize)
+        for (int start = shard.Index * batchSize; start < Count; start += batchSize * shard.Count)
         {
             int length = Math.Min(batchSize, Count - start);
             var slice = Images.narrow(0, start, length);

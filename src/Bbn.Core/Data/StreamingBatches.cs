@@ -17,17 +17,27 @@ public sealed class StreamingBatches : ITrainingBatches
 {
     private readonly ImageFileSet train;
     private readonly BatchAugmenter augmenter;
-    private readonly int batchSize;
+    private readonly int batchSize;   // the step's global batch
+    private readonly int localSize;   // this rank's images of it
+    private readonly int localOffset;
     private readonly int seed;
     private readonly Device device;
     private readonly ConcurrentBag<byte[]> buffers = new();
     private Prefetch? current;
 
     public StreamingBatches(ImageFileSet train, BatchAugmenter augmenter, int batchSize, int seed, Device device)
+        : this(train, augmenter, batchSize, seed, device, Distributed.Shard.Whole)
+    {
+    }
+
+    /// <summary>The batches of <paramref name="shard"/>'s images of each global batch (their per-image seeds are the whole batch's).</summary>
+    public StreamingBatches(ImageFileSet train, BatchAugmenter augmenter, int batchSize, int seed, Device device, Distributed.Shard shard)
     {
         this.train = train;
         this.augmenter = augmenter;
         this.batchSize = batchSize;
+        localSize = shard.Length(batchSize);
+        localOffset = shard.Offset(batchSize);
         this.seed = seed;
         this.device = device;
     }
@@ -113,16 +123,16 @@ public sealed class StreamingBatches : ITrainingBatches
         for (int b = 0; b < branches; b++)
         {
             pixels[b] = Rent();
-            labels[b] = new int[batchSize];
+            labels[b] = new int[localSize];
             var random = SeedStreams.Random(seed, plan.AugmentStreams[b], plan.Epoch, step);
             seeds[b] = Enumerable.Range(0, batchSize).Select(_ => random.Next()).ToArray();
         }
         var options = new ParallelOptions { MaxDegreeOfParallelism = train.Options.EffectiveWorkers, CancellationToken = cancellation };
-        Parallel.For(0, branches * batchSize, options, i =>
+        Parallel.For(0, branches * localSize, options, i =>
         {
-            int b = i / batchSize, j = i % batchSize;
-            int index = plan.Orders[b][(step * batchSize) + j];
-            labels[b][j] = train.RenderTrain(index, seeds[b][j], pixels[b].AsSpan(j * bytes, bytes));
+            int b = i / localSize, j = i % localSize;
+            int index = plan.Orders[b][(step * batchSize) + localOffset + j];
+            labels[b][j] = train.RenderTrain(index, seeds[b][localOffset + j], pixels[b].AsSpan(j * bytes, bytes));
         });
         return new PreparedStep(step, pixels, labels);
     }
@@ -133,7 +143,7 @@ public sealed class StreamingBatches : ITrainingBatches
         var labels = new Tensor[prepared.Pixels.Length];
         for (int b = 0; b < images.Length; b++)
         {
-            using (var cpu = tensor(prepared.Pixels[b], [batchSize, 3, train.Recipe.Size, train.Recipe.Size]))
+            using (var cpu = tensor(prepared.Pixels[b], [localSize, 3, train.Recipe.Size, train.Recipe.Size]))
             using (var moved = cpu.to(device))
             {
                 images[b] = augmenter.Normalize(moved); // a new float tensor: the buffer is free again
@@ -144,7 +154,7 @@ public sealed class StreamingBatches : ITrainingBatches
         return new StepBatches(images, labels);
     }
 
-    private byte[] Rent() => buffers.TryTake(out var buffer) ? buffer : new byte[(long)batchSize * train.ImageBytes];
+    private byte[] Rent() => buffers.TryTake(out var buffer) ? buffer : new byte[(long)localSize * train.ImageBytes];
 
     private void Stop()
     {

@@ -38,10 +38,11 @@ public static class TrainingBatches
     /// <summary>A seed stream's name in <paramref name="stage"/>: as is in the first stage (today's runs), prefixed after it.</summary>
     public static string StageStream(int stage, string stream) => stage <= 1 ? stream : $"stage{stage}-{stream}";
 
-    public static ITrainingBatches Create(IImageSet train, BatchAugmenter augmenter, int batchSize, int seed, Device device) => train switch
+    /// <summary>The provider of <paramref name="shard"/>'s part of every step's global batch of <paramref name="batchSize"/>.</summary>
+    public static ITrainingBatches Create(IImageSet train, BatchAugmenter augmenter, int batchSize, int seed, Device device, Distributed.Shard shard) => train switch
     {
-        ImageSet set => new InMemoryBatches(set, augmenter, batchSize, seed),
-        ImageFileSet files => new StreamingBatches(files, augmenter, batchSize, seed, device),
+        ImageSet set => new InMemoryBatches(set, augmenter, batchSize, seed, shard),
+        ImageFileSet files => new StreamingBatches(files, augmenter, batchSize, seed, device, shard),
         _ => throw new ArgumentException($"No batch provider for {train.GetType().Name}.", nameof(train)),
     };
 }
@@ -50,7 +51,7 @@ public static class TrainingBatches
 /// Small datasets resident on the device: the batch is gathered, cropped, flipped and normalised in
 /// a few tensor operations (<see cref="BatchAugmenter"/>), with no per-image managed loop.
 /// </summary>
-public sealed class InMemoryBatches(ImageSet train, BatchAugmenter augmenter, int batchSize, int seed) : ITrainingBatches
+public sealed class InMemoryBatches(ImageSet train, BatchAugmenter augmenter, int batchSize, int seed, Distributed.Shard shard) : ITrainingBatches
 {
     public void BeginEpoch(EpochPlan plan, int firstStep, int steps)
     {
@@ -64,8 +65,8 @@ public sealed class InMemoryBatches(ImageSet train, BatchAugmenter augmenter, in
         for (int b = 0; b < images.Length; b++)
         {
             var indices = plan.Orders[b].AsSpan(stepInEpoch * batchSize, batchSize);
-            images[b] = augmenter.Train(train, indices, SeedStreams.Random(seed, plan.AugmentStreams[b], plan.Epoch, stepInEpoch));
-            labels[b] = BatchAugmenter.Labels(train, indices);
+            images[b] = augmenter.Train(train, indices, SeedStreams.Random(seed, plan.AugmentStreams[b], plan.Epoch, stepInEpoch), shard);
+            labels[b] = BatchAugmenter.Labels(train, indices.Slice(shard.Offset(batchSize), shard.Length(batchSize)));
         }
         return new StepBatches(images, labels);
     }

@@ -24,6 +24,32 @@ public sealed class EvaluationTally
         if (label == predicted) binCorrect[bin]++;
     }
 
+    /// <summary>Sums the tallies of every rank (each evaluated its own batches) into this one.</summary>
+    public void SumOver(Distributed.IProcessGroup group)
+    {
+        if (group.Size == 1) return;
+        int classes = confusion.Length;
+        var vector = new double[(classes * classes) + (3 * CalibrationBins)];
+        for (int i = 0; i < classes; i++)
+            for (int j = 0; j < classes; j++) vector[(i * classes) + j] = confusion[i][j];
+        int at = classes * classes;
+        for (int b = 0; b < CalibrationBins; b++)
+        {
+            vector[at + b] = binCount[b];
+            vector[at + CalibrationBins + b] = binCorrect[b];
+            vector[at + (2 * CalibrationBins) + b] = binConfidence[b];
+        }
+        group.AllReduceSum(vector); // counts below 2^53 are exact in doubles
+        for (int i = 0; i < classes; i++)
+            for (int j = 0; j < classes; j++) confusion[i][j] = (long)vector[(i * classes) + j];
+        for (int b = 0; b < CalibrationBins; b++)
+        {
+            binCount[b] = (long)vector[at + b];
+            binCorrect[b] = (long)vector[at + CalibrationBins + b];
+            binConfidence[b] = vector[at + (2 * CalibrationBins) + b];
+        }
+    }
+
     public EvaluationReport Report(IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds)
     {
         long total = binCount.Sum();

@@ -4,12 +4,17 @@ using static TorchSharp.torch;
 
 namespace Bbn.Core.Evaluation;
 
-/// <summary>Evaluates on a test set with the method's inference (BBN: both branches, alpha = 0.5), or with tuned <see cref="PostHocSettings"/>.</summary>
+/// <summary>
+/// Evaluates on a test set with the method's inference (BBN: both branches, alpha = 0.5), or with tuned <see cref="PostHocSettings"/>.
+/// In a data-parallel run every rank evaluates its own batches and the tallies are summed, so every rank gets the whole set's report.
+/// </summary>
 public static class Evaluator
 {
     public static EvaluationReport Evaluate(BranchNetwork network, IImageSet test, BatchAugmenter preprocessing,
-        int batchSize, IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds, Func<Tensor, Tensor>? adjustLogits = null, PostHocSettings? postHoc = null)
+        int batchSize, IReadOnlyList<int> trainingClassCounts, ShotThresholds thresholds, Func<Tensor, Tensor>? adjustLogits = null, PostHocSettings? postHoc = null,
+        Distributed.IProcessGroup? group = null)
     {
+        group ??= Distributed.SingleProcess.Instance;
         var logitsOf = new PostHocLogits(network, trainingClassCounts, adjustLogits);
         var settings = postHoc ?? PostHocSettings.Identity;
         var tally = new EvaluationTally(test.ClassNames.Count);
@@ -20,7 +25,7 @@ public static class Evaluator
             // Inference mode: no autograd bookkeeping at all (no version counters, no views tracked).
             using var inference = inference_mode();
             var device = network.parameters().First().device;
-            foreach (var batch in test.InOrder(batchSize, device))
+            foreach (var batch in test.InOrder(batchSize, device, Distributed.Shard.Of(group)))
             {
                 using var owned = batch;
                 using var scope = NewDisposeScope();
@@ -38,6 +43,7 @@ public static class Evaluator
         {
             network.train(wasTraining);
         }
+        tally.SumOver(group);
         return tally.Report(trainingClassCounts, thresholds);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Bbn.Core.Distributed;
 using Bbn.Core.Evaluation;
 using Bbn.Core.Training.Hooks;
 
@@ -42,7 +43,8 @@ public static class TrainingLoop
 
                 for (int step = position.Step; step < steps; step++)
                 {
-                    if (cancellation.IsCancellationRequested)
+                    // Agreed over the ranks, so that all of them stop before the same step.
+                    if (session.Parallel.Group.AnyTrue(cancellation.IsCancellationRequested))
                     {
                         foreach (var hook in hooks) hook.Stopped(session, position);
                         return TrainingOutcome.Stopped;

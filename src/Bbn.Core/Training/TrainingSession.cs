@@ -1,5 +1,6 @@
 using Bbn.Abstractions;
 using Bbn.Core.Data;
+using Bbn.Core.Distributed;
 using Bbn.Core.Evaluation;
 using Bbn.Core.Inference;
 using Bbn.Core.Model;
@@ -29,11 +30,21 @@ public sealed class TrainingSession : IDisposable
     private ILoss loss = null!;
     private IBatchTransform? transform;
     private IBranchExecutor? executor;
+    private readonly Distributed.DataParallel parallel;
     private int skippedSteps;
 
     /// <summary>A session over <paramref name="train"/>, reporting on <paramref name="test"/> and selecting on <paramref name="validation"/> (the split held out of training; null: none).</summary>
-    public TrainingSession(TrainingSetup setup, TrainingOptions options, IImageSet train, IImageSet test, Device device, RunIdentity identity, IImageSet? validation = null)
+    /// <remarks>With <paramref name="parallel"/> over several ranks, Bbn:Training:BatchSize is the step's global batch: each rank takes its share, the gradients are averaged.</remarks>
+    public TrainingSession(TrainingSetup setup, TrainingOptions options, IImageSet train, IImageSet test, Device device, RunIdentity identity, IImageSet? validation = null,
+        Distributed.DataParallel? parallel = null)
     {
+        this.parallel = parallel ?? Distributed.DataParallel.None;
+        int ranks = this.parallel.Group.Size;
+        if (options.BatchSize % ranks != 0 || (options.BatchSize / ranks) % Math.Max(1, options.AccumulationSteps) != 0)
+            throw new Distributed.DistributedException(
+                $"Bbn:Training:BatchSize = {options.BatchSize} is the global batch of a step and must split evenly over the {ranks} ranks" +
+                (options.AccumulationSteps > 1 ? $" and then over Bbn:Training:AccumulationSteps = {options.AccumulationSteps}" : "") +
+                $": choose a multiple of {ranks * Math.Max(1, options.AccumulationSteps)}, or another -np.");
         if (setup.Samplers.Count != setup.Method.Branches.Count)
             throw new ArgumentException($"Method {setup.MethodName} has {setup.Method.Branches.Count} branches but {setup.Samplers.Count} samplers were given.", nameof(setup));
         this.setup = setup;
@@ -51,7 +62,7 @@ public sealed class TrainingSession : IDisposable
         Network.to(device);
         Stages = setup.PlanStages(options, train.ClassCounts);
         augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
-        batches = TrainingBatches.Create(train, augmenter, options.BatchSize, options.Seed, device);
+        batches = TrainingBatches.Create(train, augmenter, options.BatchSize, options.Seed, device, this.parallel.Shard);
         Average = options.EmaDecay > 0 ? new WeightAverage(Network, options.EmaDecay) : null;
     }
 
@@ -64,6 +75,9 @@ public sealed class TrainingSession : IDisposable
     public TorchSharp.Modules.OptimizerHelper? Optimizer { get; private set; }
     public Device Device { get; }
     public TrainingOptions Options => options;
+
+    /// <summary>The ranks this session trains with (one process: <see cref="Distributed.DataParallel.None"/>).</summary>
+    public Distributed.DataParallel Parallel => parallel;
     public TrainingSetup Setup => setup;
     public IImageSet Train => train;
 
@@ -183,7 +197,7 @@ public sealed class TrainingSession : IDisposable
 
         var lossContext = new LossContext(train.ClassCounts, plan.Epoch, s.Epochs);
         int parts = Math.Max(1, options.AccumulationSteps);
-        int size = options.BatchSize / parts;
+        int size = parallel.Shard.Length(options.BatchSize) / parts;
         double total = 0;
         for (int part = 0; part < parts; part++)
         {
@@ -199,6 +213,9 @@ public sealed class TrainingSession : IDisposable
             Executor().Backward(partLoss);
             total += partLoss.item<float>();
         }
+        // Every rank's mean over its share: the averages over the ranks are the global batch's gradient and loss.
+        parallel.Gradients.Average(Optimizer!.parameters());
+        total = parallel.Group.Average(total);
         // The global gradient norm, clipped to the stage's bound (an infinite bound leaves the gradients as they are).
         double gradientNorm = nn.utils.clip_grad_norm_(Optimizer!.parameters(), GradientNormBound(StepsIn(plan)));
         string? nonFinite = !double.IsFinite(total) ? "loss" : !double.IsFinite(gradientNorm) ? "gradient" : null;
@@ -279,7 +296,7 @@ public sealed class TrainingSession : IDisposable
         try
         {
             return Evaluator.Evaluate(Network, images, augmenter, options.EvaluationBatchSize, train.ClassCounts,
-                new ShotThresholds(options.ManyShotThreshold, options.FewShotThreshold), InferenceAdjustment(), settings);
+                new ShotThresholds(options.ManyShotThreshold, options.FewShotThreshold), InferenceAdjustment(), settings, parallel.Group);
         }
         finally
         {

@@ -27,6 +27,9 @@ public sealed class BbnOptions
     /// <summary>The inference knobs tuned on the validation split after training, and whether evaluate and predict apply them.</summary>
     public PostHocOptions PostHoc { get; set; } = new();
 
+    /// <summary>Data-parallel training under mpirun.</summary>
+    public Distributed.DistributedOptions Distributed { get; set; } = new();
+
     /// <summary>error: a setting nothing reads (a typo) stops the host at start; warn: it is logged and the run goes on.</summary>
     public string UnknownSettings { get; set; } = Composition.UnknownSettings.Error;
 }

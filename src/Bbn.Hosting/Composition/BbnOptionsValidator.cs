@@ -43,6 +43,11 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
             failures.Add($"Bbn:Training:LrSchedule = '{t.LrSchedule}' is invalid: expected {string.Join(", ", Bbn.Core.Training.LearningRateShapes.All)}.");
         Range("Training:Threads", t.Threads, 0, 1024, "an integer (0: libtorch's default)");
         Range("Training:CropPadding", t.CropPadding, 0, 64, "an integer");
+        var d = options.Distributed;
+        if (d.Backend is not (Distributed.DistributedOptions.Auto or Distributed.DistributedOptions.None or Distributed.DistributedOptions.Mpi))
+            failures.Add($"Bbn:Distributed:Backend = '{d.Backend}' is invalid: expected auto, none or mpi.");
+        Range("Distributed:BucketMegabytes", d.BucketMegabytes, 0.001, 1_000_000);
+        Range("Distributed:CheckWeightsEvery", d.CheckWeightsEvery, 0, int.MaxValue, "an integer (0: never)");
         Range("Training:EvaluationBatchSize", t.EvaluationBatchSize, 1, 65_536, "an integer");
         Range("Training:EvaluateEvery", t.EvaluateEvery, 1, 100_000, "an integer");
         Range("Training:FewShotThreshold", t.FewShotThreshold, 0, int.MaxValue, "an integer");

@@ -13,10 +13,15 @@ namespace Bbn.Hosting.Composition;
 /// <summary>Turns the validated configuration into a training session: components, data on the device, network.</summary>
 public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver resolver, TrainerInstruments instruments, ILogger<RunComposer> logger)
 {
-    public ComposedRun Compose()
+    public ComposedRun Compose() => Compose(Bbn.Core.Distributed.SingleProcess.Instance);
+
+    /// <summary>The run of one rank of <paramref name="group"/>: its share of the cores (or its GPU), its shard of every step.</summary>
+    public ComposedRun Compose(Bbn.Core.Distributed.IProcessGroup group)
     {
         var o = options.Value;
-        var device = TorchRuntime.ResolveDevice(o.Training.Device, o.Training.Threads);
+        var device = group.Size == 1
+            ? TorchRuntime.ResolveDevice(o.Training.Device, o.Training.Threads)
+            : TorchRuntime.ResolveRankDevice(o.Training.Device, o.Training.Threads, Distributed.MpiLaunch.LocalRank, Distributed.MpiLaunch.LocalSize);
         var setup = Setup(o);
         var data = LoadTrain(device);
         IImageSet? test = null;
@@ -26,7 +31,8 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             if (!test.ClassNames.SequenceEqual(data.Train.ClassNames))
                 throw new InvalidDataException(
                     $"Dataset '{o.Dataset.Name}': the test split has {test.ClassNames.Count} classes and the training split {data.Train.ClassNames.Count}, or they are named differently; both splits need the same classes.");
-            var session = new TrainingSession(setup, o.Training, data.Train, test, device, Identity(o), data.Validation);
+            var session = new TrainingSession(setup, o.Training, data.Train, test, device, Identity(o), data.Validation,
+                Bbn.Core.Distributed.DataParallel.Over(group, device, o.Distributed.BucketMegabytes, o.Distributed.CheckWeightsEvery));
             return new ComposedRun(session, data.Train, test, data.Validation, device, setup.MethodName, Identity(o), data.Manifest, instruments);
         }
         catch

@@ -47,6 +47,21 @@ public static class TorchRuntime
         return new Device(DeviceType.CUDA, index);
     }
 
+    /// <summary>
+    /// The device of local rank <paramref name="localRank"/> of <paramref name="localRanks"/> on one machine:
+    /// auto or cuda gives each rank its own GPU (cuda:localRank modulo the GPUs); on the CPU, Threads = 0
+    /// shares the cores out (the ranks would otherwise oversubscribe them).
+    /// </summary>
+    public static Device ResolveRankDevice(string setting, int threads, int localRank, int localRanks)
+    {
+        EnsureLoaded();
+        if (threads == 0) threads = Math.Max(1, Environment.ProcessorCount / Math.Max(1, localRanks));
+        string value = setting.Trim().ToLowerInvariant();
+        if ((value == "auto" || value == "cuda") && cuda.is_available())
+            return ResolveDevice($"cuda:{localRank % cuda.device_count()}", threads);
+        return ResolveDevice(setting, threads);
+    }
+
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
 }
 

@@ -67,4 +67,10 @@ internal static partial class TrainLog
 
     [LoggerMessage(33, LogLevel.Information, "Tuned on the validation split: {Settings} (validation {Before:P2} -> {After:P2}); test top-1 {TestBefore:P2} -> {TestAfter:P2}, ECE {EceBefore:F4} -> {EceAfter:F4}; checkpoint.bbn records them for evaluate and predict (Bbn:PostHoc:Apply)")]
     public static partial void Tuned(ILogger logger, string settings, double before, double after, double testBefore, double testAfter, double eceBefore, double eceAfter);
+
+    [LoggerMessage(37, LogLevel.Information, "Data-parallel over {Ranks} ranks ({Group}): a step's global batch of {Batch} is {PerRank} images a rank; gradients averaged by all-reduce; rank 0 writes the run")]
+    public static partial void DataParallel(ILogger logger, string group, int ranks, int batch, int perRank);
+
+    [LoggerMessage(38, LogLevel.Information, "The weights of all {Ranks} ranks were compared after {Checks} steps (Bbn:Distributed:CheckWeightsEvery): identical every time")]
+    public static partial void WeightsAgreed(ILogger logger, int ranks, int checks);
 }

@@ -1,5 +1,8 @@
 using Bbn.Core;
+using Bbn.Core.Distributed;
 using Bbn.Core.Training;
+using Bbn.Core.Training.Hooks;
+using Bbn.Hosting.Distributed;
 using Bbn.Hosting.Composition;
 using Bbn.Hosting.Console;
 using Bbn.Hosting.Reports;
@@ -23,15 +26,39 @@ public sealed class TrainerService(
     RunOutcome outcome,
     TimeProvider time,
     IAnsiConsole console,
+    IProcessGroup group,
     ILogger<TrainerService> logger) : VerbService("train", lifetime, outcome, logger)
 {
     protected override void Run(CancellationToken stoppingToken)
     {
+        try
+        {
+            RunRank(stoppingToken);
+        }
+        catch (Exception e) when (group.Size > 1)
+        {
+            // The other ranks wait in a collective: end the job now, with this rank's reason.
+            System.Console.Error.WriteLine($"train failed on rank {group.Rank} of {group.Size}: {e.Message} Stopping every rank; the last checkpoint is kept.");
+            System.Console.Error.Flush();
+            group.Abort(e is StepDoesNotFitException or DistributedException ? 2 : 1);
+            throw;
+        }
+    }
+
+    private void RunRank(CancellationToken stoppingToken)
+    {
         var o = options.Value;
         var t = o.Training;
+        RunConsistency.Check(group, RunConsistency.Digest(configuration));
+        if (group.Size > 1) TrainLog.DataParallel(logger, group.Description, group.Size, t.BatchSize, t.BatchSize / group.Size);
         TrainLog.Loading(logger, o.Dataset.Name!);
-        using var run = composer.Compose();
+        using var run = composer.Compose(group);
         CheckStepFits(run);
+        if (!group.IsRoot())
+        {
+            TrainWorker(run, stoppingToken);
+            return;
+        }
         var directory = t.Resume
             ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)
             : RunDirectory.ForNewRun(t.OutputDirectory, t.RunName, $"{o.Method.Name}-{o.Dataset.Name}", time.GetUtcNow());
@@ -50,6 +77,7 @@ public sealed class TrainerService(
                 string checkpoint = Checkpoint.ForResume(directory.CheckpointPath, out string? damage);
                 if (damage is not null) TrainLog.FellBack(logger, damage, checkpoint);
                 position = run.Session.Restore(checkpoint);
+                if (group.Size > 1) group.Broadcast(File.ReadAllBytes(checkpoint));
                 directory.TrimMetricsFrom(run.Session.RunEpoch(position.Stage, position.Epoch));
                 TrainLog.Resuming(logger, directory.Path, position.Stage, position.Epoch, position.Step);
             }
@@ -59,8 +87,10 @@ public sealed class TrainerService(
                 run.Manifest.Write(directory.ManifestPath);
             }
 
+            run.Session.Parallel.StartFromRootsWeights(run.Session.Network);
             TrainLog.Stages(logger, o.Method.Name!, string.Join(", ", run.Session.Stages.Select(s => $"{s.Name} ({s.Epochs} epochs)")));
             var result = Train(run, directory, position, stoppingToken);
+            if (run.Session.Parallel.WeightChecks > 0) TrainLog.WeightsAgreed(logger, group.Size, run.Session.Parallel.WeightChecks);
             long skipped = run.Train.SkippedImages + run.Test.SkippedImages;
             if (skipped > 0) TrainLog.ImagesSkipped(logger, skipped);
             if (result == TrainingOutcome.Stopped)
@@ -88,6 +118,32 @@ public sealed class TrainerService(
     }
 
     /// <summary>
+    /// A rank other than 0: the same session from rank 0's checkpoint when resuming (sent over MPI, so
+    /// no shared file system is needed), the worker hooks, and nothing written.
+    /// </summary>
+    private void TrainWorker(ComposedRun run, CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        var position = TrainingPosition.Start;
+        if (o.Training.Resume)
+        {
+            string copy = Path.Combine(Path.GetTempPath(), $"bbn-rank{group.Rank}-{Environment.ProcessId}.bbn");
+            try
+            {
+                File.WriteAllBytes(copy, group.Broadcast(null));
+                position = run.Session.Restore(copy);
+            }
+            finally
+            {
+                File.Delete(copy);
+            }
+        }
+        run.Session.Parallel.StartFromRootsWeights(run.Session.Network);
+        var observer = new LoggingObserver(logger, run.Session.TotalEpochs, stepLines: false);
+        TrainingLoop.Run(run.Session, position, TrainingHooks.Worker(run.Session, observer, o.PostHoc, o.Validation), stoppingToken);
+    }
+
+    /// <summary>
     /// Refuses, before the run directory is touched, a step whose estimated memory exceeds what the
     /// system has available (CPU; a CUDA device's memory is not checked here).
     /// </summary>
@@ -96,14 +152,15 @@ public sealed class TrainerService(
         if (run.Device.type != TorchSharp.DeviceType.CPU || StepMemory.Available() is not { } available) return;
         var session = run.Session;
         var shape = run.Train.Shape;
-        long needed = StepMemory.Estimate(session.Network, shape, session.ImagesPerStep, run.Device);
+        int images = session.ImagesPerStep / group.Size; // this rank's share of the step
+        long needed = StepMemory.Estimate(session.Network, shape, images, run.Device);
         const double GiB = 1024.0 * 1024 * 1024;
         TrainLog.StepMemory(logger, needed / GiB, available / GiB);
         if (needed <= available) return;
         int batch = session.Options.BatchSize;
         int fits = (int)Math.Max(1, batch * (double)available / needed);
         throw new StepDoesNotFitException(
-            $"One training step needs about {needed / GiB:F1} GiB ({session.ImagesPerStep} images of {shape.Channels}x{shape.Height}x{shape.Width} a step), but {available / GiB:F1} GiB of memory is available. " +
+            $"One training step needs about {needed / GiB:F1} GiB ({images} images of {shape.Channels}x{shape.Height}x{shape.Width} a step), but {available / GiB:F1} GiB of memory is available. " +
             $"Lower Bbn:Training:BatchSize (from {batch} to about {fits}), or the input size (Bbn:Dataset:Size; Bbn:Dataset:Recipe=cifar keeps small images small).");
     }
 

@@ -25,6 +25,7 @@ public sealed class PluginFixtures : IDisposable
         FutureContracts = Plugin("future-contracts", source, "FutureContractsPlugin");
         ThrowingRegistrar = Plugin("throwing-registrar", source, "ThrowingRegistrar");
         FailingFactory = Plugin("failing-factory", source, "FailingFactory");
+        PlainCnn = Plugin("plain-cnn", source, "PlainCnn");
 
         // The sample plugin, built the way docs/plugins.md says, into a plugin directory of its own.
         string samples = Path.Combine(Root, "samples");
@@ -58,6 +59,9 @@ public sealed class PluginFixtures : IDisposable
 
     /// <summary>A plugin directory holding FailingFactory (adaptor "fails-to-start", whose factory throws).</summary>
     public string FailingFactory { get; }
+
+    /// <summary>A plugin directory holding PlainCnn (backbone "plain-cnn", without batch norm).</summary>
+    public string PlainCnn { get; }
 
     /// <summary>A new, empty plugin directory for a test's own files.</summary>
     public string EmptyDirectory(string name) => Directory.CreateDirectory(Path.Combine(Root, "cases", name)).FullName;

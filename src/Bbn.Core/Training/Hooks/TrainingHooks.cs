@@ -14,6 +14,7 @@ public static class TrainingHooks
         var tuning = new PostHocHook(selection.Metric, postHoc ?? new());
         return
         [
+            new DataParallelHook(),
             new InstrumentsHook(instruments),
             new EvaluationHook(),
             selection,
@@ -25,6 +26,38 @@ public static class TrainingHooks
             new ObserverHook(observer),
         ];
     }
+
+    /// <summary>
+    /// The hooks of a rank other than 0 in a data-parallel run: it takes part in every collective
+    /// (buffer averaging, the sharded evaluations, the post-hoc tuning's evaluation) and writes nothing.
+    /// </summary>
+    public static IReadOnlyList<ITrainingHook> Worker(TrainingSession session, ITrainingObserver observer, PostHocOptions? postHoc = null, ValidationOptions? validation = null) =>
+    [
+        new DataParallelHook(),
+        new EvaluationHook(),
+        new PostHocHook((validation ?? new()).SelectBy, postHoc ?? new()),
+        new HeapReleaseHook(session.Options.MemoryGrowthTolerance, observer),
+    ];
+}
+
+/// <summary>
+/// Averages the batch-norm running statistics over the ranks at every epoch's end and at a stop,
+/// before anything evaluates or saves the network, so that every rank evaluates, and rank 0 saves, the same
+/// network; and, when asked, checks that the ranks' weights agree.
+/// </summary>
+public sealed class DataParallelHook : ITrainingHook
+{
+    /// <summary>Bbn:Distributed:CheckWeightsEvery: the ranks compare their weights after every so many steps.</summary>
+    public void StepCompleted(TrainingSession session, StepRecord completed)
+    {
+        int every = session.Parallel.CheckWeightsEvery;
+        if (every > 0 && completed.Position.ImagesSeen / session.ImagesPerStep % every == 0)
+            session.Parallel.CheckWeightsAgree(session.Network, $"after step {completed.Step} of epoch {completed.RunEpoch}");
+    }
+
+    public void EpochEnding(TrainingSession session, EpochEnd epoch) => session.Parallel.AverageBuffers(session.Network);
+
+    public void Stopped(TrainingSession session, TrainingPosition position) => session.Parallel.AverageBuffers(session.Network);
 }
 
 /// <summary>Evaluates the test set and the validation split every Bbn:Training:EvaluateEvery epochs and at the end (and the weight average, when there is one).</summary>

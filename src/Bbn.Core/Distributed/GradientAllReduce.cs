@@ -1,0 +1,93 @@
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Distributed;
+
+/// <summary>
+/// Averages the gradients over the ranks after backward, as DistributedDataParallel does: the
+/// gradients, in parameter order, are packed into buckets of at most <c>bucketBytes</c> (one call per
+/// bucket rather than per tensor), each bucket is summed over the ranks and divided by their number.
+/// Every rank then holds the gradient of the global batch's mean loss, so identical weights stay identical.
+/// </summary>
+public sealed class GradientAllReduce(IProcessGroup group, ITensorReducer reducer, long bucketBytes)
+{
+    /// <summary>Bytes summed over the ranks by the last <see cref="Average"/> (the all-reduce's payload per step).</summary>
+    public long BytesPerStep { get; private set; }
+
+    /// <summary>All-reduce calls the last <see cref="Average"/> made.</summary>
+    public int BucketsPerStep { get; private set; }
+
+    public void Average(IEnumerable<Tensor> parameters)
+    {
+        if (group.Size == 1) return;
+        using var scope = NewDisposeScope();
+        var gradients = parameters.Where(p => p.requires_grad && p.grad is not null).Select(p => p.grad!).ToList();
+        long bytes = 0;
+        int buckets = 0;
+        foreach (var bucket in Buckets(gradients))
+        {
+            using var flat = bucket.Count == 1 ? bucket[0].flatten().contiguous() : cat(bucket.Select(g => g.flatten()).ToList(), 0);
+            reducer.SumInPlace(flat);
+            flat.div_(group.Size);
+            long offset = 0;
+            foreach (var gradient in bucket)
+            {
+                long n = gradient.numel();
+                using var part = flat.narrow(0, offset, n).view_as(gradient);
+                gradient.copy_(part);
+                offset += n;
+            }
+            bytes += flat.numel() * sizeof(float);
+            buckets++;
+        }
+        BytesPerStep = bytes;
+        BucketsPerStep = buckets;
+    }
+
+    private IEnumerable<List<Tensor>> Buckets(List<Tensor> gradients)
+    {
+        var bucket = new List<Tensor>();
+        long size = 0;
+        foreach (var gradient in gradients)
+        {
+            long bytes = gradient.numel() * sizeof(float);
+            if (bucket.Count > 0 && size + bytes > bucketBytes)
+            {
+                yield return bucket;
+                bucket = [];
+                size = 0;
+            }
+            bucket.Add(gradient);
+            size += bytes;
+        }
+        if (bucket.Count > 0) yield return bucket;
+    }
+}
+
+/// <summary>Sums a contiguous float32 tensor over the ranks in place: through host memory (MPI) or on the device (NCCL).</summary>
+public interface ITensorReducer
+{
+    void SumInPlace(Tensor flat);
+}
+
+/// <summary>Sums through the group's host-memory all-reduce: the tensor is copied to a reused array and back (CPU tensors; on CUDA it costs two copies).</summary>
+public sealed class HostTensorReducer(IProcessGroup group) : ITensorReducer
+{
+    // One array per bucket size (the buckets repeat every step): TensorAccessor copies whole arrays.
+    private readonly Dictionary<int, float[]> buffers = [];
+
+    public void SumInPlace(Tensor flat)
+    {
+        int count = checked((int)flat.numel());
+        if (!buffers.TryGetValue(count, out var buffer)) buffers[count] = buffer = new float[count];
+        using (var host = flat.device_type == TorchSharp.DeviceType.CPU ? flat.alias() : flat.cpu())
+            host.data<float>().CopyTo(buffer);
+        group.AllReduceSum(buffer, count);
+        if (flat.device_type == TorchSharp.DeviceType.CPU)
+        {
+            flat.data<float>().CopyFrom(buffer);
+            return;
+        }
+        using var summed = tensor(buffer);
+        flat.copy_(summed);
+    }
+}
