@@ -122,6 +122,11 @@ public static class BbnApplication
                 await error.WriteLineAsync("Torch runtime error: " + e.Message);
                 return ExitFailure;
             }
+            catch (Bbn.Core.Distributed.DistributedException e)
+            {
+                await error.WriteLineAsync("Data-parallel error: " + e.Message);
+                return ExitBadInput;
+            }
             using var stop = cancellation.Register(() => host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
             await host.WaitForShutdownAsync(CancellationToken.None);
             var outcome = host.Services.GetRequiredService<RunOutcome>();

@@ -47,6 +47,7 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         if (d.Backend is not (Distributed.DistributedOptions.Auto or Distributed.DistributedOptions.None or Distributed.DistributedOptions.Mpi))
             failures.Add($"Bbn:Distributed:Backend = '{d.Backend}' is invalid: expected auto, none or mpi.");
         Range("Distributed:BucketMegabytes", d.BucketMegabytes, 0.001, 1_000_000);
+        Range("Distributed:StopTimeoutSeconds", d.StopTimeoutSeconds, 0.1, 86_400);
         Range("Distributed:CheckWeightsEvery", d.CheckWeightsEvery, 0, int.MaxValue, "an integer (0: never)");
         Range("Training:EvaluationBatchSize", t.EvaluationBatchSize, 1, 65_536, "an integer");
         Range("Training:EvaluateEvery", t.EvaluateEvery, 1, 100_000, "an integer");

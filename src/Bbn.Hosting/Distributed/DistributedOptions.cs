@@ -16,6 +16,9 @@ public sealed class DistributedOptions
 
     /// <summary>Every how many steps the ranks compare a digest of their weights and stop if one differs; 0: never (a check for tests and new transports).</summary>
     public int CheckWeightsEvery { get; set; }
+
+    /// <summary>How long a rank may take to stop after a stop request before it exits anyway (a rank whose peer died never would).</summary>
+    public double StopTimeoutSeconds { get; set; } = 30;
 }
 
 /// <summary>What mpirun (Open MPI) or a PMI launcher tells a process of its place in the job, read from the environment.</summary>

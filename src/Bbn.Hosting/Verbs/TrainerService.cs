@@ -31,6 +31,9 @@ public sealed class TrainerService(
 {
     protected override void Run(CancellationToken stoppingToken)
     {
+        using var watchdog = group.Size > 1
+            ? StopWatchdog.Arm(TimeSpan.FromSeconds(options.Value.Distributed.StopTimeoutSeconds), group.Rank, group.Size, stoppingToken)
+            : default;
         try
         {
             RunRank(stoppingToken);
