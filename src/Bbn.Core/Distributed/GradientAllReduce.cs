@@ -16,9 +16,30 @@ public sealed class GradientAllReduce(IProcessGroup group, ITensorReducer reduce
     /// <summary>All-reduce calls the last <see cref="Average"/> made.</summary>
     public int BucketsPerStep { get; private set; }
 
+    /// <summary>Wall time of every <see cref="Average"/> so far, and how many: the all-reduce's cost (it waits for the slowest rank, too).</summary>
+    public TimeSpan Elapsed => clock.Elapsed;
+
+    public int Calls { get; private set; }
+
+    private readonly System.Diagnostics.Stopwatch clock = new();
+
     public void Average(IEnumerable<Tensor> parameters)
     {
         if (group.Size == 1) return;
+        clock.Start();
+        try
+        {
+            AverageNow(parameters);
+            Calls++;
+        }
+        finally
+        {
+            clock.Stop();
+        }
+    }
+
+    private void AverageNow(IEnumerable<Tensor> parameters)
+    {
         using var scope = NewDisposeScope();
         var gradients = parameters.Where(p => p.requires_grad && p.grad is not null).Select(p => p.grad!).ToList();
         long bytes = 0;

@@ -73,4 +73,7 @@ internal static partial class TrainLog
 
     [LoggerMessage(38, LogLevel.Information, "The weights of all {Ranks} ranks were compared after {Checks} steps (Bbn:Distributed:CheckWeightsEvery): identical every time")]
     public static partial void WeightsAgreed(ILogger logger, int ranks, int checks);
+
+    [LoggerMessage(39, LogLevel.Information, "All-reduce per step: {Megabytes:F2} MB of gradients in {Buckets} bucket(s) over {Ranks} ranks (Bbn:Distributed:BucketMegabytes), {Milliseconds:F1} ms a step on average, waiting for the slowest rank included")]
+    public static partial void AllReduced(ILogger logger, double megabytes, int buckets, int ranks, double milliseconds);
 }

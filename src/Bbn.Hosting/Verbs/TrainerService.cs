@@ -93,6 +93,11 @@ public sealed class TrainerService(
             run.Session.Parallel.StartFromRootsWeights(run.Session.Network);
             TrainLog.Stages(logger, o.Method.Name!, string.Join(", ", run.Session.Stages.Select(s => $"{s.Name} ({s.Epochs} epochs)")));
             var result = Train(run, directory, position, stoppingToken);
+            if (group.Size > 1)
+            {
+                var gradients = run.Session.Parallel.Gradients;
+                TrainLog.AllReduced(logger, gradients.BytesPerStep / 1e6, gradients.BucketsPerStep, group.Size, gradients.Elapsed.TotalMilliseconds / Math.Max(1, gradients.Calls));
+            }
             if (run.Session.Parallel.WeightChecks > 0) TrainLog.WeightsAgreed(logger, group.Size, run.Session.Parallel.WeightChecks);
             long skipped = run.Train.SkippedImages + run.Test.SkippedImages;
             if (skipped > 0) TrainLog.ImagesSkipped(logger, skipped);
