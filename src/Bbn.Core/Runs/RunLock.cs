@@ -58,11 +58,24 @@ public sealed class RunLock : IDisposable
         try
         {
             using var process = Process.GetProcessById(owner.ProcessId);
-            return process.HasExited;
+            return process.HasExited || IsZombie(owner.ProcessId);
         }
         catch (ArgumentException)
         {
             return true;
+        }
+    }
+
+    /// <summary>An ended process its parent has not reaped yet (a killed mpirun's ranks, reparented to an init that does not reap): it runs no more.</summary>
+    private static bool IsZombie(int processId)
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{processId}/status").Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains("zombie", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

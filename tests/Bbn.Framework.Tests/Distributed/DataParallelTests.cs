@@ -87,9 +87,7 @@ public sealed class DataParallelTests(PluginFixtures fixtures) : IDisposable
         killed.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
         mpirun.ExitCode.Should().NotBe(0);
         (await output + await error).Should().MatchRegex(@"rank 1 with PID \d+ .*exited on signal 9", "mpirun names the rank that died");
-        var survivor = ranks[0];
-        while (Directory.Exists($"/proc/{survivor}") && killed.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(100);
-        Directory.Exists($"/proc/{survivor}").Should().BeFalse("rank 0, waiting for the dead rank, ends within Bbn:Distributed:StopTimeoutSeconds");
+        (await MpiRun.WaitForEnd([ranks[0]], TimeSpan.FromSeconds(60))).Should().BeEmpty("rank 0, waiting for the dead rank, ends within Bbn:Distributed:StopTimeoutSeconds");
 
         Checkpoint.ForResume(checkpoint, out string? damage).Should().NotBeNull();
         damage.Should().BeNull("the last checkpoint is intact");
@@ -97,6 +95,40 @@ public sealed class DataParallelTests(PluginFixtures fixtures) : IDisposable
         code.Should().Be(0, resumeError + resumed);
         resumed.Should().Contain("Resuming");
         Run("killed").ReadMetrics().Select(m => m.Epoch).Should().Equal(1, 2, 3);
+    }
+
+    [Fact]
+    public async Task A_two_stage_method_trains_data_parallel_without_knowing_it()
+    {
+        var (code, output, error) = await MpiRun.Run(2, Arguments(Data, "crt", epochs: 2, "--Bbn:Method:Name=crt", "--Bbn:Method:ClassifierEpochs=1",
+            "--Bbn:Distributed:CheckWeightsEvery=1"));
+        code.Should().Be(0, error + output);
+        output.Should().Contain("Stage 2/2").And.Contain("The weights of all 2 ranks were compared after 9 steps (Bbn:Distributed:CheckWeightsEvery): identical every time");
+        Run("crt").ReadMetrics().Select(m => m.Stage).Should().Equal(1, 1, 2);
+    }
+
+    [Fact]
+    public async Task A_stop_request_to_mpirun_stops_every_rank_at_the_same_step_with_a_checkpoint_and_the_run_resumes()
+    {
+        string data = Data;
+        using var mpirun = MpiRun.Start(Arguments(data, "stopped", epochs: 40), Arguments(data, "stopped", epochs: 40));
+        var output = mpirun.StandardOutput.ReadToEndAsync();
+        var error = mpirun.StandardError.ReadToEndAsync();
+        var deadline = Stopwatch.StartNew();
+        while (!File.Exists(Run("stopped").CheckpointPath) && !mpirun.HasExited && deadline.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(100);
+        var ranks = MpiRun.Ranks(mpirun);
+        using (var term = Process.Start("/bin/sh", ["-c", $"kill -TERM {mpirun.Id}"])) await term.WaitForExitAsync();
+        (await Task.WhenAny(mpirun.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)))).Should().NotBeNull();
+        mpirun.HasExited.Should().BeTrue();
+        string printed = await output + await error;
+        printed.Should().Contain("Stopped at epoch", "rank 0 writes the stop's checkpoint");
+        (await MpiRun.WaitForEnd(ranks.Values, TimeSpan.FromSeconds(30))).Should().BeEmpty("every rank ended");
+        File.ReadAllText(Run("stopped").StatusPath).Should().Contain("\"state\": \"stopped\"");
+
+        var (code, resumed, resumeError) = await MpiRun.Run(2, Arguments(data, "stopped", epochs: 3, "--Bbn:Training:Resume=true", "--Bbn:Distributed:CheckWeightsEvery=1"));
+        code.Should().Be(0, resumeError + resumed);
+        resumed.Should().Contain("identical every time");
+        Run("stopped").ReadMetrics().Select(m => m.Epoch).Should().Equal(1, 2, 3);
     }
 
     [Fact]

@@ -46,6 +46,29 @@ public static class MpiRun
         }
     }
 
+    /// <summary>Whether process <paramref name="pid"/> still runs (a zombie, ended but not yet reaped, does not).</summary>
+    public static bool Alive(int pid)
+    {
+        try
+        {
+            string status = File.ReadAllText($"/proc/{pid}/status");
+            return !status.Split('\n').Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains("zombie", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="limit"/> for the processes to end; returns those still running.</summary>
+    public static async Task<int[]> WaitForEnd(IEnumerable<int> pids, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        int[] running;
+        while ((running = pids.Where(Alive).ToArray()).Length > 0 && clock.Elapsed < limit) await Task.Delay(100);
+        return running;
+    }
+
     /// <summary>The trainer processes that mpirun <paramref name="mpirun"/> started, by rank (from their OMPI_COMM_WORLD_RANK).</summary>
     public static Dictionary<int, int> Ranks(Process mpirun)
     {
