@@ -66,10 +66,10 @@ public sealed class DataParallel
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var tensors = network.parameters().Cast<Tensor>().Concat(network.buffers()).Where(b => b.dtype == ScalarType.Float32).ToList();
-        using var flat = cat(tensors.Select(b => b.flatten()).ToList(), 0);
+        using var flat = FlatTensors.Pack(tensors);
         if (Group.Rank != 0) flat.zero_();
         reducer.SumInPlace(flat);
-        CopyBack(flat, tensors);
+        FlatTensors.CopyBack(flat, tensors);
     }
 
     /// <summary>
@@ -84,21 +84,9 @@ public sealed class DataParallel
         using var _ = no_grad();
         var buffers = network.buffers().Where(b => b.dtype == ScalarType.Float32).ToList();
         if (buffers.Count == 0) return;
-        using var flat = cat(buffers.Select(b => b.flatten()).ToList(), 0);
+        using var flat = FlatTensors.Pack(buffers);
         reducer.SumInPlace(flat);
         flat.div_(Group.Size);
-        CopyBack(flat, buffers);
-    }
-
-    private static void CopyBack(Tensor flat, List<Tensor> tensors)
-    {
-        long offset = 0;
-        foreach (var t in tensors)
-        {
-            long n = t.numel();
-            using var part = flat.narrow(0, offset, n).view_as(t);
-            t.copy_(part);
-            offset += n;
-        }
+        FlatTensors.CopyBack(flat, buffers);
     }
 }

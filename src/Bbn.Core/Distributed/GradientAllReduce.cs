@@ -46,17 +46,10 @@ public sealed class GradientAllReduce(IProcessGroup group, ITensorReducer reduce
         int buckets = 0;
         foreach (var bucket in Buckets(gradients))
         {
-            using var flat = bucket.Count == 1 ? bucket[0].flatten().contiguous() : cat(bucket.Select(g => g.flatten()).ToList(), 0);
+            using var flat = FlatTensors.Pack(bucket);
             reducer.SumInPlace(flat);
             flat.div_(group.Size);
-            long offset = 0;
-            foreach (var gradient in bucket)
-            {
-                long n = gradient.numel();
-                using var part = flat.narrow(0, offset, n).view_as(gradient);
-                gradient.copy_(part);
-                offset += n;
-            }
+            FlatTensors.CopyBack(flat, bucket);
             bytes += flat.numel() * sizeof(float);
             buckets++;
         }
@@ -81,6 +74,25 @@ public sealed class GradientAllReduce(IProcessGroup group, ITensorReducer reduce
             size += bytes;
         }
         if (bucket.Count > 0) yield return bucket;
+    }
+}
+
+/// <summary>Tensors packed end to end into one contiguous float32 tensor, for one collective call, and unpacked.</summary>
+internal static class FlatTensors
+{
+    public static Tensor Pack(IReadOnlyList<Tensor> tensors) =>
+        tensors.Count == 1 ? tensors[0].flatten().contiguous() : cat(tensors.Select(t => t.flatten()).ToList(), 0);
+
+    public static void CopyBack(Tensor flat, IReadOnlyList<Tensor> tensors)
+    {
+        long offset = 0;
+        foreach (var t in tensors)
+        {
+            long n = t.numel();
+            using var part = flat.narrow(0, offset, n).view_as(t);
+            t.copy_(part);
+            offset += n;
+        }
     }
 }
 
