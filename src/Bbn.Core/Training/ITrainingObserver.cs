@@ -18,6 +18,12 @@ public interface ITrainingObserver
     /// </summary>
     void HeapReleased(int epoch, long residentBytesBefore, long residentBytesAfter) { }
 
+    /// <summary>
+    /// The run's training time, estimated from its first <paramref name="measuredSteps"/> steps for the
+    /// <paramref name="remainingSteps"/> still to come (evaluations and checkpoints not included).
+    /// </summary>
+    void Estimated(TimeSpan training, int remainingSteps, int measuredSteps) { }
+
     /// <summary>The run shows a sign of not learning (raised once per kind, after the epoch's records).</summary>
     void Warned(RunWarning warning) { }
 }
@@ -53,6 +59,11 @@ public sealed class CompositeObserver(params ITrainingObserver[] observers) : IT
     public void Warned(RunWarning warning)
     {
         foreach (var o in observers) o.Warned(warning);
+    }
+
+    public void Estimated(TimeSpan training, int remainingSteps, int measuredSteps)
+    {
+        foreach (var o in observers) o.Estimated(training, remainingSteps, measuredSteps);
     }
 }
 

@@ -25,4 +25,7 @@ internal sealed class LoggingObserver(ILogger logger, int epochs, bool stepLines
         TrainLog.HeapReleased(logger, epoch, residentBytesBefore >> 20, residentBytesAfter >> 20);
 
     public void Warned(RunWarning warning) => TrainLog.NotLearning(logger, warning.Message);
+
+    public void Estimated(TimeSpan training, int remainingSteps, int measuredSteps) =>
+        TrainLog.Estimated(logger, Duration(training), remainingSteps, measuredSteps);
 }

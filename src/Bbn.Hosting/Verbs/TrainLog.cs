@@ -76,4 +76,7 @@ internal static partial class TrainLog
 
     [LoggerMessage(39, LogLevel.Information, "All-reduce per step: {Megabytes:F2} MB of gradients in {Buckets} bucket(s) over {Ranks} ranks (Bbn:Distributed:BucketMegabytes), {Milliseconds:F1} ms a step on average, waiting for the slowest rank included")]
     public static partial void AllReduced(ILogger logger, double megabytes, int buckets, int ranks, double milliseconds);
+
+    [LoggerMessage(40, LogLevel.Information, "Estimated training time: about {Duration} for the {Steps} steps to come, from the first {Measured} (evaluations and checkpoints not included)")]
+    public static partial void Estimated(ILogger logger, string duration, int steps, int measured);
 }

@@ -48,6 +48,24 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void The_run_s_training_time_is_estimated_once_after_its_first_steps()
+    {
+        using var train = Synthetic.Set(Counts);
+        var options = Options(epochs: 3);
+        using var trainer = Trainer(options, train);
+        var observer = new RecordingObserver();
+        TrainingLoop.Run(trainer, Run("estimated"), TrainingPosition.Start, observer, CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+
+        int steps = observer.Epochs[0].Steps;
+        int measured = Math.Min(Bbn.Core.Training.Hooks.ObserverHook.EstimateAfterSteps, steps);
+        observer.Estimates.Should().ContainSingle();
+        var (training, remaining, measuredSteps) = observer.Estimates[0];
+        measuredSteps.Should().Be(measured);
+        remaining.Should().Be((3 * steps) - measured, "every later step of the run is counted");
+        training.Should().BePositive();
+    }
+
+    [Fact]
     public void Stopping_and_resuming_reaches_the_same_weights_as_an_uninterrupted_run()
     {
         using var train = Synthetic.Set(Counts);
@@ -351,4 +369,8 @@ internal sealed class RecordingObserver : ITrainingObserver
     public List<RunWarning> Warnings { get; } = [];
 
     public void Warned(RunWarning warning) => Warnings.Add(warning);
+
+    public List<(TimeSpan Training, int RemainingSteps, int MeasuredSteps)> Estimates { get; } = [];
+
+    public void Estimated(TimeSpan training, int remainingSteps, int measuredSteps) => Estimates.Add((training, remainingSteps, measuredSteps));
 }

@@ -220,8 +220,14 @@ public sealed class ObserverHook(ITrainingObserver observer) : ITrainingHook
         observer.StageStarted(stage, session.Stages.Count, name, session.BranchExecution);
     }
 
+    /// <summary>Steps measured before the run's duration is estimated (the first step, which warms libtorch up, included).</summary>
+    public const int EstimateAfterSteps = 5;
+
+    private bool estimated;
+
     public void StepCompleted(TrainingSession session, StepRecord completed)
     {
+        Estimate(session, completed);
         if (completed.Step % Math.Max(1, session.Options.LogEverySteps) != 0 && completed.Step != completed.Steps) return;
         var remaining = TimeSpan.FromSeconds((completed.Steps - completed.Step) * completed.EpochElapsed.TotalSeconds / (completed.Step - completed.FirstStep));
         observer.StepCompleted(new StepProgress(completed.RunEpoch, completed.Step, completed.Steps, completed.Position.EpochLossSum / Math.Max(1, completed.Position.EpochSamples),
@@ -231,6 +237,16 @@ public sealed class ObserverHook(ITrainingObserver observer) : ITrainingHook
     public void EpochEnding(TrainingSession session, EpochEnd epoch)
     {
         if (epoch.Report is { } report) observer.Evaluated(epoch.RunEpoch, report);
+    }
+
+    /// <summary>Once a run, after its first steps: their mean time times the steps left (later stages counted at this epoch's steps).</summary>
+    private void Estimate(TrainingSession session, StepRecord completed)
+    {
+        int measured = completed.Step - completed.FirstStep;
+        if (estimated || (measured < EstimateAfterSteps && completed.Step < completed.Steps)) return;
+        estimated = true;
+        int remaining = (completed.Steps - completed.Step) + ((session.TotalEpochs - completed.RunEpoch) * completed.Steps);
+        observer.Estimated(completed.EpochElapsed / measured * remaining, remaining, measured);
     }
 
     public void EpochCompleted(TrainingSession session, EpochEnd epoch) => observer.EpochCompleted(epoch.Metrics!, epoch.RunRemaining);
