@@ -79,4 +79,7 @@ internal static partial class TrainLog
 
     [LoggerMessage(40, LogLevel.Information, "Estimated training time: about {Duration} for the {Steps} steps to come, from the first {Measured} (evaluations and checkpoints not included)")]
     public static partial void Estimated(ILogger logger, string duration, int steps, int measured);
+
+    [LoggerMessage(41, LogLevel.Information, "Native allocator: {Allocator} (BBN_ALLOCATOR={Choice}; Debian's libtcmalloc-minimal4, when installed, is preloaded by the host)")]
+    public static partial void Allocator(ILogger logger, string allocator, string choice);
 }

@@ -54,6 +54,7 @@ public sealed class TrainerService(
         var t = o.Training;
         RunConsistency.Check(group, RunConsistency.Digest(configuration));
         if (group.Size > 1) TrainLog.DataParallel(logger, group.Description, group.Size, t.BatchSize, t.BatchSize / group.Size);
+        TrainLog.Allocator(logger, Bbn.Core.Runtime.NativeAllocator.Current(), Environment.GetEnvironmentVariable(Bbn.Core.Runtime.NativeAllocator.Variable) ?? "auto");
         TrainLog.Loading(logger, o.Dataset.Name!);
         using var run = composer.Compose(group);
         CheckStepFits(run);
