@@ -37,7 +37,7 @@ public sealed class BatchAugmenter : IDisposable
         int offset = shard.Offset(indices.Length), length = shard.Length(indices.Length);
         using var index = IndexTensor(indices.Slice(offset, length), set.Images.device);
         using var raw = set.Images.index_select(0, index);
-        using var augmented = Augment(raw, random, offset, indices.Length);
+        using var augmented = Augment(raw, random, offset);
         return Normalize(augmented);
     }
 
@@ -56,16 +56,16 @@ public sealed class BatchAugmenter : IDisposable
         return centred.div(std);
     }
 
-    internal Tensor Augment(Tensor images, Random random) => Augment(images, random, 0, (int)images.shape[0]);
+    internal Tensor Augment(Tensor images, Random random) => Augment(images, random, 0);
 
-    /// <summary>Augments <paramref name="images"/>, images <paramref name="first"/>.. of a batch of <paramref name="batch"/> whose draws are taken in order.</summary>
-    private Tensor Augment(Tensor images, Random random, int first, int batch)
+    /// <summary>Augments <paramref name="images"/>, images <paramref name="first"/>.. of a batch whose draws are taken in order (the earlier images' draws are skipped).</summary>
+    private Tensor Augment(Tensor images, Random random, int first)
     {
         long n = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
         var offsetsY = new long[n];
         var offsetsX = new long[n];
         var flips = new bool[n];
-        for (int i = 0; i < first + n && i < batch; i++)
+        for (int i = 0; i < first + n; i++)
         {
             long y = random.Next((2 * padding) + 1);
             long x = random.Next((2 * padding) + 1);

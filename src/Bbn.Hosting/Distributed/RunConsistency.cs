@@ -14,6 +14,12 @@ namespace Bbn.Hosting.Distributed;
 /// </summary>
 public static class RunConsistency
 {
+    /// <summary>Throws on every rank, naming the ranks that differ from rank 0, unless all were started alike; a single process has nothing to compare (and hashes nothing).</summary>
+    public static void Check(IProcessGroup group, IConfiguration configuration)
+    {
+        if (group.Size > 1) Check(group, Digest(configuration));
+    }
+
     public static byte[] Digest(IConfiguration configuration)
     {
         var text = new StringBuilder(ConfigurationJson.Serialize(configuration.GetSection(BbnOptions.Section)));

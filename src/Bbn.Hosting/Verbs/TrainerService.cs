@@ -52,7 +52,7 @@ public sealed class TrainerService(
     {
         var o = options.Value;
         var t = o.Training;
-        RunConsistency.Check(group, RunConsistency.Digest(configuration));
+        RunConsistency.Check(group, configuration);
         if (group.Size > 1) TrainLog.DataParallel(logger, group.Description, group.Size, t.BatchSize, t.BatchSize / group.Size);
         TrainLog.Allocator(logger, Bbn.Core.Runtime.NativeAllocator.Current(), Environment.GetEnvironmentVariable(Bbn.Core.Runtime.NativeAllocator.Variable) ?? "auto");
         TrainLog.Loading(logger, o.Dataset.Name!);
@@ -162,14 +162,15 @@ public sealed class TrainerService(
         var session = run.Session;
         var shape = run.Train.Shape;
         int images = session.ImagesPerStep / group.Size; // this rank's share of the step
-        long needed = StepMemory.Estimate(session.Network, shape, images, run.Device);
+        // The ranks on this machine share its memory.
+        long needed = StepMemory.Estimate(session.Network, shape, images, run.Device) * (group.Size > 1 ? MpiLaunch.LocalSize : 1);
         const double GiB = 1024.0 * 1024 * 1024;
         TrainLog.StepMemory(logger, needed / GiB, available / GiB);
         if (needed <= available) return;
         int batch = session.Options.BatchSize;
         int fits = (int)Math.Max(1, batch * (double)available / needed);
         throw new StepDoesNotFitException(
-            $"One training step needs about {needed / GiB:F1} GiB ({images} images of {shape.Channels}x{shape.Height}x{shape.Width} a step), but {available / GiB:F1} GiB of memory is available. " +
+            $"One training step needs about {needed / GiB:F1} GiB ({images} images of {shape.Channels}x{shape.Height}x{shape.Width} a step{(group.Size > 1 ? $" on each of {MpiLaunch.LocalSize} ranks here" : "")}), but {available / GiB:F1} GiB of memory is available. " +
             $"Lower Bbn:Training:BatchSize (from {batch} to about {fits}), or the input size (Bbn:Dataset:Size; Bbn:Dataset:Recipe=cifar keeps small images small).");
     }
 
