@@ -3,9 +3,10 @@
 the TorchSharp/PyTorch ratios, and a table; writes the summary as JSON."""
 import datetime
 import json
-import platform
 import statistics
 import sys
+
+from machine import processor
 
 raw, out = sys.argv[1], sys.argv[2]
 runs = [json.loads(line) for line in open(raw) if line.strip()]
@@ -16,18 +17,6 @@ figures = ["bbn_images_per_second", "single_images_per_second", "eval_images_per
 
 def stats(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
-
-
-def processor():
-    """Vendor, family, model and vector extensions from /proc/cpuinfo: speeds differ 2-3x between kinds."""
-    fields = {}
-    for line in open("/proc/cpuinfo"):
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    flags = fields.get("flags", "").split()
-    vectors = [v for v in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if v in flags]
-    return (f"{fields.get('model name', platform.machine())} ({fields.get('vendor_id', '?')}, family {fields.get('cpu family', '?')} "
-            f"model {fields.get('model', '?')}, {'/'.join(vectors) or 'no AVX2'})")
 
 
 summary = {"date": datetime.date.today().isoformat(), "machine": f"{processor()}, "

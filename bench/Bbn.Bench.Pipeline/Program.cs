@@ -39,7 +39,7 @@ using var provider = services.BuildServiceProvider();
 T Create<T>(string name, params (string Key, string Value)[] values) where T : class
 {
     var section = new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create<string, string?>("C:" + v.Key, v.Value))).Build().GetSection("C");
-    return provider.GetRequiredKeyedService<ComponentFactory<T>>(name).Create(section, provider);
+    return provider.GetRequiredKeyedService<ComponentFactory<T>>(name).Create(new ComponentContext(name, section, provider));
 }
 
 var dataset = Create<IDatasetSource>("image-folder", ("Root", folder));

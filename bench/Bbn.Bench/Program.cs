@@ -24,6 +24,8 @@ using static TorchSharp.torch;
 // data here) left a team there that slowed the single-branch step and evaluation on the training
 // thread by about 20 % (perf: 10 % of samples in the kernel, against 3 %). A thread other than the
 // first also allocates from its own C-heap arena, which glibc manages differently (see NativeHeap).
+// The allocator the host ships with (tcmalloc when installed), so that speed and memory are the host's.
+Bbn.Core.Runtime.NativeAllocator.PreloadIfPresent();
 ExceptionDispatchInfo? failure = null;
 var verb = new Thread(() =>
 {
@@ -46,6 +48,8 @@ void Bench()
     int Arg(string name, int fallback) => arguments.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
     int epochs = Arg("epochs", 10), steps = Arg("steps", 10), batch = Arg("batch", 128), threads = Arg("threads", 0);
     int singleEpochs = Arg("single-epochs", 3), evalImages = Arg("eval-images", 2000), maxPerClass = Arg("max-per-class", 5000);
+    // 3: CIFAR-shaped images; 1: Fashion-MNIST's (padded to 32x32), the main job's input.
+    int channels = Arg("channels", 3);
 
     TorchRuntime.EnsureLoaded();
     if (threads > 0) set_num_threads(threads);
@@ -62,26 +66,28 @@ void Bench()
     services.AddSingleton<ComponentResolver>();
     services.AddSingleton<IComponentSource>(sp => sp.GetRequiredService<ComponentResolver>());
     using var provider = services.BuildServiceProvider();
-    T Create<T>(string name) where T : class => provider.GetRequiredKeyedService<ComponentFactory<T>>(name).Create(empty.GetSection("none"), provider);
+    T Create<T>(string name) where T : class => provider.GetRequiredKeyedService<ComponentFactory<T>>(name).Create(new ComponentContext(name, empty.GetSection("none"), provider));
     if (arguments.ContainsKey("ab"))
     {
-        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, ["conventional", "rebalancing"]);
+        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(channels, 32, 32)), 10, ["conventional", "rebalancing"]);
         LayoutComparison.Print(network, batch, Arg("ab", 20));
         return;
     }
     if (arguments.TryGetValue("memory", out string? memoryLayout))
     {
-        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(3, 32, 32)), 10, ["conventional", "rebalancing"]);
+        using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(channels, 32, 32)), 10, ["conventional", "rebalancing"]);
         StepMemory.Print(network, memoryLayout == "channels-last", batch, Arg("steps", 4));
         return;
     }
 
-    // A CIFAR-10-LT-shaped set (IR 100: 12,406 images of 3x32x32), random pixels.
+    // A CIFAR-10-LT-shaped set (IR 100: 12,406 images of channels x 32 x 32), random pixels.
     int[] counts = LongTailProfile.ClassCounts(maxPerClass, 100, 10);
     var labels = counts.SelectMany((n, c) => Enumerable.Repeat(c, n)).ToArray();
     manual_seed(0);
-    using var pixels = randint(0, 256, [labels.Length, 3, 32, 32], dtype: ScalarType.Byte);
-    var normalization = new ChannelNormalization([0.4914f, 0.4822f, 0.4465f], [0.2023f, 0.1994f, 0.2010f]);
+    using var pixels = randint(0, 256, [labels.Length, channels, 32, 32], dtype: ScalarType.Byte);
+    var normalization = channels == 1 ? new ChannelNormalization([0.2190f], [0.3317f])
+        : channels == 3 ? new ChannelNormalization([0.4914f, 0.4822f, 0.4465f], [0.2023f, 0.1994f, 0.2010f])
+        : throw new ArgumentException("--channels: 1 (Fashion-MNIST) or 3 (CIFAR)");
     using var source = new LabelledImages(pixels.alias(), labels, Enumerable.Range(0, 10).Select(c => $"class {c}").ToArray(), normalization);
     using var train = ImageSet.From(source, CPU);
     using var testSource = new LabelledImages(pixels.narrow(0, 0, Math.Min(evalImages, labels.Length)).alias(), labels.Take(evalImages).ToArray(), source.ClassNames, normalization);
@@ -92,6 +98,8 @@ void Bench()
         ["side"] = "torchsharp",
         ["threads"] = get_num_threads(),
         ["batch"] = batch,
+        ["channels"] = channels,
+        ["allocator"] = Bbn.Core.Runtime.NativeAllocator.Current(),
     };
 
     string work = Directory.CreateTempSubdirectory("bbn-bench-").FullName;
@@ -108,7 +116,7 @@ void Bench()
         report["eval_images_per_second"] = bbn.EvalRate;
 
         // The data pipeline alone: both branches' batches gathered, cropped, flipped and normalised.
-        using (var augmenter = new BatchAugmenter(normalization, 3, CPU, 4, true))
+        using (var augmenter = new BatchAugmenter(normalization, channels, CPU, 4, true))
         {
             var order = Enumerable.Range(0, labels.Length).ToArray();
             var random = new Random(1);
@@ -129,7 +137,7 @@ void Bench()
 
         report["peak_rss_mib"] = ProcessStatus.ProcessPeakMib();
         report["matmul_gflops"] = MatmulGflops();
-        report["bbn_step_gflop"] = ResNet32TrainingFlopsPerImage(3) * 2 * batch / 1e9;
+        report["bbn_step_gflop"] = ResNet32TrainingFlopsPerImage(channels) * 2 * batch / 1e9;
         report["conv3x3_gflops"] = ConvolutionGflops();
         // The ceiling is the faster of the two: MKL's sgemm (torch.mm) leaves AVX-512 unused on AMD CPUs
         // (150 GFLOP/s on this project's Zen 5, against 390 for oneDNN's convolution, which a step runs on).

@@ -160,18 +160,26 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--manifest", help="a host run's manifest.json: train on exactly its subset")
+    ap.add_argument("--summary", help="write the run's speed and memory here as JSON")
     args = ap.parse_args()
+    wall = time.perf_counter()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.RandomState(args.seed)
     images, labels = load(args.root, "train")
-    keep = long_tail(labels, 100, args.seed)
+    if args.manifest:
+        with open(args.manifest) as f:
+            keep = torch.tensor([i for per_class in json.load(f)["images"] for i in per_class])
+    else:
+        keep = long_tail(labels, 100, args.seed)
     images, labels = images[keep], labels[keep]
     test_images, test_labels = load(args.root, "test")
     bilateral = args.method == "bbn"
     model = BBNResNet32(1, 10, bilateral)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=2e-4, nesterov=True)
+    step_seconds, images_seen, rates = 0.0, 0, []
     for epoch in range(1, args.epochs + 1):
         warm = 1.0 if epoch >= args.warmup else (1 / 3) * (1 - epoch / args.warmup) + epoch / args.warmup
         for g in opt.param_groups:
@@ -183,14 +191,21 @@ def main():
         if args.steps:
             steps = min(steps, args.steps)
         model.train()
-        start, total = time.time(), 0.0
+        start, total, epoch_seconds = time.time(), 0.0, 0.0
         for s in range(steps):
             ic = torch.from_numpy(conv[s * args.batch:(s + 1) * args.batch])
             ir = torch.from_numpy(reb[s * args.batch:(s + 1) * args.batch]) if bilateral else None
+            # Timed as the host times a step (batch drawing and augmentation included, evaluation not).
+            step_start = time.perf_counter()
             total += train_step(model, opt, images, labels, ic, ir, alpha, rng)
+            epoch_seconds += time.perf_counter() - step_start
             if (s + 1) % args.log_every == 0:
                 ips = (s + 1) * args.batch * (2 if bilateral else 1) / (time.time() - start)
                 print(f"epoch {epoch} step {s + 1}/{steps} loss {total / (s + 1):.4f} {ips:.0f} img/s", flush=True)
+        epoch_images = steps * args.batch * (2 if bilateral else 1)
+        step_seconds += epoch_seconds
+        images_seen += epoch_images
+        rates.append(epoch_images / epoch_seconds)
         model.eval()
         correct = 0
         with torch.no_grad():
@@ -199,6 +214,14 @@ def main():
                 correct += (model(x).argmax(1) == test_labels[i:i + 500]).sum().item()
         print(json.dumps({"epoch": epoch, "alpha": alpha, "lr": args.lr * warm, "loss": total / steps,
                           "top1": correct / len(test_labels)}), flush=True)
+    if args.summary:
+        with open("/proc/self/status") as f:
+            peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+        with open(args.summary, "w") as f:
+            json.dump({"images_per_second": images_seen / step_seconds, "images_per_second_per_epoch": rates,
+                       "training_seconds": step_seconds, "wall_seconds": time.perf_counter() - wall,
+                       "peak_rss_mib": peak, "threads": torch.get_num_threads(), "top1": correct / len(test_labels),
+                       "training_images": len(labels), "version": torch.__version__}, f)
 
 
 if __name__ == "__main__":
