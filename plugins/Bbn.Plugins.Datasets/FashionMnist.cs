@@ -4,28 +4,45 @@ namespace Bbn.Plugins.Datasets;
 
 /// <summary>
 /// Fashion-MNIST from its four IDX gzip files. Images are zero-padded from 28x28 to 32x32 (2 pixels
-/// each side) so that the CIFAR ResNet-32 sees its native input size without resampling.
+/// each side, Bbn:Dataset:Padding) so that the CIFAR ResNet-32 sees its native input size without
+/// resampling; Padding 0 keeps the native 28x28, 1.31x fewer FLOPs a step (the global pooling adapts).
 /// </summary>
 public sealed class FashionMnist : IDatasetSource
 {
     public const string DefaultRoot = "/usr/share/datasets/fashion-mnist";
-    private const int Padding = 2;
+    public const int DefaultPadding = 2;
 
     private static readonly string[] Classes =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
-    // mean/std of the 60,000 training images after padding to 32x32 (pixel/255), measured with
-    // /usr/bin/python3 over the padded tensor; the 28x28 figures are 0.2860 / 0.3530.
-    private static readonly ChannelNormalization PaddedNormalization = new([0.2190f], [0.3317f]);
+    // mean/std of the 60,000 training images at 28x28 (pixel/255), measured with /usr/bin/python3.
+    private const double NativeMean = 0.2860, NativeStd = 0.3530;
 
     private readonly string root;
+    private readonly int padding;
 
-    public FashionMnist(string root) => this.root = root;
+    public FashionMnist(string root, int padding = DefaultPadding)
+    {
+        this.root = root;
+        this.padding = padding;
+    }
 
     public static FashionMnist Create(ComponentContext context)
     {
         string root = context.Get<string?>("Root", null) ?? DefaultRoot;
-        return new FashionMnist(root);
+        return new FashionMnist(root, (int)context.GetInRange("Padding", DefaultPadding, 0, 16));
+    }
+
+    /// <summary>
+    /// The statistics of the padded images, from the native ones: zeros scale the mean and the mean square by
+    /// the image's share of the area (at padding 2: 0.2190 / 0.3317, as measured over the padded tensor).
+    /// </summary>
+    public static ChannelNormalization NormalizationFor(int padding)
+    {
+        double share = 28.0 * 28.0 / ((28 + (2 * padding)) * (28 + (2 * padding)));
+        double mean = NativeMean * share;
+        double meanSquare = ((NativeStd * NativeStd) + (NativeMean * NativeMean)) * share;
+        return new([(float)mean], [(float)Math.Sqrt(meanSquare - (mean * mean))]);
     }
 
     public LabelledImages Load(DatasetSplit split)
@@ -38,20 +55,20 @@ public sealed class FashionMnist : IDatasetSource
         if (count != labels.Length)
             throw new InvalidDataException($"{imagesFile} holds {count} images but {labelsFile} holds {labels.Length} labels.");
 
-        int side = rows + (2 * Padding);
+        int side = rows + (2 * padding);
         byte[] padded = new byte[(long)count * side * side];
         for (int n = 0; n < count; n++)
         {
             for (int r = 0; r < rows; r++)
             {
-                Buffer.BlockCopy(pixels, (n * rows * cols) + (r * cols), padded, (n * side * side) + ((r + Padding) * side) + Padding, cols);
+                Buffer.BlockCopy(pixels, (n * rows * cols) + (r * cols), padded, (n * side * side) + ((r + padding) * side) + padding, cols);
             }
         }
         int[] labelIndices = labels.Select(b => (int)b).ToArray();
         if (labelIndices.Any(l => l >= Classes.Length))
             throw new InvalidDataException($"{labelsFile} has a label outside 0..{Classes.Length - 1}.");
         var images = TorchSharp.torch.tensor(padded, [count, 1, side, side]);
-        return new LabelledImages(images, labelIndices, Classes, PaddedNormalization);
+        return new LabelledImages(images, labelIndices, Classes, NormalizationFor(padding));
     }
 
     private string RequireFile(string name)

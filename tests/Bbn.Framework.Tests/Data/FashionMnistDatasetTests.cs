@@ -40,6 +40,27 @@ public sealed class FashionMnistDatasetTests : IDisposable
     }
 
     [Fact]
+    public void Padding_0_keeps_the_native_28x28_images_and_its_normalisation_follows_the_padding()
+    {
+        string directory = FashionMnistFiles.WriteSubset(Path.Combine(root, "native"), 5, 5);
+        byte[] raw = FashionMnistFiles.Read(Path.Combine(directory, "t10k-images-idx3-ubyte.gz"));
+        var dataset = BuiltInComponents.Create<IDatasetSource>("fashion-mnist", new Dictionary<string, string?> { ["Root"] = directory, ["Padding"] = "0" });
+
+        using var test = dataset.Load(DatasetSplit.Test);
+
+        test.Images.shape.Should().Equal(5, 1, 28, 28);
+        using var second = test.Images[1].contiguous();
+        second.data<byte>().ToArray().Should().Equal(raw.Skip(16 + 784).Take(784));
+        test.Normalization.Mean[0].Should().BeApproximately(0.2860f, 1e-4f);
+        test.Normalization.Std[0].Should().BeApproximately(0.3530f, 1e-4f);
+        // The padded statistics were measured over the padded 60,000 training images: 0.2190 / 0.3317.
+        using var paddedSet = BuiltInComponents.Create<IDatasetSource>("fashion-mnist", new Dictionary<string, string?> { ["Root"] = directory }).Load(DatasetSplit.Test);
+        var padded = paddedSet.Normalization;
+        padded.Mean[0].Should().BeApproximately(0.2190f, 5e-4f);
+        padded.Std[0].Should().BeApproximately(0.3317f, 5e-4f);
+    }
+
+    [Fact]
     public void A_missing_root_names_the_file_the_script_and_the_setting()
     {
         var dataset = BuiltInComponents.Create<IDatasetSource>("fashion-mnist", new Dictionary<string, string?> { ["Root"] = Path.Combine(root, "absent") });
