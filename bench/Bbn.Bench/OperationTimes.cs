@@ -58,14 +58,14 @@ internal static class OperationTimes
 /// </summary>
 internal static class LayoutComparison
 {
-    public static void Print(Bbn.Core.Model.BranchNetwork network, int batch, int repeats)
+    public static void Print(Bbn.Core.Model.BranchNetwork network, int channels, int batch, int repeats)
     {
         manual_seed(0);
-        using var xc = randn(batch, 3, 32, 32);
-        using var xr = randn(batch, 3, 32, 32);
+        using var xc = randn(batch, channels, 32, 32);
+        using var xr = randn(batch, channels, 32, 32);
         using var yc = randint(0, 10, batch);
         using var yr = randint(0, 10, batch);
-        using var test = randn(500, 3, 32, 32);
+        using var test = randn(500, channels, 32, 32);
         Compare($"BBN training step forward+backward, batch {batch}", network, repeats, () =>
         {
             network.train();

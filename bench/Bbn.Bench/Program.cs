@@ -70,7 +70,7 @@ void Bench()
     if (arguments.ContainsKey("ab"))
     {
         using var network = new Bbn.Core.Model.BranchNetwork(Create<IBackbone>("resnet32").Build(new ImageShape(channels, 32, 32)), 10, ["conventional", "rebalancing"]);
-        LayoutComparison.Print(network, batch, Arg("ab", 20));
+        LayoutComparison.Print(network, channels, batch, Arg("ab", 20));
         return;
     }
     if (arguments.TryGetValue("memory", out string? memoryLayout))

@@ -55,9 +55,9 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
     // streams two fewer activation buffers per block (see ResNet32Cifar).
     public override Tensor forward(Tensor input)
     {
-        using var a = bn1.call(conv1.call(input)).relu_();
-        using var c = bn2.call(conv2.call(a)).relu_();
-        var sum = bn3.call(conv3.call(c));
+        using var a = ConvolutionThenNorm.Apply(conv1, bn1, input).relu_();
+        using var c = ConvolutionThenNorm.Apply(conv2, bn2, a).relu_();
+        var sum = ConvolutionThenNorm.Apply(conv3, bn3, c);
         using (var shortcut = downsample is null ? input.alias() : downsample.call(input)) sum.add_(shortcut);
         return sum.relu_();
     }

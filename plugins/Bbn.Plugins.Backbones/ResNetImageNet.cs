@@ -92,8 +92,8 @@ internal sealed class ProjectionBasicBlock : nn.Module<Tensor, Tensor>, IResidua
     // streams two fewer activation buffers per block (see ResNet32Cifar).
     public override Tensor forward(Tensor input)
     {
-        using var a = bn1.call(conv1.call(input)).relu_();
-        var sum = bn2.call(conv2.call(a));
+        using var a = ConvolutionThenNorm.Apply(conv1, bn1, input).relu_();
+        var sum = ConvolutionThenNorm.Apply(conv2, bn2, a);
         using (var shortcut = downsample is null ? input.alias() : downsample.call(input)) sum.add_(shortcut);
         return sum.relu_();
     }

@@ -140,9 +140,21 @@ public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
     private Tensor RunTrunk(Tensor images, nn.Module<Tensor, Tensor> module)
     {
         if (!ChannelsLast || images.dim() != 4) return module.call(images);
-        using var nhwc = images.permute(0, 2, 3, 1).contiguous();
-        using var channelsLast = nhwc.permute(0, 3, 1, 2);
+        using var channelsLast = ChannelsLastView(images);
         return module.call(channelsLast);
+    }
+
+    /// <summary>
+    /// The same images with NHWC strides (N, C, H, W sizes), which libtorch's convolutions then keep. One
+    /// channel is NCHW and NHWC at once, and libtorch reads the contiguous strides of such a tensor as NCHW,
+    /// which left the whole trunk NCHW (a Fashion-MNIST step 24 % slower than a CIFAR one); its NHWC strides
+    /// are set explicitly.
+    /// </summary>
+    internal static Tensor ChannelsLastView(Tensor images)
+    {
+        long n = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
+        using var nhwc = images.permute(0, 2, 3, 1).contiguous();
+        return nhwc.as_strided([n, c, h, w], [h * w * c, 1, w * c, c], nhwc.storage_offset());
     }
 
     /// <summary>The classifier's logits (times the logit scale, when there is one) for classifier inputs.</summary>
