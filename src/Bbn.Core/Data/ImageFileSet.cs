@@ -131,7 +131,7 @@ public sealed class ImageFileSet : IImageSet
             using var all = tensor(pixels, [length, 3, Recipe.Size, Recipe.Size]);
             using var index = tensor(kept.Select(i => (long)i).ToArray());
             using var chosen = kept.Length == length ? all.alias() : all.index_select(0, index);
-            using var moved = chosen.to(device);
+            using var moved = HostToDevice.Copy(chosen, device);
             yield return new LabelledBatch(moved.clone(), kept.Select(i => LabelArray[start + i]).ToArray()); // owns its memory, not the array's
         }
     }

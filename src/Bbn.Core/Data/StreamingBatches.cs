@@ -144,12 +144,13 @@ public sealed class StreamingBatches : ITrainingBatches
         for (int b = 0; b < images.Length; b++)
         {
             using (var cpu = tensor(prepared.Pixels[b], [localSize, 3, train.Recipe.Size, train.Recipe.Size]))
-            using (var moved = cpu.to(device))
+            using (var moved = HostToDevice.Copy(cpu, device))
             {
                 images[b] = augmenter.Normalize(moved); // a new float tensor: the buffer is free again
             }
             buffers.Add(prepared.Pixels[b]);
-            labels[b] = tensor(prepared.Labels[b].Select(l => (long)l).ToArray()).to(device);
+            using var hostLabels = tensor(prepared.Labels[b].Select(l => (long)l).ToArray());
+            labels[b] = HostToDevice.Copy(hostLabels, device);
         }
         return new StepBatches(images, labels);
     }

@@ -7,7 +7,7 @@ namespace Bbn.Framework.Tests;
 /// <summary>Small labelled image sets made in memory for fast trainer tests.</summary>
 internal static class Synthetic
 {
-    public static LabelledImages Images(int[] countsPerClass, int channels = 1, int side = 32, int seed = 1)
+    public static LabelledImages Images(int[] countsPerClass, int channels = 1, int side = 32, int seed = 1, int stripe = 160)
     {
         var random = new Random(seed);
         int total = countsPerClass.Sum();
@@ -23,7 +23,7 @@ internal static class Synthetic
                 {
                     // A class-dependent stripe pattern plus noise: learnable, not trivial.
                     int row = p / side % side;
-                    int signal = row % countsPerClass.Length == c ? 160 : 40;
+                    int signal = row % countsPerClass.Length == c ? stripe : 40;
                     pixels[(n * channels * side * side) + p] = (byte)Math.Clamp(signal + random.Next(-40, 40), 0, 255);
                 }
             }
@@ -33,9 +33,10 @@ internal static class Synthetic
         return new LabelledImages(tensor(pixels, [total, channels, side, side]), labels, names, normalization);
     }
 
-    public static ImageSet Set(int[] countsPerClass, int seed = 1)
+    /// <summary>An in-memory set of <see cref="Images"/>; <paramref name="stripe"/> is the brightness of a class's rows against 40 for the others, each pixel ±40 of noise: lower is harder.</summary>
+    public static ImageSet Set(int[] countsPerClass, int seed = 1, int side = 32, int stripe = 160)
     {
-        using var images = Images(countsPerClass, seed: seed);
+        using var images = Images(countsPerClass, side: side, seed: seed, stripe: stripe);
         return ImageSet.From(images, CPU);
     }
 }
