@@ -20,17 +20,22 @@ public sealed class SmallDataTests(ITestOutputHelper output)
     // the collapsing one included, reaches 100 % and the test could not fail; at 52 CE ends near 65 %).
     private const int Stripe = 60;
 
-    private static TrainingOptions Defaults(int minWarmupSteps = 100) => new()
+    /// <summary>The defaults but for this set's batch and crop; <paramref name="minWarmupSteps"/> 0 is the official per-epoch warm-up.</summary>
+    private static TrainingOptions Defaults(int? minWarmupSteps = null)
     {
-        MinWarmupSteps = minWarmupSteps, // the default; 0: the official per-epoch warm-up
-        Epochs = 30,
-        BatchSize = 64,
-        LrDecayAt = [0.6, 0.8], // the official milestones, as appsettings.json sets them
-        CropPadding = 0, // the classes are row stripes: a shifted crop would move them onto another class's rows
-        EvaluationBatchSize = 200,
-        EvaluateEvery = 30,
-        Seed = 5,
-    };
+        var options = new TrainingOptions
+        {
+            Epochs = 30,
+            BatchSize = 64,
+            LrDecayAt = [0.6, 0.8], // the official milestones, as appsettings.json sets them
+            CropPadding = 0, // the classes are row stripes: a shifted crop would move them onto another class's rows
+            EvaluationBatchSize = 200,
+            EvaluateEvery = 30,
+            Seed = 5,
+        };
+        if (minWarmupSteps is { } steps) options.MinWarmupSteps = steps;
+        return options;
+    }
 
     private double TestTop1(string method, TrainingOptions options)
     {
