@@ -1,3 +1,4 @@
+using TorchSharp;
 using Bbn.Abstractions;
 using static TorchSharp.torch;
 
@@ -60,7 +61,8 @@ internal static class Focal
         using var logProbabilities = nn.functional.log_softmax(logits, 1);
         using var logPt = logProbabilities.gather(1, targets.unsqueeze(1)).squeeze(1);
         using var pt = logPt.exp();
-        using var modulation = pt.neg().add_(1).pow(gamma);
+        using Scalar one = 1.0.ToScalar(), power = gamma.ToScalar();
+        using var modulation = pt.neg().add_(one).pow(power);
         return modulation.mul(logPt).neg_();
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Bbn.Abstractions;
 using static TorchSharp.torch;
 
@@ -31,7 +32,8 @@ public sealed class ClassBalancedLoss(double beta, string baseLoss, double gamma
         using var perElement = baseLoss == "focal" ? binary.mul(FocalModulator(logits, oneHot)) : binary.alias();
         using var weightedElements = perElement.mul(rowWeights);
         using var total = weightedElements.sum();
-        return total.div(logits.shape[0]);
+        using Scalar rows = logits.shape[0].ToScalar();
+        return total.div(rows);
     }
 
     /// <summary>(1 - p_t)^gamma = exp(-gamma y x - gamma log(1 + exp(-x))), as their focal_loss computes it.</summary>
@@ -40,7 +42,8 @@ public sealed class ClassBalancedLoss(double beta, string baseLoss, double gamma
         using var softplus = nn.functional.softplus(logits.neg());
         using var a = oneHot.mul(logits);
         using var b = a.add(softplus);
-        using var c = b.mul(-gamma);
+        using Scalar negativeGamma = (-gamma).ToScalar();
+        using var c = b.mul(negativeGamma);
         return c.exp();
     }
 }
@@ -63,7 +66,8 @@ public sealed class LdamLoss(LdamOptions options) : ILoss
         using var targetMargins = margins.index_select(0, targets).unsqueeze(1);
         using var oneHot = nn.functional.one_hot(targets, logits.shape[1]).to(logits.dtype);
         using var shifted = logits.sub(oneHot.mul(targetMargins));
-        using var scaled = shifted.mul(options.Scale);
+        using Scalar scale = options.Scale.ToScalar();
+        using var scaled = shifted.mul(scale);
         bool reweight = options.DrwEpoch > 0
             ? context.Epoch > options.DrwEpoch
             : (context.Epoch - 1) / (double)context.TotalEpochs >= options.DrwAt;
@@ -94,7 +98,9 @@ public sealed class LogitAdjustment(LogitAdjustmentOptions options) : ILoss
     {
         if (options.Mode == LogitAdjustmentOptions.PostHoc) return nn.functional.cross_entropy(logits, targets);
         using var logPrior = ClassStatistics.LogPrior(context.ClassCounts, logits.device);
-        using var adjusted = logits.add(logPrior.mul(options.Tau));
+        using Scalar tau = options.Tau.ToScalar();
+        using var scaledPrior = logPrior.mul(tau);
+        using var adjusted = logits.add(scaledPrior);
         return nn.functional.cross_entropy(adjusted, targets);
     }
 
@@ -102,7 +108,9 @@ public sealed class LogitAdjustment(LogitAdjustmentOptions options) : ILoss
     {
         if (options.Mode != LogitAdjustmentOptions.PostHoc) return logits.alias();
         using var logPrior = ClassStatistics.LogPrior(context.ClassCounts, logits.device);
-        return logits.sub(logPrior.mul(options.Tau));
+        using Scalar tau = options.Tau.ToScalar();
+        using var scaledPrior = logPrior.mul(tau);
+        return logits.sub(scaledPrior);
     }
 }
 
@@ -114,8 +122,9 @@ public sealed class LabelSmoothing(double epsilon) : ILoss
         using var logProbabilities = nn.functional.log_softmax(logits, 1);
         using var nll = nn.functional.nll_loss(logProbabilities, targets);
         using var uniform = logProbabilities.mean([1L]).mean().neg();
-        using var a = nll.mul(1 - epsilon);
-        using var b = uniform.mul(epsilon);
+        using Scalar kept = (1 - epsilon).ToScalar(), spread = epsilon.ToScalar();
+        using var a = nll.mul(kept);
+        using var b = uniform.mul(spread);
         return a.add(b);
     }
 }

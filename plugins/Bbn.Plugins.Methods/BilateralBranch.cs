@@ -1,3 +1,4 @@
+using TorchSharp;
 using Bbn.Abstractions;
 using static TorchSharp.torch;
 
@@ -20,8 +21,9 @@ public sealed class BilateralBranch(IAdaptorSchedule adaptor) : ITrainingMethod
         using var logits = outputs.Classify(mixed);
         using var conventional = outputs.LossOf(logits, 0);
         using var rebalancing = outputs.LossOf(logits, 1);
-        using var weightedC = conventional.mul(alpha);
-        using var weightedR = rebalancing.mul(1 - alpha);
+        using Scalar conventionalWeight = alpha.ToScalar(), rebalancingWeight = (1 - alpha).ToScalar();
+        using var weightedC = conventional.mul(conventionalWeight);
+        using var weightedR = rebalancing.mul(rebalancingWeight);
         return weightedC.add(weightedR);
     }
 
@@ -30,8 +32,9 @@ public sealed class BilateralBranch(IAdaptorSchedule adaptor) : ITrainingMethod
     /// <summary>f = 2 * cat(alpha * f_c, (1 - alpha) * f_r).</summary>
     public static Tensor MixFeatures(Tensor conventional, Tensor rebalancing, double alpha)
     {
-        using var weightedC = conventional.mul(2 * alpha);
-        using var weightedR = rebalancing.mul(2 * (1 - alpha));
+        using Scalar conventionalWeight = (2 * alpha).ToScalar(), rebalancingWeight = (2 * (1 - alpha)).ToScalar();
+        using var weightedC = conventional.mul(conventionalWeight);
+        using var weightedR = rebalancing.mul(rebalancingWeight);
         return cat([weightedC, weightedR], 1);
     }
 }

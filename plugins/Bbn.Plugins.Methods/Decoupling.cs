@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.ComponentModel.DataAnnotations;
 using Bbn.Abstractions;
 using static TorchSharp.torch;
@@ -67,7 +68,9 @@ public static class Decoupling
     /// <summary>w_i / ||w_i||^tau in place, bias zero.</summary>
     public static void Normalize(ClassifierParameters classifier, double tau)
     {
-        using var norms = classifier.Weight.norm(1, keepdim: true, p: 2).pow(tau);
+        using Scalar power = tau.ToScalar();
+        using var length = classifier.Weight.norm(1, keepdim: true, p: 2);
+        using var norms = length.pow(power);
         classifier.Weight.div_(norms);
         classifier.Bias?.zero_();
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.ComponentModel.DataAnnotations;
 using Bbn.Abstractions;
 using static TorchSharp.torch;
@@ -59,7 +60,8 @@ public sealed class LabelAwareSmoothing(double head, double tail) : ILoss
         var logProbabilities = nn.functional.log_softmax(logits, 1);
         var nll = logProbabilities.gather(1, targets.unsqueeze(1)).squeeze(1).neg();
         var uniform = logProbabilities.mean([1]).neg();
-        return smoothing.neg().add(1).mul(nll).add(smoothing.mul(uniform)).mean().MoveToOuterDisposeScope();
+        using Scalar one = 1.ToScalar();
+        return smoothing.neg().add(one).mul(nll).add(smoothing.mul(uniform)).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>Each class's eps (float32).</summary>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.ComponentModel.DataAnnotations;
 using Bbn.Abstractions;
 using static TorchSharp.torch;
@@ -46,7 +47,8 @@ public static class WeightBalancing
     public static void MaxNorm(ClassifierParameters classifier, double radius)
     {
         using var norms = classifier.Weight.norm(1, keepdim: true, p: 2);
-        using var scale = norms.clamp_min(radius).reciprocal_().mul_(radius);
+        using Scalar bound = radius.ToScalar();
+        using var scale = norms.clamp_min(bound).reciprocal_().mul_(bound);
         classifier.Weight.mul_(scale);
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.ComponentModel.DataAnnotations;
 using Bbn.Abstractions;
 using static TorchSharp.torch;
@@ -31,8 +32,9 @@ public sealed class Mixup(double alpha) : IBatchTransform
         double lambda = BetaSample.Draw(random, alpha);
         using var permutation = Permutation.Of(random, (int)images.shape[0], images.device);
         using var partner = images.index_select(0, permutation);
-        using var weighted = images.mul(lambda);
-        var mixed = weighted.add(partner, alpha: 1 - lambda);
+        using Scalar kept = lambda.ToScalar(), mixedIn = (1 - lambda).ToScalar();
+        using var weighted = images.mul(kept);
+        var mixed = weighted.add(partner, alpha: mixedIn);
         return (mixed, new BatchTargets(labels, labels.index_select(0, permutation), lambda));
     }
 }

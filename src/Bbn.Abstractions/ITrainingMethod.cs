@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Bbn.Abstractions;
@@ -84,8 +85,9 @@ public sealed class BranchOutputs
         if (targets.Mixed is null) return loss.Compute(logits, targets.Labels, LossContext);
         using var first = loss.Compute(logits, targets.Labels, LossContext);
         using var second = loss.Compute(logits, targets.Mixed, LossContext);
-        using var weightedFirst = first.mul(targets.Lambda);
-        using var weightedSecond = second.mul(1 - targets.Lambda);
+        using Scalar lambda = targets.Lambda.ToScalar(), rest = (1 - targets.Lambda).ToScalar();
+        using var weightedFirst = first.mul(lambda);
+        using var weightedSecond = second.mul(rest);
         return weightedFirst.add(weightedSecond);
     }
 }

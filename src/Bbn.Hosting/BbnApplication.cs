@@ -102,6 +102,8 @@ public static class BbnApplication
 
         using (host)
         {
+            // Closing the terminal (SIGHUP) stops the run as SIGTERM does: the step finishes and a checkpoint is written.
+            using var hangup = TerminalHangup.StopOnHangup(host.Services.GetRequiredService<IHostApplicationLifetime>());
             try
             {
                 await host.StartAsync(cancellation);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Bbn.Abstractions;
 using static TorchSharp.torch;
 
@@ -51,7 +52,8 @@ public sealed class BatchAugmenter : IDisposable
     /// <summary>Normalises uint8 images without augmentation (evaluation).</summary>
     public Tensor Normalize(Tensor images)
     {
-        using var scaled = images.to(ScalarType.Float32).div_(255.0f);
+        using Scalar levels = 255.0f.ToScalar();
+        using var scaled = images.to(ScalarType.Float32).div_(levels);
         using var centred = scaled.sub_(mean);
         return centred.div(std);
     }
@@ -79,8 +81,9 @@ public sealed class BatchAugmenter : IDisposable
         using var padded = nn.functional.pad(images, [padding, padding, padding, padding]);
         using var oy = tensor(offsetsY).to(device);
         using var ox = tensor(offsetsX).to(device);
-        using var rowRange = arange(h, device: device);
-        using var colRange = arange(w, device: device);
+        using Scalar height = h.ToScalar(), width = w.ToScalar();
+        using var rowRange = arange(height, device: device);
+        using var colRange = arange(width, device: device);
         using var rows = oy.unsqueeze(1).add(rowRange).view(n, 1, h, 1).expand(n, c, h, w + (2 * padding));
         using var cols = ox.unsqueeze(1).add(colRange).view(n, 1, 1, w).expand(n, c, h, w);
         using var cropRows = padded.gather(2, rows);

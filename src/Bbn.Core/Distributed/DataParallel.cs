@@ -86,7 +86,8 @@ public sealed class DataParallel
         if (buffers.Count == 0) return;
         using var flat = FlatTensors.Pack(buffers);
         reducer.SumInPlace(flat);
-        flat.div_(Group.Size);
+        using Scalar ranks = Group.Size.ToScalar();
+        flat.div_(ranks);
         FlatTensors.CopyBack(flat, buffers);
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Bbn.Core.Distributed;
@@ -48,7 +49,8 @@ public sealed class GradientAllReduce(IProcessGroup group, ITensorReducer reduce
         {
             using var flat = FlatTensors.Pack(bucket);
             reducer.SumInPlace(flat);
-            flat.div_(group.Size);
+            using Scalar ranks = group.Size.ToScalar();
+            flat.div_(ranks);
             FlatTensors.CopyBack(flat, bucket);
             bytes += flat.numel() * sizeof(float);
             buckets++;

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Bbn.Core.Data;
 using Bbn.Core.Model;
 using static TorchSharp.torch;
@@ -63,14 +64,16 @@ public sealed class PostHocLogits
     public Tensor FromFeatures(IReadOnlyList<Tensor> features, PostHocSettings settings)
     {
         using var scope = NewDisposeScope();
+        using Scalar conventionalWeight = (2 * settings.Alpha).ToScalar(), rebalancingWeight = (2 * (1 - settings.Alpha)).ToScalar();
+        using Scalar tauNorm = settings.TauNorm.ToScalar(), adjustment = settings.LogitAdjustment.ToScalar(), temperature = settings.Temperature.ToScalar();
         var combined = settings.Alpha != 0.5 && HasAlpha
-            ? cat([features[0].mul(2 * settings.Alpha), features[1].mul(2 * (1 - settings.Alpha))], 1)
+            ? cat([features[0].mul(conventionalWeight), features[1].mul(rebalancingWeight)], 1)
             : network.Combine(features);
         Tensor logits;
         if (settings.TauNorm != 0 && HasTauNorm)
         {
             var classifier = network.ClassifierTensors();
-            var weight = classifier.Weight.div(classifier.Weight.norm(1, keepdim: true).pow(settings.TauNorm));
+            var weight = classifier.Weight.div(classifier.Weight.norm(1, keepdim: true).pow(tauNorm));
             logits = nn.functional.linear(combined, weight, classifier.Bias);
             if (classifier.LogitScale is not null) logits = logits.mul(classifier.LogitScale);
         }
@@ -80,8 +83,8 @@ public sealed class PostHocLogits
         }
         if (adjust is not null) logits = adjust(logits);
         if (settings.LogitAdjustment != 0)
-            logits = logits.sub(tensor(logPrior, device: logits.device).to_type(logits.dtype).mul(settings.LogitAdjustment));
-        if (settings.Temperature != 1) logits = logits.div(settings.Temperature);
+            logits = logits.sub(tensor(logPrior, device: logits.device).to_type(logits.dtype).mul(adjustment));
+        if (settings.Temperature != 1) logits = logits.div(temperature);
         return logits.MoveToOuterDisposeScope();
     }
 }

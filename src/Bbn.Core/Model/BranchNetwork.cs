@@ -109,7 +109,8 @@ public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
     public void FillClassifierBias(double value)
     {
         using var _ = no_grad();
-        ClassifierTensors().Bias?.fill_(value);
+        using Scalar bias = value.ToScalar();
+        ClassifierTensors().Bias?.fill_(bias);
     }
 
     private nn.Module<Tensor, Tensor> NewClassifier() => Head == ClassifierHead.Cosine

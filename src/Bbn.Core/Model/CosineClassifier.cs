@@ -16,8 +16,9 @@ public sealed class CosineClassifier : nn.Module<Tensor, Tensor>
     {
         using (no_grad())
         {
+            using Scalar scale = 1e5.ToScalar();
             using var initial = empty(inputSize, classCount).uniform_(-1, 1);
-            using var renormed = initial.renorm(2, 1, 1e-5f).mul_(1e5);
+            using var renormed = initial.renorm(2, 1, 1e-5f).mul_(scale);
             weight = new Parameter(renormed.clone());
         }
         RegisterComponents();

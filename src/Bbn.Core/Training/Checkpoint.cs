@@ -182,7 +182,7 @@ public static class Checkpoint
     /// <summary>Reads past an optimiser state that is not loaded, into a throw-away SGD over the same parameters.</summary>
     private static void SkipOptimizerState(BinaryReader reader, BranchNetwork network)
     {
-        using var scratch = TorchSharp.torch.optim.SGD(network.parameters(), 0.1, 0.9);
+        using var scratch = new SafeSgd(network.parameters(), 0.1, 0.9);
         scratch.load_state_dict(reader);
     }
 

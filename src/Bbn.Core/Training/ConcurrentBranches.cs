@@ -164,9 +164,10 @@ internal sealed class ConcurrentBranches : IBranchExecutor
             // version), so changing them between forward and backward would fail it.
             foreach (var (trunk, copy, momentum) in norms)
             {
-                trunk.running_mean!.mul_(1 - momentum).add_(copy.running_mean!);
-                trunk.running_var!.mul_(1 - momentum).add_(copy.running_var!);
-                trunk.num_batches_tracked!.add_(1);
+                using Scalar kept = (1 - momentum).ToScalar(), one = 1.ToScalar();
+                trunk.running_mean!.mul_(kept).add_(copy.running_mean!);
+                trunk.running_var!.mul_(kept).add_(copy.running_var!);
+                trunk.num_batches_tracked!.add_(one);
             }
         }
     }

@@ -118,7 +118,7 @@ public sealed class TrainingSession : IDisposable
         ApplyStageModes();
         Optimizer?.Dispose();
         var o = s.Optimizer;
-        Optimizer = optim.SGD(Network.parameters().Where(trainable.Contains), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov && o.Momentum > 0);
+        Optimizer = new SafeSgd(Network.parameters().Where(trainable.Contains), o.LearningRate, o.Momentum, o.WeightDecay, o.Nesterov && o.Momentum > 0);
         learningRates = LearningRateSchedule.For(o, s.Epochs, options.MinWarmupSteps);
         samplers = setup.Method.Branches.Select((b, i) => s.Samplers?.GetValueOrDefault(b.Name) ?? setup.Samplers[i]).ToArray();
         loss = s.Loss ?? setup.Loss;
@@ -208,7 +208,8 @@ public sealed class TrainingSession : IDisposable
             var position = new MethodStep(stage, plan.Epoch, s.Epochs, step,
                 SeedStreams.Random(options.Seed, TrainingBatches.StageStream(stage, "adaptor"), plan.Epoch, step));
             var partLoss = setup.Method.Loss(outputs, position);
-            if (parts > 1) partLoss = partLoss.div(parts);
+            using Scalar partCount = parts.ToScalar();
+            if (parts > 1) partLoss = partLoss.div(partCount);
             if (part == 0) Optimizer!.zero_grad();
             Executor().Backward(partLoss);
             total += partLoss.item<float>();

@@ -31,9 +31,10 @@ public sealed class WeightAverage : IDisposable
     public void Update()
     {
         using var _ = no_grad();
+        using Scalar kept = decay.ToScalar(), added = (1 - decay).ToScalar();
         foreach (var (_, source, average, isParameter) in entries)
         {
-            if (isParameter && source.is_floating_point()) average.mul_(decay).add_(source, alpha: 1 - decay);
+            if (isParameter && source.is_floating_point()) average.mul_(kept).add_(source, alpha: added);
             else average.copy_(source);
         }
     }
