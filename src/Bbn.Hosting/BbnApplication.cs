@@ -30,6 +30,7 @@ public static class BbnApplication
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         bool verbose = args.Contains(VerboseSwitch);
+        TorchRuntime.Verbose = verbose;
         args = [.. args.Where(a => a != VerboseSwitch)];
         string verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "train";
         if (!Verbs.Contains(verb))

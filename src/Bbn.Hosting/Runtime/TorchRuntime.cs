@@ -7,6 +7,14 @@ namespace Bbn.Hosting.Runtime;
 /// <summary>Loads libtorch once and turns the Bbn:Training:Device setting into a device.</summary>
 public static class TorchRuntime
 {
+    private static readonly object Gate = new();
+
+    /// <summary>--verbose: libtorch's own warnings reach stderr (otherwise errors only, <see cref="LibTorchLog"/>).</summary>
+    public static bool Verbose { get; set; }
+
+    /// <summary>The level libtorch logs at and what NNPACK decided, once libtorch is loaded; null before.</summary>
+    public static LibTorchLog.Decision? NativeLog { get; private set; }
+
     /// <summary>
     /// Forces TorchSharp to load its native libraries now, so that a failure is reported at start
     /// with its cause and TorchSharp's load trace rather than at the first tensor. Before that, the C
@@ -18,7 +26,9 @@ public static class TorchRuntime
         try
         {
             using var probe = ones(1);
-            _ = probe.sum().item<float>();
+            using var sum = probe.sum();
+            _ = sum.item<float>();
+            lock (Gate) NativeLog ??= LibTorchLog.Apply(Verbose);
         }
         catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
         {

@@ -77,9 +77,12 @@ internal static partial class TrainLog
     [LoggerMessage(39, LogLevel.Information, "All-reduce per step: {Megabytes:F2} MB of gradients in {Buckets} bucket(s) over {Ranks} ranks (Bbn:Distributed:BucketMegabytes), {Milliseconds:F1} ms a step on average, waiting for the slowest rank included")]
     public static partial void AllReduced(ILogger logger, double megabytes, int buckets, int ranks, double milliseconds);
 
-    [LoggerMessage(40, LogLevel.Information, "Estimated training time: about {Duration} for the {Steps} steps to come, from the first {Measured} (evaluations and checkpoints not included)")]
+    [LoggerMessage(42, LogLevel.Information, "Estimated training time: about {Duration} for the {Steps} steps to come, from the first {Measured} (evaluations and checkpoints not included)")]
     public static partial void Estimated(ILogger logger, string duration, int steps, int measured);
 
-    [LoggerMessage(41, LogLevel.Information, "Native allocator: {Allocator} (BBN_ALLOCATOR={Choice}; Debian's libtcmalloc-minimal4, when installed, is preloaded by the host)")]
+    [LoggerMessage(43, LogLevel.Information, "Native allocator: {Allocator} (BBN_ALLOCATOR={Choice}; Debian's libtcmalloc-minimal4, when installed, is preloaded by the host)")]
     public static partial void Allocator(ILogger logger, string allocator, string choice);
+
+    [LoggerMessage(44, LogLevel.Debug, "libtorch's own log: {Level} and above ({Source}); NNPACK available: {Nnpack} (probed once, quietly; without it libtorch uses its other convolution kernels)")]
+    public static partial void NativeLog(ILogger logger, string level, string source, string nnpack);
 }

@@ -57,6 +57,8 @@ public sealed class TrainerService(
         TrainLog.Allocator(logger, Bbn.Core.Runtime.NativeAllocator.Current(), Environment.GetEnvironmentVariable(Bbn.Core.Runtime.NativeAllocator.Variable) ?? "auto");
         TrainLog.Loading(logger, o.Dataset.Name!);
         using var run = composer.Compose(group);
+        if (Runtime.TorchRuntime.NativeLog is { } native)
+            TrainLog.NativeLog(logger, native.Level, native.Source, native.NnpackAvailable?.ToString() ?? "unknown");
         CheckStepFits(run);
         if (!group.IsRoot())
         {

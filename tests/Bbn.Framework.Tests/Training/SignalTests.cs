@@ -13,8 +13,11 @@ public sealed class SignalTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("bbn-signal-").FullName;
 
-    [Fact]
-    public async Task Sigterm_stops_the_trainer_after_a_step_with_a_checkpoint_and_exit_code_zero()
+    /// <summary>SIGTERM (a stop request) and SIGHUP (the terminal closed) end the run the same way; stderr stays empty (no libtorch line either).</summary>
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("HUP")]
+    public async Task A_stop_signal_stops_the_trainer_after_a_step_with_a_checkpoint_and_exit_code_zero(string signal)
     {
         string data = FashionMnistFiles.WriteSubset(Path.Combine(root, "data"), trainImages: 2000, testImages: 100);
         using var process = Start(
@@ -24,7 +27,7 @@ public sealed class SignalTests : IDisposable
         ]);
         var stderr = process.StandardError.ReadToEndAsync();
         await ReadUntil(process, "step 2/");
-        await Terminate(process);
+        await Terminate(process, signal);
         string rest = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
 
@@ -34,6 +37,8 @@ public sealed class SignalTests : IDisposable
         var header = Checkpoint.ReadHeader(Path.Combine(root, "signalled", RunDirectory.CheckpointFile));
         header.Completed.Should().BeFalse();
         header.Position.Step.Should().BeGreaterThanOrEqualTo(2).And.BeLessThan(2000 / 8);
+        System.Text.Json.JsonSerializer.Deserialize<RunStatus>(File.ReadAllText(new RunDirectory(Path.Combine(root, "signalled")).StatusPath), RunJson.Options)!
+            .State.Should().Be(RunStatus.Stopped, "status.json tells other programs the run stopped");
     }
 
     [Fact]
@@ -124,10 +129,10 @@ public sealed class SignalTests : IDisposable
         line.Should().NotBeNull($"the host prints \"{text}\" before it ends");
     }
 
-    private static async Task Terminate(Process process)
+    private static async Task Terminate(Process process, string signal = "TERM")
     {
         // The shell's built-in kill: no dependency on a kill executable.
-        using var kill = Process.Start("/bin/sh", ["-c", $"kill -TERM {process.Id}"]);
+        using var kill = Process.Start("/bin/sh", ["-c", $"kill -{signal} {process.Id}"]);
         await kill.WaitForExitAsync();
         kill.ExitCode.Should().Be(0);
     }
