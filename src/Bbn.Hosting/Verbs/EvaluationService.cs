@@ -36,6 +36,8 @@ public sealed class EvaluationService(
     CheckpointComponents components,
     IOptions<BbnOptions> bbn,
     IOptions<EvaluateOptions> options,
+    IEnumerable<RunSettings> runSettings,
+    Microsoft.Extensions.Configuration.IConfiguration configuration,
     VerbOutput output,
     IHostApplicationLifetime lifetime,
     RunOutcome outcome,
@@ -50,7 +52,7 @@ public sealed class EvaluationService(
         var device = TorchRuntime.ResolveDevice(t.Device, t.Threads);
         using var network = components.Network(checkpoint, header);
         network.to(device);
-        using var test = composer.LoadTest(header.Dataset, device);
+        using var test = LoadTest(header.Dataset, device);
         if (!test.ClassNames.SequenceEqual(data.ClassNames))
             throw new InvalidDataException(
                 $"Checkpoint {checkpoint} was trained on {data.ClassNames.Count} classes of {header.Dataset}, but the test split at Bbn:Dataset has {test.ClassNames.Count} other or differently named classes. Point Bbn:Dataset:Root at the data the run was trained on.");
@@ -77,5 +79,20 @@ public sealed class EvaluationService(
         var metrics = File.Exists(runDirectory.MetricsPath) ? runDirectory.ReadMetrics() : null;
         var plots = RunPlots.Write(folder, summary, metrics);
         VerbLog.Plots(logger, string.Join(", ", plots));
+    }
+
+    /// <summary>The test split; a missing dataset names the setting that pointed at it and where that setting came from.</summary>
+    private Bbn.Core.Data.IImageSet LoadTest(string dataset, TorchSharp.torch.Device device)
+    {
+        try
+        {
+            return composer.LoadTest(dataset, device);
+        }
+        catch (Exception e) when (e is DatasetNotFoundException or FileNotFoundException or DirectoryNotFoundException && runSettings.FirstOrDefault() is { } run)
+        {
+            const string key = "Bbn:Dataset:Root";
+            string root = configuration[key] ?? "(its default)";
+            throw new DatasetNotFoundException($"{e.Message.TrimEnd()} ({key} = '{root}', {run.Origin(key, configuration)}; give --{key}=<folder> where the data now lies.)");
+        }
     }
 }
