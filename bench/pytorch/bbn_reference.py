@@ -131,12 +131,16 @@ def reversed_order(labels, rng):
     return np.array([by_class[c][rng.randint(len(by_class[c]))] for c in classes])
 
 
+DEVICE = torch.device("cpu")
+
+
 def train_step(model, opt, images, labels, ic, ir, alpha, rng):
     """One step of the official combiner bbn_mix (conventional indices ic, re-balancing indices ir),
-    or with ir None a plain cross-entropy step of the conventional branch; returns the loss."""
-    xc, yc = augment(images[ic], rng), labels[ic]
+    or with ir None a plain cross-entropy step of the conventional branch; returns the loss.
+    The batch is augmented on the CPU and copied to DEVICE (--device), as the host's in-memory path does."""
+    xc, yc = augment(images[ic], rng).to(DEVICE, non_blocking=True), labels[ic].to(DEVICE, non_blocking=True)
     if ir is not None:
-        xr, yr = augment(images[ir], rng), labels[ir]
+        xr, yr = augment(images[ir], rng).to(DEVICE, non_blocking=True), labels[ir].to(DEVICE, non_blocking=True)
         f = 2 * torch.cat([alpha * model.features(xc, "cb"), (1 - alpha) * model.features(xr, "rb")], 1)
         z = model.classifier(f)
         loss = alpha * F.cross_entropy(z, yc) + (1 - alpha) * F.cross_entropy(z, yr)
@@ -158,11 +162,14 @@ def main():
     ap.add_argument("--lr", type=float, default=0.1)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the GPU check runs the twin on the same GPU as the host)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--manifest", help="a host run's manifest.json: train on exactly its subset")
     ap.add_argument("--summary", help="write the run's speed and memory here as JSON")
     args = ap.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
     wall = time.perf_counter()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -177,7 +184,7 @@ def main():
     images, labels = images[keep], labels[keep]
     test_images, test_labels = load(args.root, "test")
     bilateral = args.method == "bbn"
-    model = BBNResNet32(1, 10, bilateral)
+    model = BBNResNet32(1, 10, bilateral).to(DEVICE)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=2e-4, nesterov=True)
     step_seconds, images_seen, rates = 0.0, 0, []
     for epoch in range(1, args.epochs + 1):
@@ -198,6 +205,8 @@ def main():
             # Timed as the host times a step (batch drawing and augmentation included, evaluation not).
             step_start = time.perf_counter()
             total += train_step(model, opt, images, labels, ic, ir, alpha, rng)
+            if DEVICE.type == "cuda":
+                torch.cuda.synchronize()
             epoch_seconds += time.perf_counter() - step_start
             if (s + 1) % args.log_every == 0:
                 ips = (s + 1) * args.batch * (2 if bilateral else 1) / (time.time() - start)
@@ -211,7 +220,7 @@ def main():
         with torch.no_grad():
             for i in range(0, len(test_labels), 500):
                 x = (test_images[i:i + 500].float() / 255.0 - MEAN) / STD
-                correct += (model(x).argmax(1) == test_labels[i:i + 500]).sum().item()
+                correct += (model(x.to(DEVICE)).argmax(1).cpu() == test_labels[i:i + 500]).sum().item()
         print(json.dumps({"epoch": epoch, "alpha": alpha, "lr": args.lr * warm, "loss": total / steps,
                           "top1": correct / len(test_labels)}), flush=True)
     if args.summary:
@@ -221,7 +230,8 @@ def main():
             json.dump({"images_per_second": images_seen / step_seconds, "images_per_second_per_epoch": rates,
                        "training_seconds": step_seconds, "wall_seconds": time.perf_counter() - wall,
                        "peak_rss_mib": peak, "threads": torch.get_num_threads(), "top1": correct / len(test_labels),
-                       "training_images": len(labels), "version": torch.__version__}, f)
+                       "training_images": len(labels), "version": torch.__version__, "device": str(DEVICE),
+                       "gpu_peak_mib": torch.cuda.max_memory_allocated() / 2**20 if DEVICE.type == "cuda" else None}, f)
 
 
 if __name__ == "__main__":

@@ -28,15 +28,23 @@ public static unsafe partial class NativeAllocator
     {
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(ReexecutedVariable) is not null) return;
         string choice = Environment.GetEnvironmentVariable(Variable) ?? "auto";
-        if (choice is "glibc" or "none") return;
-        string? library = choice is "auto" or "tcmalloc" ? Array.Find(Tcmalloc, File.Exists) : choice;
-        if (library is null || !File.Exists(library) || Current() != "glibc") return;
+        string? library = choice is "glibc" or "none" ? null : choice is "auto" or "tcmalloc" ? Array.Find(Tcmalloc, File.Exists) : choice;
+        if (library is not null && (!File.Exists(library) || Current() != "glibc")) library = null;
+        // A local-libtorch build (BbnTorchBackend=local) names libtorch's folder in libtorch.path; the loader reads
+        // LD_LIBRARY_PATH only at process start, so the host re-executes itself with it, as it does for the allocator.
+        string? libtorch = LocalLibTorch.Folder();
+        string currentPath = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "";
+        if (libtorch is not null && currentPath.Split(':').Contains(libtorch, StringComparer.Ordinal)) libtorch = null;
+        if (library is null && libtorch is null) return;
 
         string[] argv = File.ReadAllText("/proc/self/cmdline").Split('\0')[..^1];
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
-        environment["LD_PRELOAD"] = environment.TryGetValue("LD_PRELOAD", out var existing) && existing.Length > 0 ? $"{library}:{existing}" : library;
-        environment[ReexecutedVariable] = library;
+        if (library is not null)
+            environment["LD_PRELOAD"] = environment.TryGetValue("LD_PRELOAD", out var existing) && existing.Length > 0 ? $"{library}:{existing}" : library;
+        if (libtorch is not null)
+            environment["LD_LIBRARY_PATH"] = currentPath.Length > 0 ? $"{libtorch}:{currentPath}" : libtorch;
+        environment[ReexecutedVariable] = library ?? "none";
         var args = Strings(argv);
         var envp = Strings(environment.Select(e => $"{e.Key}={e.Value}"));
         fixed (IntPtr* a = args)

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The GPU check, in two halves (docs/gpu.md):
+#   scripts/gpu-check.sh bundle        on a CPU machine with the .NET SDK: writes gpu-bundle/ (under 60 MiB):
+#                                      the Release host built for a local libtorch, a .NET runtime, Fashion-MNIST,
+#                                      the native glue's sources (../shared/gpu/kit) and a prebuilt glue when there is one.
+#   scripts/gpu-check.sh run [OUT]     on an NVIDIA machine with PyTorch and no .NET: takes the prebuilt glue when it
+#                                      loads against this torch, else builds it; trains the default BBN for 20 epochs on
+#                                      CUDA through the host and the PyTorch twin (bench/pytorch) on the same GPU; writes
+#                                      OUT/report.json and OUT/report.md (images/s, top-1, GPU memory and utilisation).
+# It says what it could not do in the report rather than stopping.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUNDLE=$ROOT/gpu-bundle
+MODE=${1:-}
+
+bundle() {
+  set -e
+  local kit=${BBN_GPU_KIT:-$ROOT/../shared/gpu/kit} prebuilt=${BBN_GPU_GLUE:-$ROOT/../shared/gpu/libLibTorchSharp-h200-torch2.11-cu130.so}
+  local src work dotnet_dir
+  rm -rf "$BUNDLE"; mkdir -p "$BUNDLE"
+  work=$(mktemp -d); src=$work/src
+  # A copy of the sources: the local backend restores without the libtorch package, in its own obj/.
+  mkdir -p "$src" && git ls-files -co --exclude-standard -z | tar --null -cf - -T - | tar xf - -C "$src"
+  # libtorch.path names the folder the GPU machine's check puts on LD_LIBRARY_PATH itself (BBN_LIBTORCH_DIR overrides it).
+  dotnet publish "$src/hosts/Bbn.Trainer" -c Release -nologo -v:q -p:BbnTorchBackend=local -p:BbnLibTorchDir=/opt/torch/lib -o "$work/app"
+  # Other platforms' natives and TorchSharp's CPU glue stay behind: the check puts the machine's glue in its place.
+  find "$work/app/runtimes" -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +
+  rm -f "$work/app/runtimes/linux-x64/native/libLibTorchSharp.so"
+  dotnet_dir=$(dirname "$(readlink -f "$(command -v dotnet)")")
+  mkdir -p "$work/dotnet/shared" "$work/dotnet/host"
+  cp "$dotnet_dir/dotnet" "$work/dotnet/"
+  cp -r "$dotnet_dir/host/fxr" "$work/dotnet/host/"
+  cp -r "$dotnet_dir/shared/Microsoft.NETCore.App" "$work/dotnet/shared/"
+  # The debugger's and crash dumps' libraries are not needed to run, and the bundle must stay under 60 MiB.
+  find "$work/dotnet" \( -name createdump -o -name 'libmscordaccore.so' -o -name 'libmscordbi.so' \) -delete
+  (cd "$work" && tar cf - app dotnet | xz -T0 -9 > "$BUNDLE/dotnet-app.tar.xz")
+  scripts/install-dataset.sh >/dev/null
+  (cd /usr/share/datasets/fashion-mnist && mkdir -p "$work/fm" && for f in *-ubyte.gz; do gzip -dc "$f" > "$work/fm/${f%.gz}"; done)
+  (cd "$work/fm" && tar cf - ./*-ubyte | xz -T0 -9 > "$BUNDLE/fm.tar.xz")
+  [ -d "$kit" ] && cp -r "$kit" "$BUNDLE/kit" && chmod -R u+w "$BUNDLE/kit"
+  [ -f "$prebuilt" ] && cp "$prebuilt" "$BUNDLE/libLibTorchSharp-prebuilt.so"
+  cp bench/pytorch/bbn_reference.py "$BUNDLE/"
+  rm -rf "$work"
+  du -sh "$BUNDLE"; ls -la "$BUNDLE"
+  local size; size=$(du -sb "$BUNDLE" | cut -f1)
+  [ "$size" -le $((60 * 1024 * 1024)) ] || { echo "gpu-bundle is $((size / 1048576)) MiB, over the 60 MiB a check may carry" >&2; exit 1; }
+}
+
+run() {
+  local OUT=${1:-${OUT:-$ROOT/gpu-report}} W=/tmp/bbn-gpu-check t0 notes=()
+  mkdir -p "$OUT"; rm -rf "$W"; mkdir -p "$W"
+  t0=$(date +%s)
+  el() { echo "[+$(( $(date +%s) - t0 ))s] $*"; }
+  local python=${PYTHON:-python3}
+  command -v nvidia-smi >/dev/null || notes+=("no nvidia-smi: not an NVIDIA machine")
+  local torch_lib; torch_lib=$($python -c 'import torch,os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null) || torch_lib=""
+  [ -n "$torch_lib" ] || { echo "no PyTorch for $python: nothing to check" >&2; exit 1; }
+  local site; site=$(dirname "$(dirname "$torch_lib")")
+  el "unpack"
+  (cd "$W" && xz -T0 -dc "$BUNDLE/dotnet-app.tar.xz" | tar xf -) &
+  local p1=$!
+  (mkdir -p "$W/fm" && cd "$W/fm" && xz -dc "$BUNDLE/fm.tar.xz" | tar xf - && gzip -1 ./*-ubyte) &
+  local p2=$!
+  wait $p1 $p2
+  local glue="$W/app/runtimes/linux-x64/native/libLibTorchSharp.so"
+  export LD_LIBRARY_PATH="$torch_lib:$(ls -d "$site"/nvidia/*/lib 2>/dev/null | paste -sd:)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export DOTNET_ROOT=$W/dotnet DOTNET_CLI_TELEMETRY_OPTOUT=1 BBN_LIBTORCH_DIR=$torch_lib
+  local host=("$W/dotnet/dotnet" "$W/app/Bbn.Trainer.dll")
+  # The prebuilt glue when it loads against this torch (the plugins verb touches libtorch), else a build from the kit.
+  if [ -f "$BUNDLE/libLibTorchSharp-prebuilt.so" ]; then
+    cp "$BUNDLE/libLibTorchSharp-prebuilt.so" "$glue"
+    timeout 60 "${host[@]}" plugins > "$W/probe.log" 2>&1 && el "prebuilt glue loads" || { el "prebuilt glue does not load"; rm -f "$glue"; }
+  fi
+  if [ ! -f "$glue" ] && [ -d "$BUNDLE/kit" ]; then
+    el "build the glue against $torch_lib"
+    (cd "$BUNDLE/kit" && timeout 330 env PYTHON=$python JOBS=$(nproc) ALLOW_PARTIAL=1 bash build-libtorchsharp.sh "$W/lts") > "$OUT/build.log" 2>&1
+    [ -f "$W/lts/libLibTorchSharp.so" ] && cp "$W/lts/libLibTorchSharp.so" "$glue"
+  fi
+  [ -f "$glue" ] || notes+=("no native glue: the host could not run")
+
+  ( while sleep 1; do nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits; done ) > "$W/gpu-ours.txt" 2>/dev/null &
+  local sampler=$!
+  local ours_rc=none
+  if [ -f "$glue" ]; then
+    el "ours: train on CUDA, 20 epochs"
+    timeout "${BBN_OURS_TIMEOUT:-240}" "${host[@]}" train --Bbn:Training:Device=cuda --Bbn:Dataset:Root="$W/fm" \
+      --Bbn:Training:OutputDirectory="$W/runs" --Bbn:Training:RunName=cuda > "$W/ours.log" 2>"$W/ours.err"
+    ours_rc=$?
+    el "ours rc=$ours_rc"; tail -5 "$W/ours.log" | cut -c1-240
+  fi
+  kill $sampler 2>/dev/null
+  ( while sleep 1; do nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits; done ) > "$W/gpu-twin.txt" 2>/dev/null &
+  sampler=$!
+  el "PyTorch twin: train on CUDA, 20 epochs"
+  timeout "${BBN_TWIN_TIMEOUT:-200}" $python "$BUNDLE/bbn_reference.py" --root "$W/fm" --device cuda --epochs 20 --log-every 1000 \
+    --summary "$W/twin.json" > "$W/twin.log" 2>&1
+  local twin_rc=$?
+  kill $sampler 2>/dev/null
+  el "twin rc=$twin_rc"; tail -2 "$W/twin.log" | cut -c1-240
+
+  cp "$W/ours.log" "$W/ours.err" "$W/twin.log" "$OUT/" 2>/dev/null
+  $python - "$W" "$OUT" "$ours_rc" "$twin_rc" "${notes[@]}" <<'PY'
+import json, os, sys, glob, re, subprocess
+w, out, ours_rc, twin_rc, notes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+def samples(name):
+    rows = []
+    try:
+        for line in open(os.path.join(w, name)):
+            parts = [p.strip() for p in line.split(",")]
+            if len(parts) == 2 and parts[0].isdigit(): rows.append((int(parts[0]), int(parts[1])))
+    except OSError: pass
+    busy = [u for u, m in rows if m > 600]
+    return {"gpu_util_mean": sum(busy) / len(busy) if busy else None, "gpu_memory_peak_mib": max((m for _, m in rows), default=None)}
+gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
+ours = {"exit_code": ours_rc}
+metrics = os.path.join(w, "runs", "cuda", "metrics.jsonl")
+if os.path.exists(metrics):
+    lines = [json.loads(l) for l in open(metrics) if l.strip()]
+    rates = [l.get("images_per_second") for l in lines]
+    ours.update({"epochs": len(lines), "top1": lines[-1].get("top1"), "images_per_second_per_epoch": rates})
+    later = [r for r in rates[1:] if r]
+    ours["images_per_second"] = sum(later) / len(later) if later else None
+ours.update(samples("gpu-ours.txt"))
+twin = {"exit_code": twin_rc}
+if os.path.exists(os.path.join(w, "twin.json")):
+    t = json.load(open(os.path.join(w, "twin.json")))
+    rates = t.get("images_per_second_per_epoch", [])
+    twin.update({"top1": t.get("top1"), "images_per_second": sum(rates[1:]) / len(rates[1:]) if len(rates) > 1 else t.get("images_per_second"),
+                 "torch": t.get("version"), "gpu_peak_allocated_mib": t.get("gpu_peak_mib")})
+twin.update(samples("gpu-twin.txt"))
+report = {"gpu": gpu, "ours": ours, "pytorch_twin": twin, "could_not": notes,
+          "not_run_here": ["the CUDA-trait tests: the suite is not yet a self-running program (xunit v3, issue 33)"]}
+json.dump(report, open(os.path.join(out, "report.json"), "w"), indent=2)
+def f(v, p="{:.1f}"): return "–" if v is None else p.format(v)
+md = [f"GPU check on {gpu}", "", "| run | training images/s (epochs 2+) | top-1 | GPU memory peak (MiB, nvidia-smi) | GPU busy (mean %) | exit |", "|---|---|---|---|---|---|"]
+for name, r in (("Bbn.Trainer train --Bbn:Training:Device=cuda", ours), ("PyTorch twin (bench/pytorch/bbn_reference.py --device cuda)", twin)):
+    top1 = r.get("top1")
+    md.append(f"| {name} | {f(r.get('images_per_second'), '{:,.0f}')} | {f(None if top1 is None else 100 * top1, '{:.2f} %')} | {f(r.get('gpu_memory_peak_mib'), '{:.0f}')} | {f(r.get('gpu_util_mean'))} | {r['exit_code']} |")
+md += ["", "Could not: " + ("; ".join(notes + report["not_run_here"]))]
+open(os.path.join(out, "report.md"), "w").write("\n".join(md) + "\n")
+print("\n".join(md))
+PY
+  el "end"
+}
+
+case "$MODE" in
+  bundle) bundle ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: scripts/gpu-check.sh bundle | run [OUT]" >&2; exit 2 ;;
+esac
