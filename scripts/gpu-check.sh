@@ -90,6 +90,29 @@ run() {
     el "ours rc=$ours_rc"; tail -5 "$W/ours.log" | cut -c1-240
   fi
   kill $sampler 2>/dev/null
+  local checks="$W/checks.txt"; : > "$checks"
+  if [ -f "$W/runs/cuda/checkpoint.bbn" ]; then
+    el "checks: the CUDA checkpoint evaluated on the CPU and on CUDA; predict on CUDA; cuda:1 refused"
+    for device in cpu cuda; do
+      timeout 90 "${host[@]}" evaluate "$W/runs/cuda" --Bbn:Training:Device=$device --Bbn:Evaluate:Output="$W/eval-$device/summary.json" > "$W/eval-$device.log" 2>&1
+      echo "evaluate_$device $?" >> "$checks"
+    done
+    mkdir -p "$W/predict" && $python -c "
+import gzip, struct, zlib, sys
+d = gzip.open('$W/fm/t10k-images-idx3-ubyte.gz').read()[16:16 + 784 * 4]
+def png(px):
+    raw = b''.join(b'\\x00' + px[y * 28:(y + 1) * 28] for y in range(28))
+    chunk = lambda t, b: struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b))
+    return b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 28, 28, 8, 0, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')
+for i in range(4): open('$W/predict/%d.png' % i, 'wb').write(png(d[i * 784:(i + 1) * 784]))
+"
+    timeout 60 "${host[@]}" predict "$W/runs/cuda" "$W/predict" --json --Bbn:Training:Device=cuda > "$W/predict.json" 2> "$W/predict.err"
+    echo "predict_cuda $?" >> "$checks"
+    timeout 60 "${host[@]}" train --Bbn:Training:Device=cuda:1 --Bbn:Dataset:Root="$W/fm" --Bbn:Training:OutputDirectory="$W/runs" > "$W/cuda1.log" 2>&1
+    echo "cuda1_refused $?" >> "$checks"
+    cp "$W"/eval-*.log "$W/predict.json" "$W/predict.err" "$W/cuda1.log" "$OUT/" 2>/dev/null
+    mkdir -p "$OUT/eval-cpu" "$OUT/eval-cuda"; cp "$W/eval-cpu/summary.json" "$OUT/eval-cpu/" 2>/dev/null; cp "$W/eval-cuda/summary.json" "$OUT/eval-cuda/" 2>/dev/null
+  fi
   ( while sleep 1; do nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits; done ) > "$W/gpu-twin.txt" 2>/dev/null &
   sampler=$!
   el "PyTorch twin: train on CUDA, 20 epochs"
@@ -129,7 +152,19 @@ if os.path.exists(os.path.join(w, "twin.json")):
     twin.update({"top1": t.get("top1"), "images_per_second": sum(rates[1:]) / len(rates[1:]) if len(rates) > 1 else t.get("images_per_second"),
                  "torch": t.get("version"), "gpu_peak_allocated_mib": t.get("gpu_peak_mib")})
 twin.update(samples("gpu-twin.txt"))
-report = {"gpu": gpu, "ours": ours, "pytorch_twin": twin, "could_not": notes,
+checks = {}
+for line in open(os.path.join(w, "checks.txt")) if os.path.exists(os.path.join(w, "checks.txt")) else []:
+    name, code = line.split()
+    checks[name] = int(code)
+def summary(device):
+    try: return json.load(open(os.path.join(w, f"eval-{device}", "summary.json")))
+    except OSError: return None
+cpu, cuda = summary("cpu"), summary("cuda")
+if cpu and cuda:
+    checks["cuda_checkpoint_same_top1_on_cpu_and_cuda"] = {"cpu": cpu.get("top1"), "cuda": cuda.get("top1"), "cpu_per_class": cpu.get("per_class"), "cuda_per_class": cuda.get("per_class"), "cpu_confusion": cpu.get("confusion"), "cuda_confusion": cuda.get("confusion")}
+try: checks["cuda1_message"] = open(os.path.join(w, "cuda1.log")).read().strip().splitlines()[-1][:300]
+except (OSError, IndexError): pass
+report = {"gpu": gpu, "ours": ours, "pytorch_twin": twin, "checks": checks, "could_not": notes,
           "not_run_here": ["the CUDA-trait tests: the suite is not yet a self-running program (xunit v3, issue 33)"]}
 json.dump(report, open(os.path.join(out, "report.json"), "w"), indent=2)
 def f(v, p="{:.1f}"): return "–" if v is None else p.format(v)
@@ -137,7 +172,7 @@ md = [f"GPU check on {gpu}", "", "| run | training images/s (epochs 2+) | top-1 
 for name, r in (("Bbn.Trainer train --Bbn:Training:Device=cuda", ours), ("PyTorch twin (bench/pytorch/bbn_reference.py --device cuda)", twin)):
     top1 = r.get("top1")
     md.append(f"| {name} | {f(r.get('images_per_second'), '{:,.0f}')} | {f(None if top1 is None else 100 * top1, '{:.2f} %')} | {f(r.get('gpu_memory_peak_mib'), '{:.0f}')} | {f(r.get('gpu_util_mean'))} | {r['exit_code']} |")
-md += ["", "Could not: " + ("; ".join(notes + report["not_run_here"]))]
+md += ["", "Checks: " + json.dumps({k: v for k, v in checks.items() if not isinstance(v, dict)}), "", "Could not: " + ("; ".join(notes + report["not_run_here"]))]
 open(os.path.join(out, "report.md"), "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 PY
