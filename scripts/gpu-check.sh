@@ -161,7 +161,7 @@ def summary(device):
     except OSError: return None
 cpu, cuda = summary("cpu"), summary("cuda")
 if cpu and cuda:
-    checks["cuda_checkpoint_same_top1_on_cpu_and_cuda"] = {"cpu": cpu.get("top1"), "cuda": cuda.get("top1"), "cpu_per_class": cpu.get("per_class"), "cuda_per_class": cuda.get("per_class"), "cpu_confusion": cpu.get("confusion"), "cuda_confusion": cuda.get("confusion")}
+    checks["cuda_checkpoint_same_top1_on_cpu_and_cuda"] = {"cpu": cpu.get("top1"), "cuda": cuda.get("top1"), "cpu_per_class": cpu.get("per_class"), "cuda_per_class": cuda.get("per_class"), "cpu_confusion": cpu.get("confusion_matrix"), "cuda_confusion": cuda.get("confusion_matrix")}
 try: checks["cuda1_message"] = open(os.path.join(w, "cuda1.log")).read().strip().splitlines()[-1][:300]
 except (OSError, IndexError): pass
 report = {"gpu": gpu, "ours": ours, "pytorch_twin": twin, "checks": checks, "could_not": notes,
