@@ -22,16 +22,16 @@ public sealed class TrainedRunFixture : IAsyncLifetime
         .. extra,
     ];
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         FashionMnistFiles.WriteSubset(Data, trainImages: 2000, testImages: 500);
         var (code, _, error) = await AppRunner.Run(["train", .. Settings()]);
         if (code != 0) throw new InvalidOperationException($"The fixture's training run failed ({code}): {error}");
     }
 
-    public Task DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         Directory.Delete(Root, recursive: true);
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 }

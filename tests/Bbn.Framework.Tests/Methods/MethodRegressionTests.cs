@@ -117,7 +117,8 @@ public sealed class MethodRegressionTests : IDisposable
 /// <summary>Skipped, with the reason, where no golden was recorded for this processor's signature (unless recording one).</summary>
 internal sealed class MachineGoldenTheoryAttribute : TheoryAttribute
 {
-    public MachineGoldenTheoryAttribute()
+    public MachineGoldenTheoryAttribute([System.Runtime.CompilerServices.CallerFilePath] string? sourceFilePath = null,
+        [System.Runtime.CompilerServices.CallerLineNumber] int sourceLineNumber = -1) : base(sourceFilePath, sourceLineNumber)
     {
         if (!File.Exists(MethodRegressionTests.MachineGoldenPath) && Environment.GetEnvironmentVariable("BBN_RECORD_GOLDEN") != "1")
             Skip = $"no golden recorded for this processor ({MachineSignature.Current}): record one with " +

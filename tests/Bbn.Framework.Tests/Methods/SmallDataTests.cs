@@ -1,6 +1,5 @@
 using Bbn.Core.Training;
 using FluentAssertions;
-using Xunit.Abstractions;
 
 namespace Bbn.Framework.Tests;
 
