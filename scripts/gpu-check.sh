@@ -27,6 +27,11 @@ bundle() {
   # Other platforms' natives and TorchSharp's CPU glue stay behind: the check puts the machine's glue in its place.
   find "$work/app/runtimes" -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +
   rm -f "$work/app/runtimes/linux-x64/native/libLibTorchSharp.so"
+  # The test program, on the same local backend: its CUDA-trait tests run there (dotnet Bbn.Framework.Tests.dll).
+  dotnet build "$src/tests/Bbn.Framework.Tests" -c Release -nologo -v:q -p:BbnTorchBackend=local -p:BbnLibTorchDir=/opt/torch/lib
+  cp -r "$src/tests/Bbn.Framework.Tests/bin/Release/net10.0" "$work/tests"
+  find "$work/tests/runtimes" -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +
+  rm -f "$work/tests/runtimes/linux-x64/native/libLibTorchSharp.so"
   dotnet_dir=$(dirname "$(readlink -f "$(command -v dotnet)")")
   mkdir -p "$work/dotnet/shared" "$work/dotnet/host"
   cp "$dotnet_dir/dotnet" "$work/dotnet/"
@@ -34,9 +39,25 @@ bundle() {
   cp -r "$dotnet_dir/shared/Microsoft.NETCore.App" "$work/dotnet/shared/"
   # The debugger's and crash dumps' libraries are not needed to run, and the bundle must stay under 60 MiB.
   find "$work/dotnet" \( -name createdump -o -name 'libmscordaccore.so' -o -name 'libmscordbi.so' \) -delete
-  (cd "$work" && tar cf - app dotnet | xz -T0 -9 > "$BUNDLE/dotnet-app.tar.xz")
+  (cd "$work" && tar cf - app tests dotnet | xz -T0 -9 > "$BUNDLE/dotnet-app.tar.xz")
   scripts/install-dataset.sh >/dev/null
   (cd /usr/share/datasets/fashion-mnist && mkdir -p "$work/fm" && for f in *-ubyte.gz; do gzip -dc "$f" > "$work/fm/${f%.gz}"; done)
+  # Only the default run's images travel: the host's own manifest of a one-step run names them (the long-tailed
+  # subset and its validation split depend on the labels and the seed, never on pixels); every other training image
+  # becomes zeros, which compress to nothing. The first 2,000 stay whole for the tests' subsets.
+  dotnet build hosts/Bbn.Trainer -c Release -nologo -v:q
+  hosts/Bbn.Trainer/bin/Release/net10.0/Bbn.Trainer train --Bbn:Training:Epochs=1 --Bbn:Training:MaxStepsPerEpoch=1 \
+    --Bbn:Training:OutputDirectory="$work/manifest-run" --Bbn:Training:RunName=m >/dev/null
+  python3 - "$work/manifest-run/m/manifest.json" "$work/fm/train-images-idx3-ubyte" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+keep = {i for per_class in m["images"] for i in per_class} | {i for per_class in m["validation"]["images"] for i in per_class} | set(range(2000))
+data = bytearray(open(sys.argv[2], "rb").read())
+for i in range((len(data) - 16) // 784):
+    if i not in keep: data[16 + i * 784:16 + (i + 1) * 784] = bytes(784)
+open(sys.argv[2], "wb").write(data)
+print(f"kept {len(keep)} training images")
+PY
   (cd "$work/fm" && tar cf - ./*-ubyte | xz -T0 -9 > "$BUNDLE/fm.tar.xz")
   [ -d "$kit" ] && cp -r "$kit" "$BUNDLE/kit" && chmod -R u+w "$BUNDLE/kit"
   [ -f "$prebuilt" ] && cp "$prebuilt" "$BUNDLE/libLibTorchSharp-prebuilt.so"
@@ -116,12 +137,22 @@ for i in range(4): open('$W/predict/%d.png' % i, 'wb').write(png(d[i * 784:(i + 
   ( while sleep 1; do nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits; done ) > "$W/gpu-twin.txt" 2>/dev/null &
   sampler=$!
   el "PyTorch twin: train on CUDA, 20 epochs"
+  # The twin trains on exactly the host run's images (its manifest): the bundle carries only those.
+  local manifest=(); [ -f "$W/runs/cuda/manifest.json" ] && manifest=(--manifest "$W/runs/cuda/manifest.json")
   timeout "${BBN_TWIN_TIMEOUT:-200}" $python "$BUNDLE/bbn_reference.py" --root "$W/fm" --device cuda --epochs 20 --log-every 1000 \
-    --summary "$W/twin.json" > "$W/twin.log" 2>&1
+    "${manifest[@]}" --summary "$W/twin.json" > "$W/twin.log" 2>&1
   local twin_rc=$?
   kill $sampler 2>/dev/null
   el "twin rc=$twin_rc"; tail -2 "$W/twin.log" | cut -c1-240
 
+  if [ -f "$glue" ] && [ -d "$W/tests" ]; then
+    el "the CUDA-trait tests"
+    cp "$glue" "$W/tests/runtimes/linux-x64/native/libLibTorchSharp.so"
+    (cd "$W/tests" && BBN_FASHION_MNIST="$W/fm" BBN_TRAINER_HOST="$W/app/Bbn.Trainer" timeout "${BBN_TESTS_TIMEOUT:-240}" \
+      "$W/dotnet/dotnet" Bbn.Framework.Tests.dll -trait "Device=cuda" -noColor -xml "$OUT/tests.xml" > "$OUT/tests.log" 2>&1)
+    echo "tests $?" >> "$checks"
+    el "tests done"; tail -4 "$OUT/tests.log"
+  fi
   cp "$W/ours.log" "$W/ours.err" "$W/twin.log" "$OUT/" 2>/dev/null
   $python - "$W" "$OUT" "$ours_rc" "$twin_rc" "${notes[@]}" <<'PY'
 import json, os, sys, glob, re, subprocess
@@ -164,8 +195,17 @@ if cpu and cuda:
     checks["cuda_checkpoint_same_top1_on_cpu_and_cuda"] = {"cpu": cpu.get("top1"), "cuda": cuda.get("top1"), "cpu_per_class": cpu.get("per_class"), "cuda_per_class": cuda.get("per_class"), "cpu_confusion": cpu.get("confusion_matrix"), "cuda_confusion": cuda.get("confusion_matrix")}
 try: checks["cuda1_message"] = open(os.path.join(w, "cuda1.log")).read().strip().splitlines()[-1][:300]
 except (OSError, IndexError): pass
-report = {"gpu": gpu, "ours": ours, "pytorch_twin": twin, "checks": checks, "could_not": notes,
-          "not_run_here": ["the CUDA-trait tests: the suite is not yet a self-running program (xunit v3, issue 33)"]}
+tests = []
+try:
+    import xml.etree.ElementTree as ET
+    for t in ET.parse(os.path.join(out, "tests.xml")).getroot().iter("test"):
+        reason = t.find("reason")
+        failure = t.find("failure/message")
+        tests.append({"name": t.get("name"), "result": t.get("result"), "seconds": float(t.get("time", 0)),
+                      "why": (reason.text if reason is not None else failure.text if failure is not None else None)})
+except (OSError, Exception) as e:
+    notes.append(f"no test results ({e})")
+report = {"gpu": gpu, "ours": ours, "pytorch_twin": twin, "checks": checks, "tests": tests, "could_not": notes, "not_run_here": []}
 json.dump(report, open(os.path.join(out, "report.json"), "w"), indent=2)
 def f(v, p="{:.1f}"): return "–" if v is None else p.format(v)
 md = [f"GPU check on {gpu}", "", "| run | training images/s (epochs 2+) | top-1 | GPU memory peak (MiB, nvidia-smi) | GPU busy (mean %) | exit |", "|---|---|---|---|---|---|"]
@@ -173,6 +213,7 @@ for name, r in (("Bbn.Trainer train --Bbn:Training:Device=cuda", ours), ("PyTorc
     top1 = r.get("top1")
     md.append(f"| {name} | {f(r.get('images_per_second'), '{:,.0f}')} | {f(None if top1 is None else 100 * top1, '{:.2f} %')} | {f(r.get('gpu_memory_peak_mib'), '{:.0f}')} | {f(r.get('gpu_util_mean'))} | {r['exit_code']} |")
 md += ["", "Checks: " + json.dumps({k: v for k, v in checks.items() if not isinstance(v, dict)}), "", "Could not: " + ("; ".join(notes + report["not_run_here"]))]
+md += ["", "| test | result | s |", "|---|---|---|"] + [f"| {t['name']} | {t['result']}{(': ' + t['why'][:200].replace(chr(10), ' ')) if t['why'] and t['result'] != 'Pass' else ''} | {t['seconds']:.1f} |" for t in tests]
 open(os.path.join(out, "report.md"), "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 PY

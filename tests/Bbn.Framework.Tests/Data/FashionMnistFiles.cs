@@ -9,7 +9,8 @@ namespace Bbn.Framework.Tests;
 /// </summary>
 internal static class FashionMnistFiles
 {
-    public const string Root = "/usr/share/datasets/fashion-mnist";
+    /// <summary>Debian's folder, or BBN_FASHION_MNIST (the GPU check carries the files elsewhere).</summary>
+    public static string Root { get; } = Environment.GetEnvironmentVariable("BBN_FASHION_MNIST") ?? "/usr/share/datasets/fashion-mnist";
 
     public static string WriteSubset(string directory, int trainImages, int testImages)
     {
