@@ -103,7 +103,8 @@ run() {
   ( while sleep 1; do nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits; done ) > "$W/gpu-ours.txt" 2>/dev/null &
   local sampler=$!
   local ours_rc=none
-  if [ -f "$glue" ]; then
+  # BBN_GPU_TESTS_ONLY=1: the CUDA-trait tests alone (a rerun after a test fix).
+  if [ -f "$glue" ] && [ "${BBN_GPU_TESTS_ONLY:-0}" != 1 ]; then
     el "ours: train on CUDA, 20 epochs"
     timeout "${BBN_OURS_TIMEOUT:-240}" "${host[@]}" train --Bbn:Training:Device=cuda --Bbn:Dataset:Root="$W/fm" \
       --Bbn:Training:OutputDirectory="$W/runs" --Bbn:Training:RunName=cuda > "$W/ours.log" 2>"$W/ours.err"
@@ -139,7 +140,7 @@ for i in range(4): open('$W/predict/%d.png' % i, 'wb').write(png(d[i * 784:(i + 
   el "PyTorch twin: train on CUDA, 20 epochs"
   # The twin trains on exactly the host run's images (its manifest): the bundle carries only those.
   local manifest=(); [ -f "$W/runs/cuda/manifest.json" ] && manifest=(--manifest "$W/runs/cuda/manifest.json")
-  timeout "${BBN_TWIN_TIMEOUT:-200}" $python "$BUNDLE/bbn_reference.py" --root "$W/fm" --device cuda --epochs 20 --log-every 1000 \
+  [ "${BBN_GPU_TESTS_ONLY:-0}" = 1 ] || timeout "${BBN_TWIN_TIMEOUT:-200}" $python "$BUNDLE/bbn_reference.py" --root "$W/fm" --device cuda --epochs 20 --log-every 1000 \
     "${manifest[@]}" --summary "$W/twin.json" > "$W/twin.log" 2>&1
   local twin_rc=$?
   kill $sampler 2>/dev/null

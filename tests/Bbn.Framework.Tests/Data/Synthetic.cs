@@ -34,9 +34,9 @@ internal static class Synthetic
     }
 
     /// <summary>An in-memory set of <see cref="Images"/>; <paramref name="stripe"/> is the brightness of a class's rows against 40 for the others, each pixel ±40 of noise: lower is harder.</summary>
-    public static ImageSet Set(int[] countsPerClass, int seed = 1, int side = 32, int stripe = 160)
+    public static ImageSet Set(int[] countsPerClass, int seed = 1, int side = 32, int stripe = 160, Device? device = null)
     {
         using var images = Images(countsPerClass, side: side, seed: seed, stripe: stripe);
-        return ImageSet.From(images, CPU);
+        return ImageSet.From(images, device ?? CPU);
     }
 }
