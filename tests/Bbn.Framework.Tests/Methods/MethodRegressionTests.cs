@@ -80,6 +80,20 @@ public sealed class MethodRegressionTests : IDisposable
             LearningRate = 0.1 * 0.01,
             MinWarmupSteps = 0, // the official per-epoch warm-up the golden run was recorded with (8 warm-up steps here)
         };
+        int threads = get_num_threads();
+        set_num_threads(MachineSignature.Threads); // other tests change the count; reductions split by it
+        try
+        {
+            return Run(golden, method, options, train, steps);
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    private (double[] Losses, double?[] Top1, Dictionary<string, double[]> Weights) Run(string golden, string method, TrainingOptions options, Bbn.Core.Data.ImageSet train, int? steps)
+    {
         using var session = Sessions.Create(method, options, train);
         if (steps is int n) return (Sessions.FirstSteps(session, epoch: 1, steps: n), [], []);
         var run = RunDirectory.ForNewRun(root, golden, "g", DateTimeOffset.UnixEpoch);
