@@ -91,11 +91,7 @@ public static class Recipes
             Optional = false,
             ReloadOnChange = false,
         };
-        // The host adds DOTNET_ variables before appsettings.json, so the place is after the last file.
-        var sources = builder.Sources.ToList();
-        int lastFile = sources.FindLastIndex(s => s is FileConfigurationSource);
-        int firstOverride = sources.FindIndex(lastFile + 1, s => s is EnvironmentVariablesConfigurationSource or Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationSource);
-        builder.Sources.Insert(firstOverride < 0 ? builder.Sources.Count : firstOverride, source);
+        ConfigurationLayers.InsertBelowOverrides(builder, source);
         return recipe;
     }
 

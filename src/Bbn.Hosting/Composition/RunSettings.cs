@@ -39,12 +39,7 @@ public sealed record RunSettings(string ConfigPath, IReadOnlyDictionary<string, 
         {
             throw new InvalidDataException($"{config} (the settings of the run given) is not valid JSON: {e.Message} Restore it, or pass the run's settings on the command line.", e);
         }
-        var source = new MemoryConfigurationSource { InitialData = values };
-        var sources = builder.Sources.ToList();
-        int lastFile = sources.FindLastIndex(s => s is FileConfigurationSource);
-        int firstOverride = sources.FindIndex(lastFile + 1, s => s is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource
-            or Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationSource);
-        builder.Sources.Insert(firstOverride < 0 ? builder.Sources.Count : firstOverride, source);
+        ConfigurationLayers.InsertBelowOverrides(builder, new MemoryConfigurationSource { InitialData = values });
         return new RunSettings(config, values);
     }
 

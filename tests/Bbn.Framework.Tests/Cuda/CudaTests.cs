@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json;
 using Bbn.Abstractions;
 using Bbn.Core;
@@ -64,10 +63,10 @@ public sealed class CudaTests : IDisposable
     {
         string data = Data;
         string[] settings = [.. Train("signalled", data, "--Bbn:Training:LogEverySteps=1", "--Bbn:Training:MaxStepsPerEpoch=40", "--Bbn:Training:BatchSize=16")];
-        using (var process = Host.Start(settings))
+        using (var process = TrainerProcess.Start(settings))
         {
             var stderr = process.StandardError.ReadToEndAsync();
-            await Host.ReadUntil(process, "step 3/");
+            await TrainerProcess.ReadUntil(process, "step 3/");
             using (var kill = Process.Start("/bin/sh", ["-c", $"kill -TERM {process.Id}"])) await kill.WaitForExitAsync();
             string rest = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
@@ -200,28 +199,6 @@ public sealed class CudaTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);
-
-    /// <summary>The built host (BBN_TRAINER_HOST where the GPU check carries it elsewhere).</summary>
-    private static class Host
-    {
-        public static Process Start(IEnumerable<string> arguments)
-        {
-            string host = Environment.GetEnvironmentVariable("BBN_TRAINER_HOST")
-                          ?? typeof(CudaTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TrainerHost").Value!;
-            var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string argument in arguments) start.ArgumentList.Add(argument);
-            return Process.Start(start)!;
-        }
-
-        public static async Task ReadUntil(Process process, string text)
-        {
-            string? line;
-            while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.Contains(text, StringComparison.Ordinal))
-            {
-            }
-            line.Should().NotBeNull($"the host prints \"{text}\" before it ends");
-        }
-    }
 }
 
 /// <summary>A test that needs an NVIDIA GPU: skipped, with the reason, where CUDA is not available.</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using Bbn.Core;
 using Bbn.Core.Training;
 using FluentAssertions;
@@ -20,13 +19,13 @@ public sealed class SignalTests : IDisposable
     public async Task A_stop_signal_stops_the_trainer_after_a_step_with_a_checkpoint_and_exit_code_zero(string signal)
     {
         string data = FashionMnistFiles.WriteSubset(Path.Combine(root, "data"), trainImages: 2000, testImages: 100);
-        using var process = Start(
+        using var process = TrainerProcess.Start(
         [
             "train", $"--Bbn:Dataset:Root={data}", $"--Bbn:Training:OutputDirectory={root}", "--Bbn:Training:RunName=signalled",
             "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=8", "--Bbn:Training:LogEverySteps=1",
         ]);
         var stderr = process.StandardError.ReadToEndAsync();
-        await ReadUntil(process, "step 2/");
+        await TrainerProcess.ReadUntil(process, "step 2/");
         await Terminate(process, signal);
         string rest = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
@@ -51,11 +50,11 @@ public sealed class SignalTests : IDisposable
             "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=8", "--Bbn:Training:LogEverySteps=1",
         ];
 
-        using (var process = Start(["train", .. crt, "--Bbn:Training:RunName=stopped"]))
+        using (var process = TrainerProcess.Start(["train", .. crt, "--Bbn:Training:RunName=stopped"]))
         {
             var stderr = process.StandardError.ReadToEndAsync();
-            await ReadUntil(process, "Stage 2/2");
-            await ReadUntil(process, "step 2/");
+            await TrainerProcess.ReadUntil(process, "Stage 2/2");
+            await TrainerProcess.ReadUntil(process, "step 2/");
             await Terminate(process);
             string rest = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
@@ -92,10 +91,10 @@ public sealed class SignalTests : IDisposable
             "--Bbn:Training:Epochs=2", "--Bbn:Training:BatchSize=8", "--Bbn:Training:MaxStepsPerEpoch=3", "--Bbn:Training:LogEverySteps=1",
         ];
 
-        using (var process = Start(["train", .. run, $"--Bbn:Training:RunName={phase}"]))
+        using (var process = TrainerProcess.Start(["train", .. run, $"--Bbn:Training:RunName={phase}"]))
         {
             var stderr = process.StandardError.ReadToEndAsync();
-            await ReadUntil(process, signalAfter);
+            await TrainerProcess.ReadUntil(process, signalAfter);
             await Terminate(process);
             string rest = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
@@ -112,23 +111,6 @@ public sealed class SignalTests : IDisposable
             value.allclose(b.Tensors[name], rtol: 0, atol: 0).Should().BeTrue($"{name} equals the uninterrupted run's");
     }
 
-    private static Process Start(IEnumerable<string> arguments)
-    {
-        string host = typeof(SignalTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TrainerHost").Value!;
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments) start.ArgumentList.Add(argument);
-        return Process.Start(start)!;
-    }
-
-    private static async Task ReadUntil(Process process, string text)
-    {
-        string? line;
-        while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.Contains(text, StringComparison.Ordinal))
-        {
-        }
-        line.Should().NotBeNull($"the host prints \"{text}\" before it ends");
-    }
-
     private static async Task Terminate(Process process, string signal = "TERM")
     {
         // The shell's built-in kill: no dependency on a kill executable.
@@ -139,7 +121,7 @@ public sealed class SignalTests : IDisposable
 
     private static async Task<string> RunToEnd(IEnumerable<string> arguments)
     {
-        using var process = Start(arguments);
+        using var process = TrainerProcess.Start(arguments);
         var stderr = process.StandardError.ReadToEndAsync();
         string output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
