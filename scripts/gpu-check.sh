@@ -2,7 +2,7 @@
 # The GPU check, in two halves (docs/gpu.md):
 #   scripts/gpu-check.sh bundle        on a CPU machine with the .NET SDK: writes gpu-bundle/ (under 60 MiB):
 #                                      the Release host built for a local libtorch, a .NET runtime, Fashion-MNIST,
-#                                      the native glue's sources (../shared/gpu/kit) and a prebuilt glue when there is one.
+#                                      the native glue's build script and sources (build/native-glue) and a prebuilt glue when there is one.
 #   scripts/gpu-check.sh run [OUT]     on an NVIDIA machine with PyTorch and no .NET: takes the prebuilt glue when it
 #                                      loads against this torch, else builds it; trains the default BBN for 20 epochs on
 #                                      CUDA through the host and the PyTorch twin (bench/pytorch) on the same GPU; writes
@@ -16,7 +16,7 @@ MODE=${1:-}
 
 bundle() {
   set -e
-  local kit=${BBN_GPU_KIT:-$ROOT/../shared/gpu/kit} prebuilt=${BBN_GPU_GLUE:-$ROOT/../shared/gpu/libLibTorchSharp-h200-torch2.11-cu130.so}
+  local prebuilt=${BBN_GPU_GLUE:-$ROOT/../shared/gpu/libLibTorchSharp-h200-torch2.11-cu130.so}
   local src work dotnet_dir
   rm -rf "$BUNDLE"; mkdir -p "$BUNDLE"
   work=$(mktemp -d); src=$work/src
@@ -59,7 +59,10 @@ open(sys.argv[2], "wb").write(data)
 print(f"kept {len(keep)} training images")
 PY
   (cd "$work/fm" && tar cf - ./*-ubyte | xz -T0 -9 > "$BUNDLE/fm.tar.xz")
-  [ -d "$kit" ] && cp -r "$kit" "$BUNDLE/kit" && chmod -R u+w "$BUNDLE/kit"
+  # The GPU machine has no network: the sources travel (from ../shared/gpu/kit or downloaded, verified).
+  cp -r "$ROOT/build/native-glue" "$BUNDLE/kit"
+  bash "$ROOT/build/native-glue/sources.sh" "$BUNDLE/kit/torchsharp-src.tar.gz" \
+    || echo "gpu-check: no TorchSharp sources in the bundle: the GPU machine can only use the prebuilt glue." >&2
   [ -f "$prebuilt" ] && cp "$prebuilt" "$BUNDLE/libLibTorchSharp-prebuilt.so"
   cp bench/pytorch/bbn_reference.py "$BUNDLE/"
   rm -rf "$work"
@@ -93,9 +96,9 @@ run() {
     cp "$BUNDLE/libLibTorchSharp-prebuilt.so" "$glue"
     timeout 60 "${host[@]}" plugins > "$W/probe.log" 2>&1 && el "prebuilt glue loads" || { el "prebuilt glue does not load"; rm -f "$glue"; }
   fi
-  if [ ! -f "$glue" ] && [ -d "$BUNDLE/kit" ]; then
+  if [ ! -f "$glue" ] && [ -f "$BUNDLE/kit/torchsharp-src.tar.gz" ]; then
     el "build the glue against $torch_lib"
-    (cd "$BUNDLE/kit" && timeout 330 env PYTHON=$python JOBS=$(nproc) ALLOW_PARTIAL=1 bash build-libtorchsharp.sh "$W/lts") > "$OUT/build.log" 2>&1
+    (cd "$BUNDLE/kit" && timeout 330 env PYTHON=$python JOBS=$(nproc) ALLOW_PARTIAL=1 SRC_TARBALL="$BUNDLE/kit/torchsharp-src.tar.gz" bash build-libtorchsharp.sh "$W/lts") > "$OUT/build.log" 2>&1
     [ -f "$W/lts/libLibTorchSharp.so" ] && cp "$W/lts/libLibTorchSharp.so" "$glue"
   fi
   [ -f "$glue" ] || notes+=("no native glue: the host could not run")
