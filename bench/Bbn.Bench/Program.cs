@@ -175,7 +175,7 @@ void Bench()
         ProcessStatus.ResetPeak();
         TrainingLoop.Run(trainer, RunDirectory.ForNewRun(work, name, "bench", DateTimeOffset.UtcNow), TrainingPosition.Start, observer, CancellationToken.None);
         var watch = Stopwatch.StartNew();
-        trainer.Evaluate();
+        trainer.Evaluation.Test();
         double evalRate = test.Count / watch.Elapsed.TotalSeconds;
         return (observer.Rates, observer.Rss, evalRate, options.MemoryGrowthTolerance);
     }

@@ -17,24 +17,29 @@ public static class TrainingLoop
         CancellationToken cancellation, TrainerInstruments? instruments = null, ValidationOptions? validation = null, PostHocOptions? postHoc = null) =>
         Run(session, start, TrainingHooks.Standard(session, run, observer, instruments, validation, postHoc), cancellation);
 
-    /// <summary>Runs from <paramref name="start"/> to the last step of the last stage, or until cancellation (then the hooks' Stopped).</summary>
+    /// <summary>
+    /// Runs from <paramref name="start"/> to the last step of the last stage, or until cancellation (then the hooks' Stopped).
+    /// The learning-rate schedule (<see cref="LearningRateHook"/>) runs before <paramref name="hooks"/>.
+    /// </summary>
     public static TrainingOutcome Run(TrainingSession session, TrainingPosition start, IReadOnlyList<ITrainingHook> hooks, CancellationToken cancellation)
     {
+        hooks = [new LearningRateHook(), .. hooks];
         var position = start;
         var epochClock = new List<double>();
         string selectionMetric = hooks.OfType<SelectionHook>().FirstOrDefault()?.Metric ?? ValidationOptions.ByTop1;
         foreach (var hook in hooks) hook.RunStarting(session, position);
-        for (int stage = position.Stage; stage <= session.Stages.Count; stage++)
+        var stages = session.Stages;
+        for (int stage = position.Stage; stage <= stages.Count; stage++)
         {
-            if (session.ActiveStage != stage) session.BeginStage(stage, position.AtStageStart);
+            if (stages.Active != stage) session.BeginStage(stage, position.AtStageStart);
             foreach (var hook in hooks) hook.StageStarting(session, stage);
-            int stageEpochs = session.Stage(stage).Epochs;
+            int stageEpochs = stages[stage].Epochs;
             for (int epoch = position.Epoch; epoch <= stageEpochs; epoch++)
             {
-                var plan = session.PlanEpoch(epoch);
-                int steps = session.StepsIn(plan);
-                double lr = session.LearningRate(epoch);
-                int runEpoch = session.RunEpoch(stage, epoch);
+                var plan = stages.PlanEpoch(epoch);
+                int steps = stages.StepsIn(plan);
+                double lr = stages.LearningRate(epoch);
+                int runEpoch = stages.RunEpoch(stage, epoch);
                 session.BeginEpoch(plan, position.Step, steps);
                 var epochWatch = Stopwatch.StartNew();
                 long epochImages = 0;
@@ -49,8 +54,9 @@ public static class TrainingLoop
                         foreach (var hook in hooks) hook.Stopped(session, position);
                         return TrainingOutcome.Stopped;
                     }
-                    lr = session.LearningRate(epoch, step, steps);
-                    foreach (var group in session.Optimizer!.ParamGroups) group.LearningRate = lr;
+                    var starting = new StepStart(stage, epoch, step, steps);
+                    foreach (var hook in hooks) hook.StepStarting(session, starting);
+                    lr = session.Optimization.LearningRate;
                     var stepWatch = Stopwatch.StartNew();
                     double loss = session.Step(plan, step);
                     bool skipped = double.IsNaN(loss); // a non-finite step that SkipNonFiniteSteps let pass: no update, not in the epoch's loss
@@ -72,15 +78,15 @@ public static class TrainingLoop
                 }
 
                 bool lastOfStage = epoch == stageEpochs;
-                bool final = lastOfStage && stage == session.Stages.Count;
-                if (lastOfStage) session.EndStage(stage);
+                bool final = lastOfStage && stage == stages.Count;
+                if (lastOfStage) stages.End(stage);
                 var end = new EpochEnd(stage, epoch, runEpoch, steps, final);
                 foreach (var hook in hooks) hook.EpochEnding(session, end);
                 double epochSeconds = epochWatch.Elapsed.TotalSeconds;
                 epochClock.Add(epochSeconds);
                 var report = end.Report;
                 // The epoch-level alpha (for a schedule drawn per step, the distribution's mean).
-                end.Metrics = new EpochMetrics(runEpoch, session.Alpha(epoch), lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
+                end.Metrics = new EpochMetrics(runEpoch, stages.Alpha(epoch), lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
                     report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochTrainingSeconds), epochSeconds, steps,
                     stage, end.AverageReport?.Top1, end.ValidationReport?.Top1,
                     end.ValidationReport is { } validation ? ModelSelection.Score(validation, selectionMetric) : null);
@@ -88,7 +94,7 @@ public static class TrainingLoop
                     ? position with { Stage = stage + 1, Epoch = 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 }
                     : position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };
                 end.Position = position;
-                end.RunRemaining = TimeSpan.FromSeconds(epochClock.Average() * (session.TotalEpochs - runEpoch));
+                end.RunRemaining = TimeSpan.FromSeconds(epochClock.Average() * (stages.TotalEpochs - runEpoch));
                 foreach (var hook in hooks) hook.EpochCompleted(session, end);
             }
         }

@@ -82,9 +82,9 @@ public sealed class TrainerService(
             {
                 string checkpoint = Checkpoint.ForResume(directory.CheckpointPath, out string? damage);
                 if (damage is not null) TrainLog.FellBack(logger, damage, checkpoint);
-                position = run.Session.Restore(checkpoint);
+                position = run.Session.Checkpoints.Restore(checkpoint);
                 if (group.Size > 1) group.Broadcast(File.ReadAllBytes(checkpoint));
-                directory.TrimMetricsFrom(run.Session.RunEpoch(position.Stage, position.Epoch));
+                directory.TrimMetricsFrom(run.Session.Stages.RunEpoch(position.Stage, position.Epoch));
                 TrainLog.Resuming(logger, directory.Path, position.Stage, position.Epoch, position.Step);
             }
             else
@@ -94,7 +94,7 @@ public sealed class TrainerService(
             }
 
             run.Session.Parallel.StartFromRootsWeights(run.Session.Network);
-            TrainLog.Stages(logger, o.Method.Name!, string.Join(", ", run.Session.Stages.Select(s => $"{s.Name} ({s.Epochs} epochs)")));
+            TrainLog.Stages(logger, o.Method.Name!, string.Join(", ", run.Session.Stages.All.Select(s => $"{s.Name} ({s.Epochs} epochs)")));
             var result = Train(run, directory, position, stoppingToken);
             if (group.Size > 1)
             {
@@ -142,7 +142,7 @@ public sealed class TrainerService(
             try
             {
                 File.WriteAllBytes(copy, group.Broadcast(null));
-                position = run.Session.Restore(copy);
+                position = run.Session.Checkpoints.Restore(copy);
             }
             finally
             {
@@ -150,7 +150,7 @@ public sealed class TrainerService(
             }
         }
         run.Session.Parallel.StartFromRootsWeights(run.Session.Network);
-        var observer = new LoggingObserver(logger, run.Session.TotalEpochs, stepLines: false);
+        var observer = new LoggingObserver(logger, run.Session.Stages.TotalEpochs, stepLines: false);
         TrainingLoop.Run(run.Session, position, TrainingHooks.Worker(run.Session, observer, o.PostHoc, o.Validation), stoppingToken);
     }
 
@@ -179,7 +179,7 @@ public sealed class TrainerService(
     /// <summary>Trains with a live progress display on a terminal, plain log lines otherwise, and TensorBoard events either way.</summary>
     private TrainingOutcome Train(ComposedRun run, RunDirectory directory, TrainingPosition position, CancellationToken stoppingToken)
     {
-        int epochs = run.Session.TotalEpochs;
+        int epochs = run.Session.Stages.TotalEpochs;
         var tensorBoard = new TensorBoardObserver(directory.Path, run.Train.ClassNames);
         if (!TerminalProgress.IsAvailable(console))
             return TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard), stoppingToken, run.Instruments, options.Value.Validation, options.Value.PostHoc);

@@ -56,7 +56,7 @@ public sealed class PostHocTests
         using var validation = Synthetic.Set([12, 12, 12], seed: 7);
         using var session = Sessions.Create("bbn", Options(epochs: 6), train, validation: validation);
         TrainingLoop.Run(session, TrainingPosition.Start, [], CancellationToken.None);
-        session.EvaluateValidation()!.Top1.Should().BeGreaterThan(0.6, "the network learned the classes");
+        session.Evaluation.Validation()!.Top1.Should().BeGreaterThan(0.6, "the network learned the classes");
         // A classifier pushed towards the head classes by 1.5 log(prior): logit adjustment at tau 1.5 undoes it exactly.
         using (no_grad())
         {
@@ -64,23 +64,23 @@ public sealed class PostHocTests
             bias.add_(tensor(Counts.Select(n => (float)(1.5 * Math.Log(n / 64.0))).ToArray()));
         }
 
-        var tuning = session.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions())!;
+        var tuning = session.Evaluation.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions())!;
 
         tuning.ValidationScoreAfter.Should().BeGreaterThan(tuning.ValidationScoreBefore);
         tuning.Searches.Select(s => s.Knob).Should().Equal("alpha", "tau-norm", "logit-adjustment", "temperature");
         tuning.Searches.Single(s => s.Knob == "alpha").Grid.Should().HaveCount(21);
         tuning.Searches.Single(s => s.Knob == "temperature").Grid.Select(p => p.Value).Should().Contain(1.0).And.BeInAscendingOrder();
-        var onlyAdjustment = session.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions { Alpha = false, TauNorm = false, Temperature = false })!;
+        var onlyAdjustment = session.Evaluation.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions { Alpha = false, TauNorm = false, Temperature = false })!;
         var adjustment = onlyAdjustment.Searches.Single();
         adjustment.Chosen.Should().BeGreaterThan(0, "the head bias is what logit adjustment removes");
         onlyAdjustment.ValidationScoreAfter.Should().BeGreaterThan(onlyAdjustment.ValidationScoreBefore);
         adjustment.Grid.Max(p => p.Score).Should().Be(onlyAdjustment.ValidationScoreAfter, "the score kept is the grid's best");
         adjustment.Grid.First(p => p.Value == adjustment.Chosen).Score.Should().Be(onlyAdjustment.ValidationScoreAfter, "the first value of the best score");
-        var before = session.Evaluate(PostHocSettings.Identity);
-        session.Evaluate(tuning.Settings with { Temperature = 1 }).Top1.Should().Be(session.Evaluate(tuning.Settings).Top1, "temperature changes no prediction");
-        before.Top1.Should().Be(session.Evaluate().Top1, "the identity is the network as trained");
+        var before = session.Evaluation.Test(PostHocSettings.Identity);
+        session.Evaluation.Test(tuning.Settings with { Temperature = 1 }).Top1.Should().Be(session.Evaluation.Test(tuning.Settings).Top1, "temperature changes no prediction");
+        before.Top1.Should().Be(session.Evaluation.Test().Top1, "the identity is the network as trained");
 
-        var none = session.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions { Alpha = false, TauNorm = false, LogitAdjustment = false, Temperature = false })!;
+        var none = session.Evaluation.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions { Alpha = false, TauNorm = false, LogitAdjustment = false, Temperature = false })!;
         none.Settings.IsIdentity.Should().BeTrue();
         none.Searches.Should().BeEmpty();
     }

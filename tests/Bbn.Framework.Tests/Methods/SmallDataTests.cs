@@ -42,7 +42,7 @@ public sealed class SmallDataTests(ITestOutputHelper output)
         using var test = Synthetic.Set([.. Enumerable.Repeat(25, LongTail.Length)], seed: 12, side: Side, stripe: Stripe);
         using var session = Sessions.Create(method, options, train, test: test);
         TrainingLoop.Run(session, TrainingPosition.Start, [], CancellationToken.None).Should().Be(TrainingOutcome.Completed);
-        var report = session.Evaluate();
+        var report = session.Evaluation.Test();
         output.WriteLine($"{method} MinWarmupSteps {options.MinWarmupSteps}: top-1 {report.Top1:P1}");
         return report.Top1;
     }

@@ -21,8 +21,8 @@ internal static class Sessions
     public static double[] FirstSteps(TrainingSession session, int epoch, int steps)
     {
         session.BeginStage(1, atStageStart: true);
-        foreach (var group in session.Optimizer!.ParamGroups) group.LearningRate = session.LearningRate(epoch);
-        var plan = session.PlanEpoch(epoch);
+        foreach (var group in session.Optimization.Optimizer!.ParamGroups) group.LearningRate = session.Stages.LearningRate(epoch);
+        var plan = session.Stages.PlanEpoch(epoch);
         return Enumerable.Range(0, steps).Select(s => session.Step(plan, s)).ToArray();
     }
 }

@@ -15,8 +15,8 @@ public sealed class CheckpointDamageTests : IDisposable
     private string TwoCheckpoints(TrainingSession session)
     {
         string path = Path.Combine(root, RunDirectory.CheckpointFile);
-        session.Save(path, TrainingPosition.Start with { Epoch = 2 }, completed: false);
-        session.Save(path, TrainingPosition.Start with { Epoch = 3 }, completed: false);
+        session.Checkpoints.Save(path, TrainingPosition.Start with { Epoch = 2 }, completed: false);
+        session.Checkpoints.Save(path, TrainingPosition.Start with { Epoch = 3 }, completed: false);
         return path;
     }
 
@@ -55,13 +55,13 @@ public sealed class CheckpointDamageTests : IDisposable
             File.WriteAllBytes(path, bytes);
         }
 
-        var load = () => session.Restore(path);
+        var load = () => session.Checkpoints.Restore(path);
         load.Should().Throw<CheckpointDamagedException>().WithMessage($"Checkpoint {path} is damaged: *{Checkpoint.PreviousPath(path)}*falls back*");
 
         string chosen = Checkpoint.ForResume(path, out string? reason);
         chosen.Should().Be(Checkpoint.PreviousPath(path));
         reason.Should().Contain(path);
-        session.Restore(chosen).Epoch.Should().Be(2, "the previous checkpoint stands at epoch 2");
+        session.Checkpoints.Restore(chosen).Epoch.Should().Be(2, "the previous checkpoint stands at epoch 2");
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class CheckpointDamageTests : IDisposable
         File.Delete(previous);
         Directory.CreateDirectory(previous);
 
-        var act = () => session.Save(path, TrainingPosition.Start with { Epoch = 4 }, completed: false);
+        var act = () => session.Checkpoints.Save(path, TrainingPosition.Start with { Epoch = 4 }, completed: false);
 
         act.Should().Throw<IOException>();
         Directory.GetFiles(root, "*.tmp").Should().BeEmpty();

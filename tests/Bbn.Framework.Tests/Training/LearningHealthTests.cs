@@ -106,7 +106,7 @@ public sealed class DivergenceTests : IDisposable
         var options = new TrainingOptions { Epochs = 1, BatchSize = 8, WarmupEpochs = 0, LearningRate = 0.05, Seed = 3, SkipNonFiniteSteps = 1 };
         using var session = Sessions.Create("single-branch", options, train);
         session.BeginStage(1, atStageStart: true);
-        var plan = session.PlanEpoch(1);
+        var plan = session.Stages.PlanEpoch(1);
         var weight = session.Network.ClassifierTensors().Weight;
         using var before = weight.detach().clone();
 

@@ -25,8 +25,8 @@ public sealed class LoopSettingsTests : IDisposable
     {
         using var session = Sessions.Create("crt", options, train, new() { ["ClassifierEpochs"] = "1" });
         session.BeginStage(2, atStageStart: true);
-        foreach (var group in session.Optimizer!.ParamGroups) group.LearningRate = 0.5;
-        var plan = session.PlanEpoch(1);
+        foreach (var group in session.Optimization.Optimizer!.ParamGroups) group.LearningRate = 0.5;
+        var plan = session.Stages.PlanEpoch(1);
         losses = Enumerable.Range(0, steps).Select(s => session.Step(plan, s)).ToArray();
         return session.Network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
     }
@@ -86,8 +86,8 @@ public sealed class LoopSettingsTests : IDisposable
         File.ReadAllText(run.SummaryPath).Should().Contain("\"ema_top1\":");
         Checkpoint.ReadHeader(run.CheckpointPath).HasAverage.Should().BeTrue();
         using var restored = Sessions.Create("single-branch", options, train);
-        restored.Restore(run.CheckpointPath);
-        restored.EvaluateAverage()!.Top1.Should().Be(run.ReadMetrics()[^1].EmaTop1!.Value, "the average saved beside the raw weights is the one evaluated");
+        restored.Checkpoints.Restore(run.CheckpointPath);
+        restored.Evaluation.Average()!.Top1.Should().Be(run.ReadMetrics()[^1].EmaTop1!.Value, "the average saved beside the raw weights is the one evaluated");
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);

@@ -21,11 +21,11 @@ public sealed class RunFaultTests : IDisposable
         using var train = Synthetic.Set([16, 8]);
         using var session = Sessions.Create("single-branch", new TrainingOptions { Epochs = 3, BatchSize = 8, WarmupEpochs = 1 }, train);
         string path = Path.Combine(root, RunDirectory.CheckpointFile);
-        session.Save(path, TrainingPosition.Start with { Epoch = 2 }, completed: false);
+        session.Checkpoints.Save(path, TrainingPosition.Start with { Epoch = 2 }, completed: false);
         byte[] before = File.ReadAllBytes(path);
         File.CreateSymbolicLink(path + ".tmp", "/dev/full");
 
-        var save = () => session.Save(path, TrainingPosition.Start with { Epoch = 3 }, completed: false);
+        var save = () => session.Checkpoints.Save(path, TrainingPosition.Start with { Epoch = 3 }, completed: false);
 
         save.Should().Throw<CheckpointWriteException>()
             .WithMessage($"Could not write the checkpoint {path}: *space*{path} (the previous checkpoint) is intact*Bbn:Training:OutputDirectory*");

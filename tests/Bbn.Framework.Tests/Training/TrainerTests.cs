@@ -88,7 +88,7 @@ public sealed class TrainerTests : IDisposable
         }
         using (var resumed = Trainer(options, train))
         {
-            var position = resumed.Restore(interrupted.CheckpointPath);
+            var position = resumed.Checkpoints.Restore(interrupted.CheckpointPath);
             TrainingLoop.Run(resumed, interrupted, position, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
         }
 
@@ -119,7 +119,7 @@ public sealed class TrainerTests : IDisposable
         }
         using (var resumed = Trainer(options, train))
         {
-            var position = resumed.Restore(interrupted.CheckpointPath);
+            var position = resumed.Checkpoints.Restore(interrupted.CheckpointPath);
             TrainingLoop.Run(resumed, interrupted, position, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
         }
 
@@ -131,8 +131,8 @@ public sealed class TrainerTests : IDisposable
     {
         using var a = Trainer(options, train);
         using var b = Trainer(options, train);
-        a.Restore(straight.CheckpointPath);
-        b.Restore(interrupted.CheckpointPath);
+        a.Checkpoints.Restore(straight.CheckpointPath);
+        b.Checkpoints.Restore(interrupted.CheckpointPath);
         var expected = a.Network.state_dict();
         var actual = b.Network.state_dict();
         actual.Keys.Should().BeEquivalentTo(expected.Keys);
@@ -170,16 +170,16 @@ public sealed class TrainerTests : IDisposable
         }
         using (var resumed = Crt())
         {
-            var position = resumed.Restore(interrupted.CheckpointPath);
+            var position = resumed.Checkpoints.Restore(interrupted.CheckpointPath);
             position.Stage.Should().Be(2);
-            resumed.ActiveStage.Should().Be(2);
+            resumed.Stages.Active.Should().Be(2);
             TrainingLoop.Run(resumed, interrupted, position, new RecordingObserver(), CancellationToken.None).Should().Be(TrainingOutcome.Completed);
         }
 
         using var a = Crt();
         using var b = Crt();
-        a.Restore(straight.CheckpointPath);
-        b.Restore(interrupted.CheckpointPath);
+        a.Checkpoints.Restore(straight.CheckpointPath);
+        b.Checkpoints.Restore(interrupted.CheckpointPath);
         foreach (var (name, value) in a.Network.state_dict())
             b.Network.state_dict()[name].allclose(value, rtol: 1e-5, atol: 1e-6).Should().BeTrue($"{name} must match the uninterrupted run");
         interrupted.ReadMetrics().Select(m => (m.Epoch, m.Stage)).Should().Equal((1, 1), (2, 2), (3, 2));
@@ -263,11 +263,11 @@ public sealed class TrainerTests : IDisposable
         var run = Run("single");
         using (var single = Trainer(Options(epochs: 1), train, "single-branch"))
         {
-            single.Save(run.CheckpointPath, TrainingPosition.Start, completed: false);
+            single.Checkpoints.Save(run.CheckpointPath, TrainingPosition.Start, completed: false);
         }
         using var bilateral = Trainer(Options(epochs: 1), train);
 
-        var act = () => bilateral.Restore(run.CheckpointPath);
+        var act = () => bilateral.Checkpoints.Restore(run.CheckpointPath);
 
         act.Should().Throw<InvalidDataException>().WithMessage("*single-branch run of resnet32*asks for bbn*");
     }

@@ -14,6 +14,9 @@ public interface ITrainingHook
     /// <summary>A stage became the active one (its optimiser and frozen parts set), before its first step of this run.</summary>
     void StageStarting(TrainingSession session, int stage) { }
 
+    /// <summary>Before every optimiser step.</summary>
+    void StepStarting(TrainingSession session, StepStart starting) { }
+
     /// <summary>After every optimiser step.</summary>
     void StepCompleted(TrainingSession session, StepRecord completed) { }
 
@@ -26,6 +29,13 @@ public interface ITrainingHook
     /// <summary>Cancellation stopped the run before the step of <paramref name="position"/>.</summary>
     void Stopped(TrainingSession session, TrainingPosition position) { }
 }
+
+/// <summary>A step about to run.</summary>
+/// <param name="Stage">The stage, from 1.</param>
+/// <param name="Epoch">The epoch within the stage, from 1.</param>
+/// <param name="Step">The step within the epoch, from 0.</param>
+/// <param name="Steps">The epoch's steps.</param>
+public sealed record StepStart(int Stage, int Epoch, int Step, int Steps);
 
 /// <summary>One completed step.</summary>
 /// <param name="Stage">The stage, from 1.</param>

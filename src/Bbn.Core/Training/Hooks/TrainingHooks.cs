@@ -66,9 +66,9 @@ public sealed class EvaluationHook : ITrainingHook
     public void EpochEnding(TrainingSession session, EpochEnd epoch)
     {
         if (!epoch.Final && epoch.RunEpoch % Math.Max(1, session.Options.EvaluateEvery) != 0) return;
-        epoch.Report = session.Evaluate();
-        epoch.ValidationReport = session.EvaluateValidation();
-        epoch.AverageReport = session.EvaluateAverage();
+        epoch.Report = session.Evaluation.Test();
+        epoch.ValidationReport = session.Evaluation.Validation();
+        epoch.AverageReport = session.Evaluation.Average();
     }
 }
 
@@ -90,7 +90,7 @@ public sealed class SelectionHook(RunDirectory run, string metric) : ITrainingHo
         if (epoch.ValidationReport is not { } validation || epoch.Report is not { } test) return;
         double score = epoch.Metrics!.ValidationScore!.Value; // the loop scored it by this hook's metric
         if (Best is not null && !(score > Best.Score)) return;
-        session.Save(run.BestCheckpointPath, epoch.Position!, completed: epoch.Final);
+        session.Checkpoints.Save(run.BestCheckpointPath, epoch.Position!, completed: epoch.Final);
         Best = new SelectedEpoch(metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples);
         run.WriteSelection(Best);
     }
@@ -110,10 +110,10 @@ public sealed class PostHocHook(string metric, PostHocOptions options) : ITraini
     public void EpochCompleted(TrainingSession session, EpochEnd epoch)
     {
         if (!epoch.Final || !options.Tune || epoch.Report is null) return;
-        var tuning = session.TunePostHoc(metric, options);
+        var tuning = session.Evaluation.TunePostHoc(metric, options);
         if (tuning is null) return;
-        session.Tuned = tuning.Settings;
-        var after = tuning.Settings.IsIdentity ? epoch.Report : session.Evaluate(tuning.Settings);
+        session.Evaluation.Tuned = tuning.Settings;
+        var after = tuning.Settings.IsIdentity ? epoch.Report : session.Evaluation.Test(tuning.Settings);
         Tuning = tuning with { TestBefore = PostHocTest.Of(epoch.Report), TestAfter = PostHocTest.Of(after) };
     }
 }
@@ -121,9 +121,9 @@ public sealed class PostHocHook(string metric, PostHocOptions options) : ITraini
 /// <summary>Writes checkpoint.bbn after every epoch and when the run stops.</summary>
 public sealed class CheckpointHook(RunDirectory run) : ITrainingHook
 {
-    public void EpochCompleted(TrainingSession session, EpochEnd epoch) => session.Save(run.CheckpointPath, epoch.Position!, completed: epoch.Final);
+    public void EpochCompleted(TrainingSession session, EpochEnd epoch) => session.Checkpoints.Save(run.CheckpointPath, epoch.Position!, completed: epoch.Final);
 
-    public void Stopped(TrainingSession session, TrainingPosition position) => session.Save(run.CheckpointPath, position, completed: false);
+    public void Stopped(TrainingSession session, TrainingPosition position) => session.Checkpoints.Save(run.CheckpointPath, position, completed: false);
 }
 
 /// <summary>
@@ -174,10 +174,10 @@ public sealed class RunRecordsHook(RunDirectory run, LearningHealthHook? health 
     private RunStatus Status(TrainingSession session, string state, TrainingPosition position, double? etaSeconds)
     {
         int stage = Math.Min(position.Stage, session.Stages.Count);
-        int epoch = Math.Min(position.Epoch, session.Stage(stage).Epochs);
-        double? alpha = session.ActiveStage == stage ? session.Alpha(epoch) : null;
-        double? lr = session.ActiveStage == stage ? session.LearningRate(epoch) : null;
-        return new RunStatus(state, session.RunEpoch(stage, epoch), position.Step, session.TotalEpochs, alpha, lr, last, etaSeconds, DateTimeOffset.UtcNow)
+        int epoch = Math.Min(position.Epoch, session.Stages[stage].Epochs);
+        double? alpha = session.Stages.Active == stage ? session.Stages.Alpha(epoch) : null;
+        double? lr = session.Stages.Active == stage ? session.Stages.LearningRate(epoch) : null;
+        return new RunStatus(state, session.Stages.RunEpoch(stage, epoch), position.Step, session.Stages.TotalEpochs, alpha, lr, last, etaSeconds, DateTimeOffset.UtcNow)
         {
             Warnings = Warnings,
         };
@@ -205,14 +205,14 @@ public sealed class ObserverHook(ITrainingObserver observer) : ITrainingHook
 {
     public void StageStarting(TrainingSession session, int stage)
     {
-        var s = session.Stage(stage);
+        var s = session.Stages[stage];
         string name = s.Name;
-        int steps = session.StepsIn(session.PlanEpoch(1));
-        if (session.IsShortWarmup(steps))
+        int steps = session.Stages.StepsIn(session.Stages.PlanEpoch(1));
+        if (session.Stages.IsShortWarmup(steps))
         {
             var o = session.Options;
             long warmup = Math.Min(o.MinWarmupSteps, (long)s.Epochs * steps / 2);
-            double bound = session.GradientNormBound(steps);
+            double bound = session.Stages.GradientNormBound(steps);
             name += string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"; its warm-up of {s.Optimizer.WarmupEpochs * steps} steps is shorter than Bbn:Training:MinWarmupSteps = {o.MinWarmupSteps}: per step from 0 over {warmup} steps") +
                 (double.IsFinite(bound) ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", gradient norm clipped at {bound:G4}") : "");
@@ -245,7 +245,7 @@ public sealed class ObserverHook(ITrainingObserver observer) : ITrainingHook
         int measured = completed.Step - completed.FirstStep;
         if (estimated || (measured < EstimateAfterSteps && completed.Step < completed.Steps)) return;
         estimated = true;
-        int remaining = (completed.Steps - completed.Step) + ((session.TotalEpochs - completed.RunEpoch) * completed.Steps);
+        int remaining = (completed.Steps - completed.Step) + ((session.Stages.TotalEpochs - completed.RunEpoch) * completed.Steps);
         observer.Estimated(completed.EpochElapsed / measured * remaining, remaining, measured);
     }
 
@@ -264,7 +264,7 @@ public sealed class LearningHealthHook(ITrainingObserver observer) : ITrainingHo
 
     public void EpochCompleted(TrainingSession session, EpochEnd epoch)
     {
-        if (epoch.Epoch <= session.Stage(epoch.Stage).Optimizer.WarmupEpochs) return;
+        if (epoch.Epoch <= session.Stages[epoch.Stage].Optimizer.WarmupEpochs) return;
         Raise(LearningHealth.CheckLoss(epoch.RunEpoch, epoch.Metrics!.TrainLoss, session.Train.ClassNames.Count));
         if (epoch.Report is { } report) Raise(LearningHealth.CheckPredictions(epoch.RunEpoch, report, session.Train.ClassNames));
     }

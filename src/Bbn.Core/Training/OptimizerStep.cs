@@ -1,0 +1,84 @@
+using Bbn.Abstractions;
+using Bbn.Core.Distributed;
+using Bbn.Core.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Training;
+
+/// <summary>
+/// The optimiser of the active stage and everything around its update, as mmengine's OptimWrapper: the micro-batches of
+/// gradient accumulation, the average over the ranks, clipping, the non-finite guard, the update, the stage's constraint on
+/// the classifier and the moving average of the weights. A step gives it the loss of each micro-batch; it does the rest.
+/// </summary>
+public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParallel parallel, BranchNetwork network, WeightAverage? average) : IDisposable
+{
+    private int skippedSteps;
+
+    /// <summary>The active stage's optimiser, or null before the first stage.</summary>
+    public TorchSharp.Modules.OptimizerHelper? Optimizer { get; private set; }
+
+    /// <summary>Micro-batches a step is split into (Bbn:Training:AccumulationSteps).</summary>
+    public int Parts => Math.Max(1, options.AccumulationSteps);
+
+    /// <summary>A fresh optimiser over <paramref name="trainable"/> with the stage's settings (a new stage starts its momentum from zero).</summary>
+    public void Reset(IEnumerable<TorchSharp.Modules.Parameter> trainable, StageOptimizer o)
+    {
+        Optimizer?.Dispose();
+        Optimizer = new SafeSgd(trainable, o.LearningRate, o.Momentum, o.WeightDecay, o.Nesterov && o.Momentum > 0);
+    }
+
+    /// <summary>The rate every parameter group uses from the next update on.</summary>
+    public double LearningRate
+    {
+        get => Optimizer!.ParamGroups.First().LearningRate;
+        set
+        {
+            foreach (var group in Optimizer!.ParamGroups) group.LearningRate = value;
+        }
+    }
+
+    /// <summary>
+    /// One update: <paramref name="partLoss"/> gives each micro-batch's loss, <paramref name="backward"/> runs its backward
+    /// pass; returns the batch's loss, or NaN for a non-finite loss or gradient that <see cref="TrainingOptions.SkipNonFiniteSteps"/>
+    /// lets pass without an update (else <see cref="DivergenceException"/>, naming <paramref name="where"/>).
+    /// </summary>
+    public double Update(Func<int, Tensor> partLoss, Action<Tensor> backward, double gradientNormBound, Action<ClassifierParameters>? constraint,
+        (int Stage, int Epoch, int Step) where)
+    {
+        int parts = Parts;
+        double total = 0;
+        for (int part = 0; part < parts; part++)
+        {
+            var loss = partLoss(part);
+            using Scalar partCount = parts.ToScalar();
+            if (parts > 1) loss = loss.div(partCount);
+            if (part == 0) Optimizer!.zero_grad();
+            backward(loss);
+            total += loss.item<float>();
+        }
+        // Every rank's mean over its share: the averages over the ranks are the global batch's gradient and loss.
+        parallel.Gradients.Average(Optimizer!.parameters());
+        total = parallel.Group.Average(total);
+        // The global gradient norm, clipped to the bound (an infinite bound leaves the gradients as they are).
+        double gradientNorm = nn.utils.clip_grad_norm_(Optimizer.parameters(), gradientNormBound);
+        string? nonFinite = !double.IsFinite(total) ? "loss" : !double.IsFinite(gradientNorm) ? "gradient" : null;
+        if (nonFinite is not null)
+        {
+            Optimizer.zero_grad();
+            if (++skippedSteps > options.SkipNonFiniteSteps)
+                throw new DivergenceException(where.Stage, where.Epoch, where.Step, LearningRate, nonFinite);
+            return double.NaN;
+        }
+        Optimizer.step();
+        if (constraint is not null)
+        {
+            using var _ = no_grad();
+            constraint(network.ClassifierTensors());
+        }
+        average?.Update();
+        return total;
+    }
+
+    public void Dispose() => Optimizer?.Dispose();
+}

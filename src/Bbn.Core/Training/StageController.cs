@@ -1,0 +1,124 @@
+using Bbn.Abstractions;
+using Bbn.Core.Data;
+using Bbn.Core.Model;
+using static TorchSharp.torch;
+
+namespace Bbn.Core.Training;
+
+/// <summary>
+/// The method's stages and which one is active: what trains and what is frozen (with its batch norms), the stage's
+/// samplers, loss, transform and learning-rate schedule, and the epoch plans they draw.
+/// </summary>
+public sealed class StageController(TrainingSetup setup, TrainingOptions options, BranchNetwork network, IImageSet train)
+{
+    private LearningRateSchedule learningRates = null!;
+    private IReadOnlyList<ISampler> samplers = [];
+
+    /// <summary>The stages the method declares for these settings, in order.</summary>
+    public IReadOnlyList<TrainingStage> All { get; } = setup.PlanStages(options, train.ClassCounts);
+
+    public int Count => All.Count;
+
+    /// <summary>The active stage (from 1), 0 before the first.</summary>
+    public int Active { get; private set; }
+
+    /// <summary>The active stage's loss (Bbn:Loss unless the stage names its own).</summary>
+    public ILoss Loss { get; private set; } = setup.Loss;
+
+    /// <summary>The active stage's batch transform, or null.</summary>
+    public IBatchTransform? Transform { get; private set; }
+
+    public TrainingStage this[int stage] => All[stage - 1];
+
+    public int TotalEpochs => All.Sum(s => s.Epochs);
+
+    /// <summary>The epoch's number counted over every stage (metrics.jsonl, TensorBoard).</summary>
+    public int RunEpoch(int stage, int epoch) => All.Take(stage - 1).Sum(s => s.Epochs) + epoch;
+
+    /// <summary>
+    /// Makes <paramref name="stage"/> the active one: its parameters train and the rest are frozen (their batch norms in
+    /// evaluation mode where the stage says so), and, when nothing of the stage has run yet, a re-initialised classifier
+    /// if the stage asks for one. Returns the parameters that train.
+    /// </summary>
+    public IReadOnlyList<TorchSharp.Modules.Parameter> Begin(int stage, bool atStageStart)
+    {
+        var s = this[stage];
+        if (atStageStart && s.ReinitializeClassifier)
+        {
+            // Seeded by the stage, so a run resumed at the stage's start draws the same classifier.
+            manual_seed(SeedStreams.Derive(options.Seed, "classifier-init", stage));
+            network.ReinitializeClassifier();
+            InitializeClassifierBias(s.Loss ?? setup.Loss);
+        }
+        var trainable = network.ParametersOf(s.Trains).ToHashSet();
+        foreach (var p in network.parameters()) p.requires_grad = trainable.Contains(p);
+        Active = stage;
+        RestoreModes();
+        learningRates = LearningRateSchedule.For(s.Optimizer, s.Epochs, options.MinWarmupSteps);
+        samplers = setup.Method.Branches.Select((b, i) => s.Samplers?.GetValueOrDefault(b.Name) ?? setup.Samplers[i]).ToArray();
+        Loss = s.Loss ?? setup.Loss;
+        Transform = s.Transform ?? setup.Transform;
+        return network.parameters().Where(trainable.Contains).ToArray();
+    }
+
+    /// <summary>Sets the classifier's bias where the loss asks for a starting value (focal loss's prior).</summary>
+    private void InitializeClassifierBias(ILoss loss)
+    {
+        if (loss.InitialClassifierBias(train.ClassNames.Count) is double bias) network.FillClassifierBias(bias);
+    }
+
+    /// <summary>Training mode, with the frozen parts' batch norms in evaluation mode where the active stage freezes them (after an evaluation, too).</summary>
+    public void RestoreModes()
+    {
+        if (Active == 0) return;
+        network.train();
+        var s = this[Active];
+        if (!s.FreezeBatchNorm) return;
+        foreach (var module in network.ModulesOf(NetworkParts.All & ~s.Trains))
+            foreach (var norm in module.modules().OfType<TorchSharp.Modules.NormBase>())
+                norm.eval();
+    }
+
+    /// <summary>Runs the stage's end-of-stage change on the classifier (tau-normalisation).</summary>
+    public void End(int stage)
+    {
+        if (this[stage].AtEnd is not { } atEnd) return;
+        using var _ = no_grad();
+        atEnd(network.ClassifierTensors());
+    }
+
+    public double LearningRate(int epoch) => learningRates.At(epoch);
+
+    /// <summary>The rate of step <paramref name="step"/> (from 0) of <paramref name="epoch"/>, of <paramref name="stepsPerEpoch"/>: the epoch's, unless the warm-up runs per step (<see cref="TrainingOptions.MinWarmupSteps"/>).</summary>
+    public double LearningRate(int epoch, int step, int stepsPerEpoch) => learningRates.At(epoch, step, stepsPerEpoch);
+
+    /// <summary>Whether the active stage's warm-up runs per step and clipped (shorter than <see cref="TrainingOptions.MinWarmupSteps"/> at <paramref name="stepsPerEpoch"/>).</summary>
+    public bool IsShortWarmup(int stepsPerEpoch) => learningRates.IsShortWarmup(stepsPerEpoch);
+
+    /// <summary>ClipGradientNorm when set; else ShortWarmupClipNorm while the stage's warm-up is short (<see cref="TrainingOptions.MinWarmupSteps"/>); else none.</summary>
+    public double GradientNormBound(int stepsPerEpoch)
+    {
+        if (options.ClipGradientNorm > 0) return options.ClipGradientNorm;
+        if (options.ShortWarmupClipNorm > 0 && learningRates.IsShortWarmup(stepsPerEpoch)) return options.ShortWarmupClipNorm;
+        return double.PositiveInfinity;
+    }
+
+    /// <summary>The method's first-branch weight for an epoch of the active stage, as metrics report it.</summary>
+    public double Alpha(int epoch) => setup.Method.ReportedAlpha(epoch, this[Active].Epochs);
+
+    /// <summary>The active stage's index sequence per branch for <paramref name="epoch"/>, and the augmentation streams.</summary>
+    public EpochPlan PlanEpoch(int epoch)
+    {
+        int stage = Active;
+        var names = setup.BranchNames;
+        var orders = samplers.Select((sampler, b) => sampler.Sample(new SamplingContext(train.LabelArray, train.ClassCounts, epoch, this[stage].Epochs,
+            SeedStreams.Random(options.Seed, TrainingBatches.StageStream(stage, "sampler-" + names[b]), epoch)))).ToArray();
+        return new EpochPlan(epoch, orders, names.Select(n => TrainingBatches.AugmentStream(stage, n)).ToArray());
+    }
+
+    public int StepsIn(EpochPlan plan)
+    {
+        int steps = plan.Orders.Min(o => o.Length) / options.BatchSize;
+        return options.MaxStepsPerEpoch > 0 ? Math.Min(steps, options.MaxStepsPerEpoch) : steps;
+    }
+}
