@@ -29,7 +29,8 @@ public sealed record TrainingPosition(int Epoch, int Step, double EpochLossSum, 
 public sealed record CheckpointHeader(
     int FormatVersion, string Method, string Backbone, string Dataset, int ClassCount, int Seed, int Epochs, TrainingPosition Position, bool Completed,
     string Classifier = ClassifierHeadNames.Linear, TrainingData? Data = null, string? Loss = null, IReadOnlyList<StageRecord>? Stages = null,
-    string? PostHoc = null, bool HasAverage = false, Evaluation.PostHocSettings? Tuned = null);
+    string? PostHoc = null, bool HasAverage = false, Evaluation.PostHocSettings? Tuned = null,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? HookStates = null);
 
 /// <summary>A stage as the checkpoint records it.</summary>
 public sealed record StageRecord(string Name, int Epochs);

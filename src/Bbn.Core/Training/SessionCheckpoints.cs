@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Bbn.Core.Data;
+using Bbn.Core.Training.Hooks;
 using Bbn.Core.Model;
 
 namespace Bbn.Core.Training;
@@ -11,8 +13,25 @@ namespace Bbn.Core.Training;
 public sealed class SessionCheckpoints(TrainingSetup setup, TrainingOptions options, RunIdentity identity, IImageSet train, BranchNetwork network,
     StageController stages, OptimizerStep optimization, SessionEvaluation evaluation, WeightAverage? average, Action<int, bool> beginStage)
 {
+    private IStatefulHook[] tracked = [];
+    private IReadOnlyDictionary<string, JsonElement>? restoredStates;
+
     public CheckpointHeader Header(TrainingPosition position, bool completed) =>
-        setup.Header(identity, options, train, stages.All, position, completed) with { Tuned = evaluation.Tuned };
+        setup.Header(identity, options, train, stages.All, position, completed) with
+        {
+            Tuned = evaluation.Tuned,
+            HookStates = tracked.Length == 0 ? null : tracked.ToDictionary(h => h.StateKey, h => h.SaveState()),
+        };
+
+    /// <summary>The hooks whose state the checkpoints keep; after <see cref="Restore"/>, each gets the state the checkpoint holds for it.</summary>
+    public void Track(IEnumerable<IStatefulHook> hooks)
+    {
+        tracked = hooks.ToArray();
+        var duplicate = tracked.GroupBy(h => h.StateKey).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new InvalidOperationException($"Two hooks keep their state under '{duplicate.Key}' in the checkpoint; give each a key of its own.");
+        foreach (var hook in tracked)
+            if (restoredStates?.TryGetValue(hook.StateKey, out var state) == true) hook.LoadState(state);
+    }
 
     public void Save(string path, TrainingPosition position, bool completed) =>
         Checkpoint.Save(path, Header(position, completed), network, optimization.Optimizer, average);
@@ -30,6 +49,7 @@ public sealed class SessionCheckpoints(TrainingSetup setup, TrainingOptions opti
                 "Use the configuration of that run (Bbn:Method, Bbn:Backbone, Bbn:Training:Classifier, Bbn:Dataset).");
         if (found.Position.Stage > stages.Count)
             throw new InvalidDataException($"Checkpoint {checkpointPath} stands in stage {found.Position.Stage}, but {expected.Method} with this configuration has {stages.Count} stage(s).");
+        restoredStates = found.HookStates;
         return Checkpoint.Load(checkpointPath, network, header =>
         {
             var position = header.Position;

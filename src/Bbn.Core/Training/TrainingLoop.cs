@@ -23,16 +23,17 @@ public static class TrainingLoop
     /// </summary>
     public static TrainingOutcome Run(TrainingSession session, TrainingPosition start, IReadOnlyList<ITrainingHook> hooks, CancellationToken cancellation)
     {
-        hooks = [new LearningRateHook(), .. hooks];
+        hooks = [new LearningRateHook(session.Stages, session.Optimization), .. hooks];
+        session.Checkpoints.Track(hooks.OfType<IStatefulHook>());
         var position = start;
         var epochClock = new List<double>();
         string selectionMetric = hooks.OfType<SelectionHook>().FirstOrDefault()?.Metric ?? ValidationOptions.ByTop1;
-        foreach (var hook in hooks) hook.RunStarting(session, position);
+        foreach (var hook in hooks) hook.RunStarting(position);
         var stages = session.Stages;
         for (int stage = position.Stage; stage <= stages.Count; stage++)
         {
             if (stages.Active != stage) session.BeginStage(stage, position.AtStageStart);
-            foreach (var hook in hooks) hook.StageStarting(session, stage);
+            foreach (var hook in hooks) hook.StageStarting(stage);
             int stageEpochs = stages[stage].Epochs;
             for (int epoch = position.Epoch; epoch <= stageEpochs; epoch++)
             {
@@ -51,11 +52,11 @@ public static class TrainingLoop
                     // Agreed over the ranks, so that all of them stop before the same step.
                     if (session.Parallel.Group.AnyTrue(cancellation.IsCancellationRequested))
                     {
-                        foreach (var hook in hooks) hook.Stopped(session, position);
+                        foreach (var hook in hooks) hook.Stopped(position);
                         return TrainingOutcome.Stopped;
                     }
                     var starting = new StepStart(stage, epoch, step, steps);
-                    foreach (var hook in hooks) hook.StepStarting(session, starting);
+                    foreach (var hook in hooks) hook.StepStarting(starting);
                     lr = session.Optimization.LearningRate;
                     var stepWatch = Stopwatch.StartNew();
                     double loss = session.Step(plan, step);
@@ -74,14 +75,14 @@ public static class TrainingLoop
                     };
                     var record = new StepRecord(stage, runEpoch, step + 1, steps, firstStep, loss, images, position,
                         epochImages / epochTrainingSeconds, epochWatch.Elapsed);
-                    foreach (var hook in hooks) hook.StepCompleted(session, record);
+                    foreach (var hook in hooks) hook.StepCompleted(record);
                 }
 
                 bool lastOfStage = epoch == stageEpochs;
                 bool final = lastOfStage && stage == stages.Count;
                 if (lastOfStage) stages.End(stage);
                 var end = new EpochEnd(stage, epoch, runEpoch, steps, final);
-                foreach (var hook in hooks) hook.EpochEnding(session, end);
+                foreach (var hook in hooks) hook.EpochEnding(end);
                 double epochSeconds = epochWatch.Elapsed.TotalSeconds;
                 epochClock.Add(epochSeconds);
                 var report = end.Report;
@@ -95,7 +96,7 @@ public static class TrainingLoop
                     : position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };
                 end.Position = position;
                 end.RunRemaining = TimeSpan.FromSeconds(epochClock.Average() * (stages.TotalEpochs - runEpoch));
-                foreach (var hook in hooks) hook.EpochCompleted(session, end);
+                foreach (var hook in hooks) hook.EpochCompleted(end);
             }
         }
         return TrainingOutcome.Completed;

@@ -72,6 +72,40 @@ public sealed class LearningHealthRunTests : IDisposable
         File.ReadAllText(run.StatusPath).Should().Contain(LearningHealth.LossAtChance);
     }
 
+    [Fact]
+    public void A_run_stopped_after_its_warning_and_resumed_neither_loses_nor_repeats_it()
+    {
+        using var train = Synthetic.Set([40, 16, 8]);
+        var options = new TrainingOptions { Epochs = 4, BatchSize = 8, WarmupEpochs = 1, LearningRate = 50, EvaluationBatchSize = 64, Seed = 3, LogEverySteps = 1 };
+        var straight = RunDirectory.ForNewRun(root, "straight", "h", DateTimeOffset.UnixEpoch);
+        var uninterrupted = new RecordingObserver();
+        using (var session = Sessions.Create("single-branch", options, train))
+            TrainingLoop.Run(session, straight, TrainingPosition.Start, uninterrupted, CancellationToken.None);
+        uninterrupted.Warnings.Should().Contain(w => w.Epoch <= 2, "the run is built to warn before the stop below");
+
+        var stopped = RunDirectory.ForNewRun(root, "stopped", "h", DateTimeOffset.UnixEpoch);
+        using var cancel = new CancellationTokenSource();
+        var before = new RecordingObserver { OnStep = p => { if (p.Epoch == 3 && p.Step == 1) cancel.Cancel(); } };
+        using (var session = Sessions.Create("single-branch", options, train))
+        {
+            TrainingLoop.Run(session, stopped, TrainingPosition.Start, before, cancel.Token).Should().Be(TrainingOutcome.Stopped);
+        }
+        var after = new RecordingObserver();
+        using (var session = Sessions.Create("single-branch", options, train))
+        {
+            var position = session.Checkpoints.Restore(stopped.CheckpointPath);
+            TrainingLoop.Run(session, stopped, position, after, CancellationToken.None).Should().Be(TrainingOutcome.Completed);
+        }
+
+        before.Warnings.Should().NotBeEmpty("the stop comes after the first warning");
+        before.Warnings.Concat(after.Warnings).Should().BeEquivalentTo(uninterrupted.Warnings, o => o.WithStrictOrdering(), "each warning is raised once over the two processes");
+        File.ReadAllText(stopped.SummaryPath).Should().Contain("\"warnings\"");
+        Warnings(stopped.SummaryPath).Should().Be(Warnings(straight.SummaryPath), "the resumed run's summary carries the warnings of the first process");
+    }
+
+    private static string Warnings(string summaryPath) =>
+        System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(summaryPath))!["warnings"]!.ToJsonString();
+
     public void Dispose() => Directory.Delete(root, recursive: true);
 }
 
@@ -88,7 +122,7 @@ public sealed class DivergenceTests : IDisposable
         var options = new TrainingOptions { Epochs = 3, BatchSize = 8, WarmupEpochs = 0, LearningRate = 0.05, EvaluationBatchSize = 64, Seed = 3 };
         var run = RunDirectory.ForNewRun(root, "diverges", "d", DateTimeOffset.UnixEpoch);
         using var session = Sessions.Create("single-branch", options, train);
-        var poison = new PoisonAfter(epoch: 2, step: 1);
+        var poison = new PoisonAfter(session, epoch: 2, step: 1);
 
         var act = () => TrainingLoop.Run(session, TrainingPosition.Start, [.. TrainingHooks.Standard(session, run, new RecordingObserver(), null), poison], CancellationToken.None);
 
@@ -122,9 +156,9 @@ public sealed class DivergenceTests : IDisposable
 }
 
 /// <summary>Makes the classifier's bias NaN after step <c>step</c> (from 0) of epoch <c>epoch</c>, so that the next step's loss is NaN.</summary>
-internal sealed class PoisonAfter(int epoch, int step) : ITrainingHook
+internal sealed class PoisonAfter(TrainingSession session, int epoch, int step) : ITrainingHook
 {
-    public void StepCompleted(TrainingSession session, StepRecord completed)
+    public void StepCompleted(StepRecord completed)
     {
         if (completed.RunEpoch == epoch && completed.Step == step + 1) Poison(session);
     }

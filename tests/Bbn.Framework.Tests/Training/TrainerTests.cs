@@ -142,7 +142,7 @@ public sealed class TrainerTests : IDisposable
 
     private sealed class StopAtEpochEnd(CancellationTokenSource cancel, int epoch) : ITrainingHook
     {
-        public void EpochCompleted(TrainingSession session, EpochEnd end)
+        public void EpochCompleted(EpochEnd end)
         {
             if (end.RunEpoch == epoch) cancel.Cancel();
         }

@@ -4,30 +4,45 @@ namespace Bbn.Core.Training.Hooks;
 
 /// <summary>
 /// Work around <see cref="TrainingLoop"/>'s steps: every member has an empty default, a hook
-/// overrides what it needs. The loop calls the hooks in their order.
+/// overrides what it needs. The loop calls the hooks in their order. A hook is given the parts of the
+/// session it works with when it is made (<see cref="TrainingHooks"/>), never the session.
 /// </summary>
 public interface ITrainingHook
 {
     /// <summary>Before the first step, from <paramref name="start"/> (a fresh run or a resumed one).</summary>
-    void RunStarting(TrainingSession session, TrainingPosition start) { }
+    void RunStarting(TrainingPosition start) { }
 
     /// <summary>A stage became the active one (its optimiser and frozen parts set), before its first step of this run.</summary>
-    void StageStarting(TrainingSession session, int stage) { }
+    void StageStarting(int stage) { }
 
     /// <summary>Before every optimiser step.</summary>
-    void StepStarting(TrainingSession session, StepStart starting) { }
+    void StepStarting(StepStart starting) { }
 
     /// <summary>After every optimiser step.</summary>
-    void StepCompleted(TrainingSession session, StepRecord completed) { }
+    void StepCompleted(StepRecord completed) { }
 
     /// <summary>After an epoch's last step, before its metrics exist: evaluation fills <see cref="EpochEnd.Report"/>.</summary>
-    void EpochEnding(TrainingSession session, EpochEnd epoch) { }
+    void EpochEnding(EpochEnd epoch) { }
 
     /// <summary>After <see cref="EpochEnd.Metrics"/> and the next position are known.</summary>
-    void EpochCompleted(TrainingSession session, EpochEnd epoch) { }
+    void EpochCompleted(EpochEnd epoch) { }
 
     /// <summary>Cancellation stopped the run before the step of <paramref name="position"/>.</summary>
-    void Stopped(TrainingSession session, TrainingPosition position) { }
+    void Stopped(TrainingPosition position) { }
+}
+
+/// <summary>
+/// A hook whose state outlives an epoch: the checkpoint keeps it under <see cref="StateKey"/>, and a resumed run gives it
+/// back before <see cref="ITrainingHook.RunStarting"/>, so that the run warns, estimates and selects as an uninterrupted one does.
+/// </summary>
+public interface IStatefulHook
+{
+    /// <summary>The state's name in the checkpoint (unique among a run's hooks).</summary>
+    string StateKey { get; }
+
+    System.Text.Json.JsonElement SaveState();
+
+    void LoadState(System.Text.Json.JsonElement state);
 }
 
 /// <summary>A step about to run.</summary>
