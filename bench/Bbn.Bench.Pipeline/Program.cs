@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using Bbn.Hosting.Composition;
 // The file-dataset pipeline against the training step, on this machine:
 //  1. writes N JPEGs (256x256, 10 classes) into a folder laid out for image-folder;
@@ -7,7 +8,6 @@ using Bbn.Hosting.Composition;
 //     how long the step waited for data), then the same steps on in-memory tensors of the same size.
 using System.Diagnostics;
 using Bbn.Abstractions;
-using Bbn.Core;
 using Bbn.Core.Data;
 using Bbn.Core.Training;
 using Bbn.Hosting.Plugins;

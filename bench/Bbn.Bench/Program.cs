@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using Bbn.Hosting.Composition;
 // The TorchSharp side of bench/run.sh: BBN and single-branch training throughput of ResNet-32 at
 // batch 128 on 32x32x3 inputs (random CIFAR-shaped data held as one uint8 tensor, as the CIFAR and
@@ -8,7 +9,6 @@ using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Bbn.Abstractions;
-using Bbn.Core;
 using Bbn.Core.Data;
 using Bbn.Core.Training;
 using Bbn.Hosting.Plugins;

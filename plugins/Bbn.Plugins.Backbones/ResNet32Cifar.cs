@@ -84,7 +84,7 @@ internal sealed class CifarBasicBlock : nn.Module<Tensor, Tensor>, IResidualBloc
 
     // ReLU and the residual sum in place (torchvision's ReLU(inplace=True) and out += identity): batch
     // norm's backward needs its input, not its output, so autograd allows it, and a step allocates and
-    // streams two fewer activation buffers per block (BBN inference 15 % faster, Bbn.Bench --ab).
+    // streams two fewer activation buffers per block (measured with Bbn.Bench --ab: docs/performance.md).
     public override Tensor forward(Tensor input)
     {
         using var a = ConvolutionThenNorm.Apply(conv1, bn1, input).relu_();

@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using System.Globalization;
 using System.Text.Json;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Bbn.Core;
+namespace Bbn.Core.Runs;
 
 /// <summary>Writes a whole file or nothing, durably: a temporary file beside it flushed to disk, a rename, then the directory flushed.</summary>
 public static partial class AtomicFile

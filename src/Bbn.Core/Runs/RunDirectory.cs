@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Bbn.Core;
+namespace Bbn.Core.Runs;
 
 /// <summary>The folder a run writes: config.json, metrics.jsonl, summary.json, checkpoint.bbn.</summary>
 public sealed class RunDirectory

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Bbn.Core;
+namespace Bbn.Core.Runs;
 
 /// <summary>The JSON conventions of every file a run writes: snake_case names, indented files, NaN never written.</summary>
 public static class RunJson

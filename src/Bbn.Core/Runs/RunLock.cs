@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 
-namespace Bbn.Core;
+namespace Bbn.Core.Runs;
 
 /// <summary>
 /// One trainer per run directory: <c>run.lock</c> holds the owner's process id, host and start time,

@@ -1,4 +1,4 @@
-namespace Bbn.Core;
+namespace Bbn.Core.Runs;
 
 /// <summary>One line of metrics.jsonl: Epoch counts over every stage of the run; EmaTop1 is the moving average's test top-1 (Bbn:Training:EmaDecay).</summary>
 public sealed record EpochMetrics(

@@ -2,8 +2,8 @@ namespace Bbn.Core.Runtime;
 
 /// <summary>
 /// Whether to give the native heap's free memory back to the system at an epoch's end. Giving it
-/// back after every epoch made the next step page-fault its whole working set in again (about
-/// 1.6 GB for the ResNet-32 BBN step at batch 128; +230 ms for that step, Bbn.Bench --memory).
+/// back after every epoch made the next step page-fault its whole working set in again (measured
+/// with Bbn.Bench --memory: docs/performance.md).
 /// So the heap is trimmed only when resident memory after an epoch exceeds its reference level by
 /// more than the tolerance: the working set stays mapped between epochs and heap fragmentation
 /// stays bounded. The reference is the higher of the first two epochs (the heap still settles

@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using System.Text;
 using System.Text.Json;
 using Bbn.Abstractions;

@@ -1,3 +1,5 @@
+using Bbn.Core.Runs;
+
 namespace Bbn.Core.Training;
 
 /// <summary>Receives the trainer's progress (the hosted service logs it; tests record it).</summary>

@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using System.Diagnostics;
 using Bbn.Core.Distributed;
 using Bbn.Core.Evaluation;

@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using Bbn.Core.Data;
 using Bbn.Core.Evaluation;
 using Bbn.Core.Inference;

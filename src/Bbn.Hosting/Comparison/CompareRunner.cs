@@ -1,5 +1,5 @@
+using Bbn.Core.Runs;
 using System.Text.Json;
-using Bbn.Core;
 
 namespace Bbn.Hosting.Comparison;
 

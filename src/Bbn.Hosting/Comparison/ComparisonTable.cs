@@ -1,7 +1,7 @@
+using Bbn.Core.Runs;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Bbn.Core;
 
 namespace Bbn.Hosting.Comparison;
 

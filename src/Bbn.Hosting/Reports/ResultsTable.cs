@@ -1,5 +1,5 @@
+using Bbn.Core.Runs;
 using System.Globalization;
-using Bbn.Core;
 using Spectre.Console;
 using static Bbn.Hosting.Console.TextFormat;
 

@@ -1,5 +1,5 @@
+using Bbn.Core.Runs;
 using System.Globalization;
-using Bbn.Core;
 using ScottPlot;
 
 namespace Bbn.Hosting.Reports;

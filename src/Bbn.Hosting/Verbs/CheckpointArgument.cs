@@ -1,4 +1,4 @@
-using Bbn.Core;
+using Bbn.Core.Runs;
 
 namespace Bbn.Hosting.Verbs;
 

@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using TorchSharp;
 using Bbn.Hosting.Runtime;
 using Bbn.Hosting.Inference;
@@ -5,7 +6,6 @@ using Bbn.Core.Inference;
 using Bbn.Core.Evaluation;
 using Bbn.Core.Data;
 using Bbn.Abstractions;
-using Bbn.Core;
 using Bbn.Core.Training;
 using Bbn.Hosting.Composition;
 using Bbn.Hosting.Reports;

@@ -1,5 +1,5 @@
+using Bbn.Core.Runs;
 using System.Globalization;
-using Bbn.Core;
 using Bbn.Core.Training;
 using Microsoft.Extensions.Logging;
 using static Bbn.Hosting.Console.TextFormat;

@@ -1,7 +1,7 @@
+using Bbn.Core.Runs;
 using System.Globalization;
 using System.Text.Json;
 using Bbn.Abstractions;
-using Bbn.Core;
 using Bbn.Core.Inference;
 using Bbn.Hosting.Composition;
 using Bbn.Hosting.Inference;

@@ -1,7 +1,7 @@
+using Bbn.Core.Runs;
 using System.Diagnostics;
 using System.Text.Json;
 using Bbn.Abstractions;
-using Bbn.Core;
 using Bbn.Core.Data;
 using Bbn.Core.Inference;
 using Bbn.Core.Training;

@@ -1,6 +1,6 @@
+using Bbn.Core.Runs;
 using System.Text.Json;
 using Bbn.Abstractions;
-using Bbn.Core;
 using Bbn.Core.Data;
 using FluentAssertions;
 

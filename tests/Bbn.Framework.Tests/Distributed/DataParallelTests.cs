@@ -1,6 +1,6 @@
+using Bbn.Core.Runs;
 using System.Diagnostics;
 using System.Reflection;
-using Bbn.Core;
 using Bbn.Core.Training;
 using FluentAssertions;
 

@@ -1,5 +1,5 @@
+using Bbn.Core.Runs;
 using System.Text.Json;
-using Bbn.Core;
 using Bbn.Hosting;
 using Bbn.Hosting.Comparison;
 using FluentAssertions;

@@ -1,4 +1,3 @@
-using Bbn.Core;
 using Bbn.Core.Evaluation;
 using Bbn.Core.Training;
 using FluentAssertions;

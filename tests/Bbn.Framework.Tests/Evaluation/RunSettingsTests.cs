@@ -1,4 +1,4 @@
-using Bbn.Core;
+using Bbn.Core.Runs;
 using FluentAssertions;
 
 namespace Bbn.Framework.Tests;

@@ -1,4 +1,4 @@
-using Bbn.Core;
+using Bbn.Core.Runs;
 using Bbn.Core.Training;
 using Bbn.Hosting;
 using Bbn.Hosting.Console;

@@ -1,5 +1,4 @@
 using Bbn.Abstractions;
-using Bbn.Core;
 using Bbn.Core.Data;
 using Bbn.Core.Training;
 using FluentAssertions;

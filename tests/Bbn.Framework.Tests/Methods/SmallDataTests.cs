@@ -54,7 +54,7 @@ public sealed class SmallDataTests(ITestOutputHelper output)
         double bbn = TestTop1("bbn", Defaults());
         double official = TestTop1("bbn", Defaults(minWarmupSteps: 0));
 
-        // Seen on an AMD EPYC Zen 5, 2026-12-04: CE 93.0 %, BBN 95.5 %, BBN with the official warm-up 28.5 %.
+        // The figures and the margins' reasoning: docs/investigations/bbn-small-data.md, docs/investigations/processor-independence.md.
         ce.Should().BeGreaterThan(0.8, "the classes are learnable at this budget");
         bbn.Should().BeGreaterThanOrEqualTo(ce - 0.05, "the default BBN composition learns on small data");
         official.Should().BeLessThan(ce - 0.25, "the official schedule's 20 warm-up steps are what the defaults fix");

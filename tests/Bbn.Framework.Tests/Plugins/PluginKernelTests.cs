@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using Bbn.Abstractions;
 using Bbn.Hosting;
 using Bbn.Hosting.Composition;
@@ -84,7 +85,7 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
 
         error.Should().BeEmpty();
         code.Should().Be(0);
-        var run = new Bbn.Core.RunDirectory(Path.Combine(root, "runs", "three"));
+        var run = new Bbn.Core.Runs.RunDirectory(Path.Combine(root, "runs", "three"));
         run.ReadMetrics().Select(m => m.Stage).Should().Equal(1, 2);
         var header = Bbn.Core.Training.Checkpoint.ReadHeader(run.CheckpointPath);
         header.Method.Should().Be("three-branch");

@@ -1,4 +1,4 @@
-using Bbn.Core;
+using Bbn.Core.Runs;
 using Bbn.Core.Evaluation;
 using Bbn.Core.Training;
 using Bbn.Core.Training.Hooks;

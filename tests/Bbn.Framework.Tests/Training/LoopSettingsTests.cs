@@ -1,4 +1,4 @@
-using Bbn.Core;
+using Bbn.Core.Runs;
 using Bbn.Core.Data;
 using Bbn.Core.Training;
 using FluentAssertions;

@@ -1,5 +1,5 @@
+using Bbn.Core.Runs;
 using System.Diagnostics;
-using Bbn.Core;
 using Bbn.Core.Training;
 using FluentAssertions;
 

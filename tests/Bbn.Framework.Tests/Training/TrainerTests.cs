@@ -1,5 +1,5 @@
+using Bbn.Core.Runs;
 using Bbn.Abstractions;
-using Bbn.Core;
 using Bbn.Core.Data;
 using Bbn.Core.Training;
 using Bbn.Core.Training.Hooks;

@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using Bbn.Core.Evaluation;
 
 namespace Bbn.Core.Training.Hooks;

@@ -1,3 +1,4 @@
+using Bbn.Core.Runs;
 using System.Text.Json;
 using Bbn.Core.Evaluation;
 using Bbn.Core.Model;
