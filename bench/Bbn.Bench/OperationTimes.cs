@@ -1,3 +1,4 @@
+using Bbn.Abstractions;
 using System.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -34,7 +35,7 @@ internal static class OperationTimes
                 $"conv f {Time(() => { using (no_grad()) conv.forward(x); }):F2} f+b {Time(() => conv.forward(x).backward([g])):F2} | " +
                 $"bn f {Time(() => bn.forward(y)):F2} f+b {Time(() => bn.forward(y).backward([g])):F2} | " +
                 $"relu f {Time(() => nn.functional.relu(y)):F2} f+b {Time(() => nn.functional.relu(y).backward([g])):F2} | " +
-                $"add {Time(() => { using var sum = y.detach() + g; }):F2} ms";
+                $"add {Time(() => { using var sum = y.detach().add(g, Scalars.One); }):F2} ms";
             Console.WriteLine(line);
         }
     }
@@ -69,9 +70,10 @@ internal static class LayoutComparison
         Compare($"BBN training step forward+backward, batch {batch}", network, repeats, () =>
         {
             network.train();
-            var f = cat([network.Features(0, xc) * 0.7, network.Features(1, xr) * 0.3], 1) * 2;
+            using Scalar alpha = 0.7.ToScalar(), rest = 0.3.ToScalar(), two = 2.ToScalar();
+            var f = cat([network.Features(0, xc).mul(alpha), network.Features(1, xr).mul(rest)], 1).mul(two);
             var z = network.Classify(f);
-            var loss = (nn.functional.cross_entropy(z, yc) * 0.7) + (nn.functional.cross_entropy(z, yr) * 0.3);
+            var loss = nn.functional.cross_entropy(z, yc).mul(alpha).add(nn.functional.cross_entropy(z, yr).mul(rest), Scalars.One);
             network.zero_grad();
             loss.backward();
         });

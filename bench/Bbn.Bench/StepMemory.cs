@@ -1,3 +1,5 @@
+using TorchSharp;
+using Bbn.Abstractions;
 using static TorchSharp.torch;
 
 /// <summary>
@@ -19,7 +21,8 @@ internal static class StepMemory
         for (int step = 1; step <= steps; step++)
         {
             using var scope = NewDisposeScope();
-            var features = cat([network.Features(0, xc) * 0.7, network.Features(1, xr) * 0.3], 1) * 2;
+            using Scalar alpha = 0.7.ToScalar(), rest = 0.3.ToScalar(), two = 2.ToScalar();
+            var features = cat([network.Features(0, xc).mul(alpha), network.Features(1, xr).mul(rest)], 1).mul(two);
             Console.WriteLine($"step {step} after forward: {Line()}");
             var loss = nn.functional.cross_entropy(network.Classify(features), yc);
             network.zero_grad();

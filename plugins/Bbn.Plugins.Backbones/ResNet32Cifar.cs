@@ -89,7 +89,7 @@ internal sealed class CifarBasicBlock : nn.Module<Tensor, Tensor>, IResidualBloc
     {
         using var a = ConvolutionThenNorm.Apply(conv1, bn1, input).relu_();
         var sum = ConvolutionThenNorm.Apply(conv2, bn2, a);
-        using (var shortcut = projectShortcut ? Shortcut(input) : input.alias()) sum.add_(shortcut);
+        using (var shortcut = projectShortcut ? Shortcut(input) : input.alias()) sum.add_(shortcut, Scalars.One);
         return sum.relu_();
     }
 

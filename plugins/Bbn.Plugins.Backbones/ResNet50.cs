@@ -58,7 +58,7 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
         using var a = ConvolutionThenNorm.Apply(conv1, bn1, input).relu_();
         using var c = ConvolutionThenNorm.Apply(conv2, bn2, a).relu_();
         var sum = ConvolutionThenNorm.Apply(conv3, bn3, c);
-        using (var shortcut = downsample is null ? input.alias() : downsample.call(input)) sum.add_(shortcut);
+        using (var shortcut = downsample is null ? input.alias() : downsample.call(input)) sum.add_(shortcut, Scalars.One);
         return sum.relu_();
     }
 }

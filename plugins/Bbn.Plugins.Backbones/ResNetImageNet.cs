@@ -94,7 +94,7 @@ internal sealed class ProjectionBasicBlock : nn.Module<Tensor, Tensor>, IResidua
     {
         using var a = ConvolutionThenNorm.Apply(conv1, bn1, input).relu_();
         var sum = ConvolutionThenNorm.Apply(conv2, bn2, a);
-        using (var shortcut = downsample is null ? input.alias() : downsample.call(input)) sum.add_(shortcut);
+        using (var shortcut = downsample is null ? input.alias() : downsample.call(input)) sum.add_(shortcut, Scalars.One);
         return sum.relu_();
     }
 }

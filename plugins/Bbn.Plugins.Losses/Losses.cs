@@ -62,7 +62,7 @@ internal static class Focal
         using var logPt = logProbabilities.gather(1, targets.unsqueeze(1)).squeeze(1);
         using var pt = logPt.exp();
         using Scalar one = 1.0.ToScalar(), power = gamma.ToScalar();
-        using var modulation = pt.neg().add_(one).pow(power);
+        using var modulation = pt.neg().add_(one, Scalars.One).pow(power);
         return modulation.mul(logPt).neg_();
     }
 }

@@ -41,7 +41,7 @@ public sealed class ClassBalancedLoss(double beta, string baseLoss, double gamma
     {
         using var softplus = nn.functional.softplus(logits.neg());
         using var a = oneHot.mul(logits);
-        using var b = a.add(softplus);
+        using var b = a.add(softplus, Scalars.One);
         using Scalar negativeGamma = (-gamma).ToScalar();
         using var c = b.mul(negativeGamma);
         return c.exp();
@@ -83,7 +83,7 @@ public sealed class BalancedSoftmax : ILoss
     public Tensor Compute(Tensor logits, Tensor targets, LossContext context)
     {
         using var logPrior = ClassStatistics.LogPrior(context.ClassCounts, logits.device);
-        using var adjusted = logits.add(logPrior);
+        using var adjusted = logits.add(logPrior, Scalars.One);
         return nn.functional.cross_entropy(adjusted, targets);
     }
 }
@@ -100,7 +100,7 @@ public sealed class LogitAdjustment(LogitAdjustmentOptions options) : ILoss
         using var logPrior = ClassStatistics.LogPrior(context.ClassCounts, logits.device);
         using Scalar tau = options.Tau.ToScalar();
         using var scaledPrior = logPrior.mul(tau);
-        using var adjusted = logits.add(scaledPrior);
+        using var adjusted = logits.add(scaledPrior, Scalars.One);
         return nn.functional.cross_entropy(adjusted, targets);
     }
 
@@ -125,6 +125,6 @@ public sealed class LabelSmoothing(double epsilon) : ILoss
         using Scalar kept = (1 - epsilon).ToScalar(), spread = epsilon.ToScalar();
         using var a = nll.mul(kept);
         using var b = uniform.mul(spread);
-        return a.add(b);
+        return a.add(b, Scalars.One);
     }
 }

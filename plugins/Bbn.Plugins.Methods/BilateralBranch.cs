@@ -24,7 +24,7 @@ public sealed class BilateralBranch(IAdaptorSchedule adaptor) : ITrainingMethod
         using Scalar conventionalWeight = alpha.ToScalar(), rebalancingWeight = (1 - alpha).ToScalar();
         using var weightedC = conventional.mul(conventionalWeight);
         using var weightedR = rebalancing.mul(rebalancingWeight);
-        return weightedC.add(weightedR);
+        return weightedC.add(weightedR, Scalars.One);
     }
 
     public IReadOnlyList<TrainingStage> Stages(StagePlan plan) => [new("bilateral", plan.Epochs, NetworkParts.All, plan.Optimizer)];

@@ -61,7 +61,7 @@ public sealed class LabelAwareSmoothing(double head, double tail) : ILoss
         var nll = logProbabilities.gather(1, targets.unsqueeze(1)).squeeze(1).neg();
         var uniform = logProbabilities.mean([1]).neg();
         using Scalar one = 1.ToScalar();
-        return smoothing.neg().add(one).mul(nll).add(smoothing.mul(uniform)).mean().MoveToOuterDisposeScope();
+        return smoothing.neg().add(one, Scalars.One).mul(nll).add(smoothing.mul(uniform), Scalars.One).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>Each class's eps (float32).</summary>

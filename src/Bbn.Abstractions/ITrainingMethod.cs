@@ -88,7 +88,7 @@ public sealed class BranchOutputs
         using Scalar lambda = targets.Lambda.ToScalar(), rest = (1 - targets.Lambda).ToScalar();
         using var weightedFirst = first.mul(lambda);
         using var weightedSecond = second.mul(rest);
-        return weightedFirst.add(weightedSecond);
+        return weightedFirst.add(weightedSecond, Scalars.One);
     }
 }
 
@@ -116,6 +116,8 @@ public sealed record StagePlan(int Epochs, StageOptimizer Optimizer, IReadOnlyLi
 /// <param name="Transform">A batch transform for this stage (mixup); null: Bbn:BatchTransform, if any.</param>
 /// <param name="AfterOptimizerStep">Runs after every optimiser step on the classifier (the MaxNorm projection of weight balancing).</param>
 /// <param name="AtEnd">Runs on the classifier when the stage ends (tau-normalisation).</param>
+/// <param name="OptimizerFactory">The stage's own optimiser (contracts 1.7); null: Bbn:Optimizer.</param>
+/// <param name="RateShape">The stage's own learning-rate shape (contracts 1.7); null: <see cref="StageOptimizer.Schedule"/>.</param>
 public sealed record TrainingStage(
     string Name,
     int Epochs,
@@ -127,7 +129,9 @@ public sealed record TrainingStage(
     bool ReinitializeClassifier = false,
     IBatchTransform? Transform = null,
     Action<ClassifierParameters>? AfterOptimizerStep = null,
-    Action<ClassifierParameters>? AtEnd = null);
+    Action<ClassifierParameters>? AtEnd = null,
+    IOptimizerFactory? OptimizerFactory = null,
+    ILearningRateShape? RateShape = null);
 
 /// <summary>The parts of the network whose parameters a stage trains.</summary>
 [Flags]

@@ -84,8 +84,8 @@ public sealed class BatchAugmenter : IDisposable
         using Scalar height = h.ToScalar(), width = w.ToScalar();
         using var rowRange = arange(height, device: device);
         using var colRange = arange(width, device: device);
-        using var rows = oy.unsqueeze(1).add(rowRange).view(n, 1, h, 1).expand(n, c, h, w + (2 * padding));
-        using var cols = ox.unsqueeze(1).add(colRange).view(n, 1, 1, w).expand(n, c, h, w);
+        using var rows = oy.unsqueeze(1).add(rowRange, Scalars.IntegerOne).view(n, 1, h, 1).expand(n, c, h, w + (2 * padding));
+        using var cols = ox.unsqueeze(1).add(colRange, Scalars.IntegerOne).view(n, 1, 1, w).expand(n, c, h, w);
         using var cropRows = padded.gather(2, rows);
         using var cropped = cropRows.gather(3, cols);
         if (!flip) return cropped.alias();

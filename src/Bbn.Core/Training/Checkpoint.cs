@@ -1,3 +1,4 @@
+using Bbn.Abstractions.Optimizers;
 using Bbn.Core.Runs;
 using System.Text;
 using System.Text.Json;
@@ -31,7 +32,7 @@ public sealed record CheckpointHeader(
     int FormatVersion, string Method, string Backbone, string Dataset, int ClassCount, int Seed, int Epochs, TrainingPosition Position, bool Completed,
     string Classifier = ClassifierHeadNames.Linear, TrainingData? Data = null, string? Loss = null, IReadOnlyList<StageRecord>? Stages = null,
     string? PostHoc = null, bool HasAverage = false, Evaluation.PostHocSettings? Tuned = null,
-    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? HookStates = null);
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? HookStates = null, string? Optimizer = null);
 
 /// <summary>A stage as the checkpoint records it.</summary>
 public sealed record StageRecord(string Name, int Epochs);
@@ -52,7 +53,7 @@ public sealed record TrainingData(IReadOnlyList<string> ClassNames, int[] ClassC
 /// </summary>
 public static class Checkpoint
 {
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
     private const string Magic = "BBNCKPT";
     private static readonly byte[] TrailerMagic = Encoding.ASCII.GetBytes("BBNSHA256");
     private const int HashLength = 32;
@@ -63,7 +64,7 @@ public static class Checkpoint
 
     public static void Save(string path, CheckpointHeader header, BranchNetwork network, TorchSharp.Modules.OptimizerHelper? optimizer, WeightAverage? average = null)
     {
-        header = header with { HasAverage = average is not null, FormatVersion = FormatVersion };
+        header = header with { HasAverage = average is not null, FormatVersion = FormatVersion, Optimizer = optimizer?.GetType().Name };
         string temporary = path + ".tmp";
         try
         {
@@ -75,7 +76,14 @@ public static class Checkpoint
                     writer.Write(JsonSerializer.Serialize(header, RunJson.Options));
                     network.save(writer);
                     writer.Write(optimizer is not null);
-                    if (optimizer is not null) optimizer.save_state_dict(writer);
+                    if (optimizer is not null)
+                    {
+                        // Length-prefixed (format 3), so that a reader can pass over the state of any optimiser.
+                        using var state = new MemoryStream();
+                        using (var stateWriter = new BinaryWriter(state, Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(stateWriter);
+                        writer.Write(state.Length);
+                        writer.Write(state.GetBuffer(), 0, (int)state.Length);
+                    }
                     average?.Save(writer);
                     writer.Flush();
                 }
@@ -175,14 +183,23 @@ public static class Checkpoint
         var optimizer = optimizerFor(header);
         bool hasOptimizer = reader.ReadBoolean();
         if (!hasOptimizer) return header;
-        if (optimizer is not null) optimizer.load_state_dict(reader);
-        else if (header.HasAverage && average is not null) SkipOptimizerState(reader, network);
+        if (optimizer is not null && header.Optimizer is { } saved && saved != optimizer.GetType().Name)
+            throw new InvalidDataException($"Checkpoint {path} holds the state of a {saved} optimiser; this run's stage uses {optimizer.GetType().Name}. Resume with the run's Bbn:Optimizer.");
+        if (header.FormatVersion >= 3)
+        {
+            long length = reader.ReadInt64();
+            long end = stream.Position + length;
+            if (optimizer is not null) optimizer.load_state_dict(reader);
+            stream.Position = end;
+        }
+        else if (optimizer is not null) optimizer.load_state_dict(reader);
+        else if (header.HasAverage && average is not null) SkipSgdState(reader, network);
         if (header.HasAverage && average is not null) average.Load(reader);
         return header;
     }
 
-    /// <summary>Reads past an optimiser state that is not loaded, into a throw-away SGD over the same parameters.</summary>
-    private static void SkipOptimizerState(BinaryReader reader, BranchNetwork network)
+    /// <summary>Reads past the SGD state of a format 1 or 2 checkpoint (not length-prefixed), into a throw-away SGD over the same parameters.</summary>
+    private static void SkipSgdState(BinaryReader reader, BranchNetwork network)
     {
         using var scratch = new SafeSgd(network.parameters(), 0.1, 0.9);
         scratch.load_state_dict(reader);

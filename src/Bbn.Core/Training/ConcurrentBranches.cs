@@ -1,3 +1,4 @@
+using Bbn.Abstractions;
 using Bbn.Core.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -158,16 +159,16 @@ internal sealed class ConcurrentBranches : IBranchExecutor
                 if (copyGrad is null) continue;
                 using var trunkGrad = trunk.grad;
                 if (trunkGrad is null) trunk.grad = copyGrad.clone();
-                else trunkGrad.add_(copyGrad);
+                else trunkGrad.add_(copyGrad, Scalars.One);
             }
             // After backward: batch norm's backward node holds the running statistics (saved with their
             // version), so changing them between forward and backward would fail it.
             foreach (var (trunk, copy, momentum) in norms)
             {
                 using Scalar kept = (1 - momentum).ToScalar(), one = 1.ToScalar();
-                trunk.running_mean!.mul_(kept).add_(copy.running_mean!);
-                trunk.running_var!.mul_(kept).add_(copy.running_var!);
-                trunk.num_batches_tracked!.add_(one);
+                trunk.running_mean!.mul_(kept).add_(copy.running_mean!, Scalars.One);
+                trunk.running_var!.mul_(kept).add_(copy.running_var!, Scalars.One);
+                trunk.num_batches_tracked!.add_(one, Scalars.IntegerOne);
             }
         }
     }

@@ -18,6 +18,7 @@ public sealed class LearningRateSchedule
     private readonly LearningRateShape shape;
     private readonly int epochs;
     private readonly int minWarmupSteps;
+    private ILearningRateShape? custom;
 
     public LearningRateSchedule(double baseRate, int warmupEpochs, IEnumerable<int> milestones, double decay)
         : this(baseRate, warmupEpochs, milestones, decay, LearningRateShape.WarmupMultiStep, 0, 0)
@@ -36,9 +37,11 @@ public sealed class LearningRateSchedule
     }
 
     /// <summary>The schedule of a stage of <paramref name="stageEpochs"/> epochs; a warm-up of fewer than <paramref name="minWarmupSteps"/> steps runs per step (<see cref="At(int, int, int)"/>).</summary>
-    public static LearningRateSchedule For(StageOptimizer optimizer, int stageEpochs, int minWarmupSteps = 0) => new(
+    /// <remarks>A stage's own <paramref name="shape"/> replaces the named one and gives the rate of every step.</remarks>
+    public static LearningRateSchedule For(StageOptimizer optimizer, int stageEpochs, int minWarmupSteps = 0, ILearningRateShape? shape = null) => new(
         optimizer.LearningRate, optimizer.WarmupEpochs, MilestonesFromFractions(optimizer.DecayAt, stageEpochs, optimizer.WarmupEpochs), optimizer.DecayFactor,
-        optimizer.Schedule, stageEpochs, minWarmupSteps);
+        optimizer.Schedule, stageEpochs, minWarmupSteps)
+    { custom = shape };
 
     /// <summary>
     /// The rate of step <paramref name="step"/> (from 0) of <paramref name="epoch"/>. Where the epoch-wise
@@ -48,6 +51,7 @@ public sealed class LearningRateSchedule
     /// </summary>
     public double At(int epoch, int step, int stepsPerEpoch)
     {
+        if (custom is not null) return custom.Rate(baseRate, new RatePosition(epoch, step, stepsPerEpoch, epochs));
         if (!IsShortWarmup(stepsPerEpoch)) return At(epoch);
         long warmupSteps = Math.Max(1, Math.Min(minWarmupSteps, (long)epochs * stepsPerEpoch / 2));
         long done = ((long)(epoch - 1) * stepsPerEpoch) + step + 1;
@@ -71,10 +75,11 @@ public sealed class LearningRateSchedule
 
     /// <summary>Whether the epoch-wise warm-up has fewer steps than the minimum at <paramref name="stepsPerEpoch"/>, so that it runs per step.</summary>
     public bool IsShortWarmup(int stepsPerEpoch) =>
-        shape == LearningRateShape.WarmupMultiStep && warmupEpochs > 0 && minWarmupSteps > 0 && (long)warmupEpochs * stepsPerEpoch < minWarmupSteps;
+        custom is null && shape == LearningRateShape.WarmupMultiStep && warmupEpochs > 0 && minWarmupSteps > 0 && (long)warmupEpochs * stepsPerEpoch < minWarmupSteps;
 
     public double At(int epoch)
     {
+        if (custom is not null) return custom.Rate(baseRate, new RatePosition(epoch, 0, 1, epochs));
         if (shape == LearningRateShape.Constant) return baseRate;
         if (shape == LearningRateShape.Cosine) return baseRate * (1 + Math.Cos(Math.PI * (epoch - 1) / Math.Max(1, epochs))) / 2;
         if (shape == LearningRateShape.LinearWarmupMultiStep)

@@ -1,4 +1,5 @@
 using Bbn.Abstractions;
+using Bbn.Abstractions.Optimizers;
 using Bbn.Core.Distributed;
 using Bbn.Core.Model;
 using TorchSharp;
@@ -11,9 +12,12 @@ namespace Bbn.Core.Training;
 /// gradient accumulation, the average over the ranks, clipping, the non-finite guard, the update, the stage's constraint on
 /// the classifier and the moving average of the weights. A step gives it the loss of each micro-batch; it does the rest.
 /// </summary>
-public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParallel parallel, BranchNetwork network, WeightAverage? average) : IDisposable
+/// <remarks><c>configured</c> is Bbn:Optimizer's factory (null: SGD), used by stages that name none of their own.</remarks>
+public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParallel parallel, BranchNetwork network, WeightAverage? average,
+    IOptimizerFactory? configured = null) : IDisposable
 {
     private int skippedSteps;
+    private double[] scales = [1.0];
 
     /// <summary>The active stage's optimiser, or null before the first stage.</summary>
     public TorchSharp.Modules.OptimizerHelper? Optimizer { get; private set; }
@@ -21,20 +25,34 @@ public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParal
     /// <summary>Micro-batches a step is split into (Bbn:Training:AccumulationSteps).</summary>
     public int Parts => Math.Max(1, options.AccumulationSteps);
 
-    /// <summary>A fresh optimiser over <paramref name="trainable"/> with the stage's settings (a new stage starts its momentum from zero).</summary>
-    public void Reset(IEnumerable<TorchSharp.Modules.Parameter> trainable, StageOptimizer o)
+    /// <summary>
+    /// A fresh optimiser over <paramref name="trainable"/> with the stage's settings (a new stage starts its momentum from zero):
+    /// the stage's own factory, else Bbn:Optimizer's, else SGD.
+    /// </summary>
+    public void Reset(IReadOnlyList<TorchSharp.Modules.Parameter> trainable, TrainingStage stage)
     {
         Optimizer?.Dispose();
-        Optimizer = new SafeSgd(trainable, o.LearningRate, o.Momentum, o.WeightDecay, o.Nesterov && o.Momentum > 0);
+        var o = stage.Optimizer;
+        var factory = stage.OptimizerFactory ?? configured;
+        if (factory is null)
+        {
+            Optimizer = new SafeSgd(trainable, o.LearningRate, o.Momentum, o.WeightDecay, o.Nesterov && o.Momentum > 0);
+            scales = [1.0];
+            return;
+        }
+        OptimizerGroup[] groups = [new OptimizerGroup(trainable)];
+        Optimizer = factory.Create(groups, o);
+        scales = [.. groups.Select(g => g.LearningRateScale)];
     }
 
-    /// <summary>The rate every parameter group uses from the next update on.</summary>
+    /// <summary>The schedule's rate from the next update on: each parameter group gets it times the group's scale.</summary>
     public double LearningRate
     {
-        get => Optimizer!.ParamGroups.First().LearningRate;
+        get => Optimizer!.ParamGroups.First().LearningRate / scales[0];
         set
         {
-            foreach (var group in Optimizer!.ParamGroups) group.LearningRate = value;
+            int i = 0;
+            foreach (var group in Optimizer!.ParamGroups) group.LearningRate = value * scales[Math.Min(i++, scales.Length - 1)];
         }
     }
 

@@ -54,7 +54,7 @@ public sealed class StageController(TrainingSetup setup, TrainingOptions options
         foreach (var p in network.parameters()) p.requires_grad = trainable.Contains(p);
         Active = stage;
         RestoreModes();
-        learningRates = LearningRateSchedule.For(s.Optimizer, s.Epochs, options.MinWarmupSteps);
+        learningRates = LearningRateSchedule.For(s.Optimizer, s.Epochs, options.MinWarmupSteps, s.RateShape);
         samplers = setup.Method.Branches.Select((b, i) => s.Samplers?.GetValueOrDefault(b.Name) ?? setup.Samplers[i]).ToArray();
         Loss = s.Loss ?? setup.Loss;
         Transform = s.Transform ?? setup.Transform;

@@ -51,7 +51,7 @@ public sealed class TrainingSession : IDisposable
         augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
         var batches = TrainingBatches.Create(train, augmenter, options.BatchSize, options.Seed, device, Parallel.Shard);
         Average = options.EmaDecay > 0 ? new WeightAverage(Network, options.EmaDecay) : null;
-        Optimization = new OptimizerStep(options, Parallel, Network, Average);
+        Optimization = new OptimizerStep(options, Parallel, Network, Average, setup.Optimizer);
         steps = new BatchStep(setup, options, Network, train, device, Stages, Optimization, batches, Parallel);
         Evaluation = new SessionEvaluation(setup, options, Network, train, test, validation, augmenter, Stages, Parallel, Average);
         Checkpoints = new SessionCheckpoints(setup, options, identity, train, Network, Stages, Optimization, Evaluation, Average, BeginStage);
@@ -81,7 +81,7 @@ public sealed class TrainingSession : IDisposable
     public void BeginStage(int stage, bool atStageStart)
     {
         var trainable = Stages.Begin(stage, atStageStart);
-        Optimization.Reset(trainable, Stages[stage].Optimizer);
+        Optimization.Reset(trainable, Stages[stage]);
         steps.StageChanged();
     }
 

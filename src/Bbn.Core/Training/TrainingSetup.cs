@@ -12,6 +12,7 @@ namespace Bbn.Core.Training;
 /// <param name="Loss">Bbn:Loss (a stage may replace it).</param>
 /// <param name="Transform">Bbn:BatchTransform, or null (a stage may name its own).</param>
 /// <param name="Classifier">The classifier head.</param>
+/// <param name="Optimizer">Bbn:Optimizer, or null: SGD (a stage may name its own).</param>
 public sealed record TrainingSetup(
     string MethodName,
     ITrainingMethod Method,
@@ -19,7 +20,8 @@ public sealed record TrainingSetup(
     IReadOnlyList<ISampler> Samplers,
     ILoss Loss,
     IBatchTransform? Transform = null,
-    ClassifierHead Classifier = ClassifierHead.Linear)
+    ClassifierHead Classifier = ClassifierHead.Linear,
+    IOptimizerFactory? Optimizer = null)
 {
     /// <summary>The branches' names, in order.</summary>
     public IReadOnlyList<string> BranchNames => Method.Branches.Select(b => b.Name).ToArray();

@@ -19,6 +19,9 @@ public sealed class BbnOptions
     public SamplerSelections Samplers { get; set; } = new();
     public ComponentSelection Adaptor { get; set; } = new();
     public ComponentSelection Loss { get; set; } = new();
+
+    /// <summary>The optimiser of every stage that brings none of its own (sgd, adamw, or a plugin's); its rate, momentum and decay are Bbn:Training's.</summary>
+    public ComponentSelection Optimizer { get; set; } = new() { Name = "sgd" };
     public TrainingOptions Training { get; set; } = new();
 
     /// <summary>The validation split and what selects the kept epoch on it.</summary>

@@ -46,7 +46,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
     /// <summary>What a checkpoint of this configuration names: backbone, dataset, loss.</summary>
     public static RunIdentity Identity(BbnOptions o) => new(o.Backbone.Name!, o.Dataset.Name!, o.Loss.Name);
 
-    /// <summary>The validated composition: the method, a sampler per branch, backbone, loss, batch transform, classifier.</summary>
+    /// <summary>The validated composition: the method, a sampler per branch, backbone, loss, batch transform, classifier, optimizer.</summary>
     public TrainingSetup Setup(BbnOptions o)
     {
         string methodName = o.Method.Name!;
@@ -59,7 +59,8 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             method.Branches.Select(b => resolver.Create<ISampler>(b.SamplerSection, b.DefaultSampler)).ToArray(),
             loss,
             string.IsNullOrWhiteSpace(o.BatchTransform.Name) ? null : resolver.Resolve<IBatchTransform>(ComponentSlot.BatchTransform, o.BatchTransform.Name),
-            ClassifierHeadNames.Resolve(o.Training.Classifier, loss.PreferredClassifier));
+            ClassifierHeadNames.Resolve(o.Training.Classifier, loss.PreferredClassifier),
+            resolver.Resolve<IOptimizerFactory>(ComponentSlot.Optimizer, o.Optimizer.Name!));
     }
 
     /// <summary>The test split of dataset <paramref name="datasetName"/> (configured under Bbn:Dataset) on the device: all evaluate needs besides the checkpoint.</summary>

@@ -12,6 +12,7 @@ public static class ComponentKinds
     public const string Dataset = "dataset";
     public const string Method = "method";
     public const string BatchTransform = "batch-transform";
+    public const string Optimizer = "optimizer";
 
     private static readonly Dictionary<Type, string> ByContract = new()
     {
@@ -22,6 +23,7 @@ public static class ComponentKinds
         [typeof(IDatasetSource)] = Dataset,
         [typeof(ITrainingMethod)] = Method,
         [typeof(IBatchTransform)] = BatchTransform,
+        [typeof(IOptimizerFactory)] = Optimizer,
     };
 
     public static string? Of(Type contract) => ByContract.GetValueOrDefault(contract);

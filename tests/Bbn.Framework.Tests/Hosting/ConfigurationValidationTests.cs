@@ -16,6 +16,18 @@ public sealed class ConfigurationValidationTests
     }
 
     [Fact]
+    public async Task An_unknown_optimizer_and_an_adamw_setting_out_of_range_are_refused_at_start()
+    {
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Optimizer:Name=adam");
+        var (rangeCode, _, rangeError) = await AppRunner.Run("train", "--Bbn:Optimizer:Name=adamw", "--Bbn:Optimizer:Beta2=1.5");
+
+        code.Should().Be(2);
+        error.Should().Contain("Bbn:Optimizer:Name = 'adam' is not a known optimizer. Available optimizers: adamw, sgd.");
+        rangeCode.Should().Be(2);
+        rangeError.Should().Contain("Bbn:Optimizer:Beta2");
+    }
+
+    [Fact]
     public async Task Out_of_range_values_show_the_value_and_the_range()
     {
         var (code, _, error) = await AppRunner.Run("train", "--Bbn:Training:Epochs=0", "--Bbn:Training:Momentum=1.5", "--Bbn:Dataset:ImbalanceRatio=0.5",

@@ -9,11 +9,13 @@ namespace Bbn.Framework.Tests;
 internal static class Sessions
 {
     public static TrainingSession Create(string method, TrainingOptions options, ImageSet train, Dictionary<string, string?>? methodSettings = null,
-        string loss = "cross-entropy", IBatchTransform? transform = null, ImageSet? validation = null, ImageSet? test = null, Device? device = null)
+        string loss = "cross-entropy", IBatchTransform? transform = null, ImageSet? validation = null, ImageSet? test = null, Device? device = null,
+        IOptimizerFactory? optimizer = null)
     {
         var m = BuiltInComponents.Create<ITrainingMethod>(method, methodSettings);
         var samplers = m.Branches.Select(b => BuiltInComponents.Create<ISampler>(b.DefaultSampler)).ToArray();
-        var setup = new TrainingSetup(method, m, BuiltInComponents.Create<IBackbone>("resnet32"), samplers, BuiltInComponents.Create<ILoss>(loss), transform);
+        var setup = new TrainingSetup(method, m, BuiltInComponents.Create<IBackbone>("resnet32"), samplers, BuiltInComponents.Create<ILoss>(loss), transform,
+            Optimizer: optimizer);
         return new TrainingSession(setup, options, train, test ?? train, device ?? CPU, new RunIdentity("resnet32", "synthetic", loss), validation);
     }
 

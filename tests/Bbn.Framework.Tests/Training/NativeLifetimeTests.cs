@@ -1,3 +1,4 @@
+using Bbn.Abstractions.Optimizers;
 using Bbn.Core.Training;
 using FluentAssertions;
 using TorchSharp;
@@ -35,6 +36,50 @@ public sealed class NativeLifetimeTests
             }
             for (int i = 0; i < expected.Values.Count; i++)
                 actual.Values[i].allclose(expected.Values[i], rtol: 0, atol: 0).Should().BeTrue($"parameter {i} after 5 steps (momentum {momentum}, decay {decay}, Nesterov {nesterov}) is TorchSharp's, bit for bit");
+        }
+    }
+
+    [Fact]
+    public void SafeAdamW_updates_as_TorchSharps_AdamW_does()
+    {
+        foreach (var (decay, beta2) in new[] { (0.01, 0.999), (0.05, 0.95), (0.0, 0.999) })
+        {
+            using var expected = Parameters(seed: 5);
+            using var actual = Parameters(seed: 5);
+            using (var reference = optim.AdamW(expected.Values, 1e-3, 0.9, beta2, 1e-8, weight_decay: decay))
+            using (var safe = new SafeAdamW(actual.Values, 1e-3, 0.9, beta2, 1e-8, decay))
+            {
+                for (int step = 0; step < 5; step++)
+                {
+                    expected.SetGradients(step);
+                    actual.SetGradients(step);
+                    reference.step();
+                    safe.step();
+                }
+            }
+            for (int i = 0; i < expected.Values.Count; i++)
+                actual.Values[i].allclose(expected.Values[i], rtol: 0, atol: 0).Should().BeTrue($"parameter {i} after 5 steps (decay {decay}, beta2 {beta2}) is TorchSharp's, bit for bit");
+        }
+    }
+
+    [Fact]
+    public void SafeAdamW_under_forced_collections_gives_the_parameters_of_a_quiet_run()
+    {
+        using var quiet = Parameters(seed: 9, size: 1 << 18);
+        using var pressed = Parameters(seed: 9, size: 1 << 18);
+        Run(quiet, steps: 300);
+        using (new CollectionPressure()) Run(pressed, steps: 300);
+        for (int i = 0; i < quiet.Values.Count; i++)
+            pressed.Values[i].allclose(quiet.Values[i], rtol: 0, atol: 0).Should().BeTrue($"parameter {i} is the same with collections running beside the steps");
+
+        static void Run(ParameterSet set, int steps)
+        {
+            using var adamw = new SafeAdamW(set.Values, 1e-3, weightDecay: 0.05);
+            for (int step = 0; step < steps; step++)
+            {
+                set.SetGradients(step);
+                adamw.step();
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Bbn.Core.Training;
+namespace Bbn.Abstractions.Optimizers;
 
 /// <summary>
 /// SGD with momentum, Nesterov and weight decay: TorchSharp's <see cref="TorchSharp.Modules.SGD"/> update, op for op,
@@ -13,9 +13,21 @@ namespace Bbn.Core.Training;
 /// ended a 20-epoch run after 700 steps (docs/investigations/native-lifetimes.md). The state, its checkpoint format and
 /// the parameter groups are the base class's, so checkpoints written before read back unchanged.
 /// </remarks>
-public sealed class SafeSgd(IEnumerable<TorchSharp.Modules.Parameter> parameters, double learningRate, double momentum = 0, double weightDecay = 0, bool nesterov = false)
-    : TorchSharp.Modules.SGD(parameters, learningRate, momentum, 0, weightDecay, nesterov, false)
+public sealed class SafeSgd : TorchSharp.Modules.SGD
 {
+    /// <summary>One group: every parameter at the same rate.</summary>
+    public SafeSgd(IEnumerable<TorchSharp.Modules.Parameter> parameters, double learningRate, double momentum = 0, double weightDecay = 0, bool nesterov = false)
+        : base(parameters, learningRate, momentum, 0, weightDecay, nesterov, false)
+    {
+    }
+
+    /// <summary>A parameter group per <see cref="OptimizerGroup"/>, each starting at the base rate times its scale.</summary>
+    public SafeSgd(IEnumerable<OptimizerGroup> groups, double learningRate, double momentum = 0, double weightDecay = 0, bool nesterov = false)
+        : base(groups.Select(g => new ParamGroup(g.Parameters, new Options { LearningRate = learningRate * g.LearningRateScale })), learningRate, momentum, 0, weightDecay, nesterov, false)
+    {
+    }
+
+    /// <summary>One update of every parameter that has a gradient.</summary>
     public override Tensor step(Func<Tensor>? closure = null) => _step<TorchSharp.Modules.SGD.ParamGroup>(group =>
     {
         var options = group.Options;
