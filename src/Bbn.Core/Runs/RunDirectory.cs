@@ -33,6 +33,15 @@ public sealed class RunDirectory
         File.Exists(SelectionPath) ? JsonSerializer.Deserialize<SelectedEpoch>(File.ReadAllText(SelectionPath), RunJson.Options) : null;
     public bool HasCheckpoint => File.Exists(CheckpointPath);
 
+    /// <summary>The folder of a refit's selection run, inside the run's own (Bbn:Validation:Refit).</summary>
+    public const string SelectionRunFolder = "selection";
+
+    /// <summary>The selection run of a refit; it exists only where the run refits.</summary>
+    public RunDirectory SelectionRun => new(System.IO.Path.Combine(Path, SelectionRunFolder));
+
+    /// <summary>A checkpoint to resume from: the run's own, or its selection run's when the refit has not begun.</summary>
+    public bool CanResume => HasCheckpoint || File.Exists(System.IO.Path.Combine(Path, SelectionRunFolder, CheckpointFile));
+
     /// <summary>
     /// The run directory for a new run: <paramref name="runName"/> under <paramref name="outputDirectory"/>,
     /// or a new timestamped name. Refuses a folder that already holds a run, so nothing is overwritten.
@@ -70,11 +79,11 @@ public sealed class RunDirectory
         {
             run = Directory.GetDirectories(outputDirectory)
                 .Select(d => new RunDirectory(d))
-                .Where(r => r.HasCheckpoint)
-                .OrderByDescending(r => File.GetLastWriteTimeUtc(r.CheckpointPath))
+                .Where(r => r.CanResume)
+                .OrderByDescending(r => File.GetLastWriteTimeUtc(r.HasCheckpoint ? r.CheckpointPath : r.SelectionRun.CheckpointPath))
                 .FirstOrDefault();
         }
-        if (run is null || !run.HasCheckpoint)
+        if (run is null || !run.CanResume)
             throw new RunDirectoryException(
                 $"Bbn:Training:Resume is true but {(run?.CheckpointPath ?? $"no run directory under {System.IO.Path.GetFullPath(outputDirectory)}")} " +
                 $"holds a {CheckpointFile}. Set Bbn:Training:RunName to a run that was checkpointed, or drop Resume to start a new run.");

@@ -58,7 +58,21 @@ public sealed record RunSummary(
 
     /// <summary>The inference knobs an evaluation applied (the evaluate verb, from the checkpoint); null: none.</summary>
     public Evaluation.PostHocSettings? Applied { get; init; }
+
+    /// <summary>Where this run is the refit of a selection run on the training and validation images together; null: no refit.</summary>
+    public RefitRecord? Refit { get; init; }
 }
+
+/// <summary>
+/// A refit (Bbn:Validation:Refit): the selection run held <paramref name="HeldOutImages"/> of the training images out, chose the
+/// epoch and the inference knobs on them, and this run trained again on all <paramref name="TrainImages"/> with those choices.
+/// </summary>
+/// <param name="SelectionRun">The selection run's folder, relative to this run's.</param>
+/// <param name="TrainImages">The images the refit trained on: the selection run's and its validation images.</param>
+/// <param name="HeldOutImages">The validation images the selection run chose on.</param>
+/// <param name="Reason">Why the refit ran, as the log said.</param>
+/// <param name="SelectionRunTop1">The selection run's last test top-1, for comparison (reported, never used to choose).</param>
+public sealed record RefitRecord(string SelectionRun, int TrainImages, int HeldOutImages, string Reason, double SelectionRunTop1);
 
 /// <summary>status.json: where a run stands, replaced atomically so another program can poll it.</summary>
 public sealed record RunStatus(

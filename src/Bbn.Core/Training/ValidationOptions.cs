@@ -36,4 +36,17 @@ public sealed class ValidationOptions
     public string SelectBy { get; set; } = ByTop1;
 
     public static IReadOnlyList<string> SelectionMetrics { get; } = [ByTop1, ByGroupMean];
+
+    public const string RefitAuto = "auto";
+    public const string RefitAlways = "always";
+    public const string RefitNever = "never";
+
+    /// <summary>
+    /// auto: where the split took more than <see cref="RefitPolicy.AutoShare"/> of the training subset's images, train again on all of
+    /// them with the epoch and the inference knobs chosen on the split (docs/results/small-folders.md measured why); always: refit
+    /// whenever the split took any training image; never: the selection run is the result.
+    /// </summary>
+    public string Refit { get; set; } = RefitAuto;
+
+    public static IReadOnlyList<string> RefitChoices { get; } = [RefitAuto, RefitAlways, RefitNever];
 }

@@ -71,6 +71,8 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
             failures.Add($"Bbn:Validation:Fraction = {v.Fraction.ToString(CultureInfo.InvariantCulture)} is out of range: expected a fraction between 0 and 1 (exclusive) of each class's training images.");
         if (!ValidationOptions.SelectionMetrics.Contains(v.SelectBy))
             failures.Add($"Bbn:Validation:SelectBy = '{v.SelectBy}' is invalid: expected {string.Join(" or ", ValidationOptions.SelectionMetrics)}.");
+        if (!ValidationOptions.RefitChoices.Contains(v.Refit))
+            failures.Add($"Bbn:Validation:Refit = '{v.Refit}' is invalid: expected {string.Join(", ", ValidationOptions.RefitChoices)}.");
         if (options.Dataset.OnBadImage is not ("fail" or "skip"))
             failures.Add($"Bbn:Dataset:OnBadImage = '{options.Dataset.OnBadImage}' is invalid: expected fail or skip.");
         if (!ClassifierHeadNames.IsValid(t.Classifier))

@@ -15,15 +15,18 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
 {
     public ComposedRun Compose() => Compose(Bbn.Core.Distributed.SingleProcess.Instance);
 
-    /// <summary>The run of one rank of <paramref name="group"/>: its share of the cores (or its GPU), its shard of every step.</summary>
-    public ComposedRun Compose(Bbn.Core.Distributed.IProcessGroup group)
+    /// <summary>
+    /// The run of one rank of <paramref name="group"/>: its share of the cores (or its GPU), its shard of every step.
+    /// <paramref name="holdOut"/> false: the refit's composition, every image of the training subset in training and no validation split.
+    /// </summary>
+    public ComposedRun Compose(Bbn.Core.Distributed.IProcessGroup group, bool holdOut = true)
     {
         var o = options.Value;
         var device = group.Size == 1
             ? TorchRuntime.ResolveDevice(o.Training.Device, o.Training.Threads)
             : TorchRuntime.ResolveRankDevice(o.Training.Device, o.Training.Threads, Distributed.MpiLaunch.LocalRank, Distributed.MpiLaunch.LocalSize);
         var setup = Setup(o);
-        var data = LoadTrain(device);
+        var data = LoadTrain(device, holdOut);
         IImageSet? test = null;
         try
         {
@@ -33,7 +36,10 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
                     $"Dataset '{o.Dataset.Name}': the test split has {test.ClassNames.Count} classes and the training split {data.Train.ClassNames.Count}, or they are named differently; both splits need the same classes.");
             var session = new TrainingSession(setup, o.Training, data.Train, test, device, Identity(o), data.Validation,
                 Bbn.Core.Distributed.DataParallel.Over(group, device, o.Distributed.BucketMegabytes, o.Distributed.CheckWeightsEvery));
-            return new ComposedRun(session, data.Train, test, data.Validation, device, setup.MethodName, Identity(o), data.Manifest, instruments);
+            return new ComposedRun(session, data.Train, test, data.Validation, device, setup.MethodName, Identity(o), data.Manifest, instruments)
+            {
+                HeldFromTrain = data.HeldFromTrain,
+            };
         }
         catch
         {
@@ -85,9 +91,10 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
     /// of it (Bbn:Validation): in-memory datasets onto the device, file datasets as file lists decoded
     /// while training. Import needs the training set alone, for the class sizes.
     /// </summary>
-    public TrainingSplits LoadTrain(Device device)
+    public TrainingSplits LoadTrain(Device device, bool holdOut = true)
     {
         var o = options.Value;
+        if (!holdOut) o = WithoutSplit(o);
         var dataset = resolver.Resolve<IDatasetSource>(ComponentSlot.Dataset, o.Dataset.Name!);
         var given = string.IsNullOrWhiteSpace(o.Dataset.Manifest) ? null : SubsetManifest.Read(Path.GetFullPath(o.Dataset.Manifest));
         var trainFiles = dataset.ListFiles(DatasetSplit.Train);
@@ -106,7 +113,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             var manifest = ManifestOf(o, fullTrain.ClassNames, fullTrain.Labels, ids, indices, draw);
             var train = ImageSet.Subset(fullTrain, draw?.Train ?? indices, device);
             var validation = draw is null ? null : ImageSet.Subset(fullTrain, draw.Validation, device);
-            return new TrainingSplits(train, validation, manifest);
+            return new TrainingSplits(train, validation, manifest) { HeldFromTrain = draw?.HeldFromTrain.Sum() ?? 0 };
         }
 
         int[] labels = trainFiles.Files.Select(f => f.Label).ToArray();
@@ -130,7 +137,23 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
         return new TrainingSplits(
             new ImageFileSet(trainFiles, fileDraw?.Train ?? chosen, Decode(o)),
             fileDraw is null ? null : new ImageFileSet(trainFiles, fileDraw.Validation, Decode(o)),
-            ManifestOf(o, trainFiles.ClassNames, labels, fileIds, chosen, fileDraw));
+            ManifestOf(o, trainFiles.ClassNames, labels, fileIds, chosen, fileDraw))
+        {
+            HeldFromTrain = fileDraw?.HeldFromTrain.Sum() ?? 0,
+        };
+    }
+
+    /// <summary>The options with Bbn:Validation:Split none, for the refit; a given manifest's validation images go back into training.</summary>
+    private static BbnOptions WithoutSplit(BbnOptions o)
+    {
+        var v = o.Validation;
+        var copy = new ValidationOptions { Split = ValidationOptions.None, PerClass = v.PerClass, Fraction = v.Fraction, Seed = v.Seed, SelectBy = v.SelectBy, Refit = v.Refit };
+        return new BbnOptions
+        {
+            Method = o.Method, BatchTransform = o.BatchTransform, Dataset = o.Dataset, Backbone = o.Backbone, Samplers = o.Samplers, Adaptor = o.Adaptor,
+            Loss = o.Loss, Optimizer = o.Optimizer, Training = o.Training, Validation = copy, PostHoc = o.PostHoc, Distributed = o.Distributed,
+            UnknownSettings = o.UnknownSettings,
+        };
     }
 
     private static SubsetManifest ManifestOf(BbnOptions o, IReadOnlyList<string> classNames, int[] labels, string[] ids, int[] chosen, ValidationDraw? draw)
@@ -189,6 +212,9 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
 /// <summary>The training set, the validation set held out of it (or null), and the manifest that records both.</summary>
 public sealed record TrainingSplits(IImageSet Train, IImageSet? Validation, SubsetManifest Manifest) : IDisposable
 {
+    /// <summary>The validation images taken out of the training subset (not from images it left out, nor a dataset's own split).</summary>
+    public int HeldFromTrain { get; init; }
+
     public void Dispose()
     {
         Train.Dispose();
@@ -202,6 +228,9 @@ public sealed record ComposedRun(TrainingSession Session, IImageSet Train, IImag
 {
     /// <summary>How the validation split was drawn, as the manifest records it; null without one.</summary>
     public string? ValidationRule => Manifest.ValidationRule;
+
+    /// <summary>The validation images taken out of the training subset: what a refit gives back to training.</summary>
+    public int HeldFromTrain { get; init; }
 
     public void Dispose()
     {

@@ -83,6 +83,15 @@ internal static partial class TrainLog
     [LoggerMessage(43, LogLevel.Information, "Native allocator: {Allocator} (BBN_ALLOCATOR={Choice}; Debian's libtcmalloc-minimal4, when installed, is preloaded by the host)")]
     public static partial void Allocator(ILogger logger, string allocator, string choice);
 
+    [LoggerMessage(45, LogLevel.Information, "Validation split: {Decision}")]
+    public static partial void Refit(ILogger logger, string decision);
+
+    [LoggerMessage(46, LogLevel.Information, "Refit: training again on all {Images} training images, keeping epoch {Epoch} as the selected one and applying the knobs tuned on the split ({Knobs})")]
+    public static partial void RefitStarting(ILogger logger, int images, int epoch, string knobs);
+
+    [LoggerMessage(47, LogLevel.Information, "Refit done on {Images} images: test top-1 {Top1:P2} (the selection run, trained without its validation images: {SelectionTop1:P2}); its figures are the run's, the selection run's are in selection/")]
+    public static partial void Refitted(ILogger logger, double selectionTop1, double top1, int images);
+
     [LoggerMessage(44, LogLevel.Debug, "libtorch's own log: {Level} and above ({Source}); NNPACK available: {Nnpack} (probed once, quietly; without it libtorch uses its other convolution kernels)")]
     public static partial void NativeLog(ILogger logger, string level, string source, string nnpack);
 }

@@ -56,14 +56,29 @@ public sealed class TrainerService(
         if (group.Size > 1) TrainLog.DataParallel(logger, group.Description, group.Size, t.BatchSize, t.BatchSize / group.Size);
         TrainLog.Allocator(logger, Bbn.Core.Runtime.NativeAllocator.Current(), Environment.GetEnvironmentVariable(Bbn.Core.Runtime.NativeAllocator.Variable) ?? "auto");
         TrainLog.Loading(logger, o.Dataset.Name!);
-        using var run = composer.Compose(group);
+        var run = composer.Compose(group);
+        try
+        {
+            run = RunRoot(run, stoppingToken);
+        }
+        finally
+        {
+            run.Dispose();
+        }
+    }
+
+    /// <summary>Trains <paramref name="run"/> (and its refit, which replaces it); returns the run to dispose.</summary>
+    private ComposedRun RunRoot(ComposedRun run, CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        var t = o.Training;
         if (Runtime.TorchRuntime.NativeLog is { } native)
             TrainLog.NativeLog(logger, native.Level, native.Source, native.NnpackAvailable?.ToString() ?? "unknown");
         CheckStepFits(run);
         if (!group.IsRoot())
         {
             TrainWorker(run, stoppingToken);
-            return;
+            return run;
         }
         var directory = t.Resume
             ? RunDirectory.ForResume(t.OutputDirectory, t.RunName)
@@ -74,28 +89,38 @@ public sealed class TrainerService(
             run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
         if (run.ValidationRule is { } rule) TrainLog.ValidationSplit(logger, rule);
         else TrainLog.NoValidationSplit(logger);
+        var (refit, why) = RefitPolicy.Decide(o.Validation.Refit, run.HeldFromTrain, run.Train.Count + run.HeldFromTrain, group.Size);
+        if (run.HeldFromTrain > 0) TrainLog.Refit(logger, why);
 
         try
         {
-            var position = TrainingPosition.Start;
-            if (t.Resume)
+            var result = TrainingOutcome.Completed;
+            if (refit)
             {
-                string checkpoint = Checkpoint.ForResume(directory.CheckpointPath, out string? damage);
-                if (damage is not null) TrainLog.FellBack(logger, damage, checkpoint);
-                position = run.Session.Checkpoints.Restore(checkpoint);
-                if (group.Size > 1) group.Broadcast(File.ReadAllBytes(checkpoint));
-                directory.TrimMetricsFrom(run.Session.Stages.RunEpoch(position.Stage, position.Epoch));
-                TrainLog.Resuming(logger, directory.Path, position.Stage, position.Epoch, position.Step);
+                var selectionRun = directory.SelectionRun;
+                if (!(t.Resume && RunStatusOf(selectionRun) == RunStatus.Completed))
+                {
+                    Directory.CreateDirectory(selectionRun.Path);
+                    result = TrainPhase(run, selectionRun, t.Resume && selectionRun.HasCheckpoint, observer => TrainingHooks.Standard(
+                        run.Session, selectionRun, observer, run.Instruments, o.Validation, o.PostHoc), stoppingToken);
+                }
+                if (result == TrainingOutcome.Completed)
+                {
+                    var chosen = ReadSummary(selectionRun);
+                    run.Dispose();
+                    run = composer.Compose(group, holdOut: false);
+                    var record = new RefitRecord(RunDirectory.SelectionRunFolder, run.Train.Count, chosen.Selection?.ValidationImages is { } v ? (int)v : 0, why, chosen.Top1);
+                    TrainLog.RefitStarting(logger, run.Train.Count, chosen.Selection?.Epoch ?? 0, chosen.PostHoc is { } p ? Bbn.Core.Evaluation.PostHocTuner.Describe(p.Settings) : "none");
+                    var selected = chosen.Selection ?? throw new InvalidOperationException($"The selection run {selectionRun.Path} chose no epoch; resume with --Bbn:Validation:Refit=never.");
+                    result = TrainPhase(run, directory, t.Resume && directory.HasCheckpoint, observer => TrainingHooks.Refit(
+                        run.Session, directory, observer, run.Instruments, selected, chosen.PostHoc, record), stoppingToken);
+                }
             }
             else
             {
-                directory.WriteConfig(ConfigurationJson.Serialize(configuration.GetSection(BbnOptions.Section)));
-                run.Manifest.Write(directory.ManifestPath);
+                result = TrainPhase(run, directory, t.Resume, observer => TrainingHooks.Standard(run.Session, directory, observer, run.Instruments, o.Validation, o.PostHoc),
+                    stoppingToken);
             }
-
-            run.Session.Parallel.StartFromRootsWeights(run.Session.Network);
-            TrainLog.Stages(logger, o.Method.Name!, string.Join(", ", run.Session.Stages.All.Select(s => $"{s.Name} ({s.Epochs} epochs)")));
-            var result = Train(run, directory, position, stoppingToken);
             if (group.Size > 1)
             {
                 var gradients = run.Session.Parallel.Gradients;
@@ -106,7 +131,7 @@ public sealed class TrainerService(
             if (skipped > 0) TrainLog.ImagesSkipped(logger, skipped);
             if (result == TrainingOutcome.Stopped)
             {
-                var stoppedAt = Checkpoint.ReadHeader(directory.CheckpointPath).Position;
+                var stoppedAt = Checkpoint.ReadHeader(directory.HasCheckpoint ? directory.CheckpointPath : directory.SelectionRun.CheckpointPath).Position;
                 TrainLog.Stopped(logger, stoppedAt.Stage, stoppedAt.Epoch, stoppedAt.Step, directory.CheckpointPath, Path.GetFileName(directory.Path));
             }
             else if (File.Exists(directory.SummaryPath))
@@ -118,6 +143,8 @@ public sealed class TrainerService(
                 if (summary.PostHoc is { TestBefore: { } before, TestAfter: { } after } tuned)
                     TrainLog.Tuned(logger, Bbn.Core.Evaluation.PostHocTuner.Describe(tuned.Settings), tuned.ValidationScoreBefore, tuned.ValidationScoreAfter,
                         before.Top1, after.Top1, before.ExpectedCalibrationError, after.ExpectedCalibrationError);
+                if (summary.Refit is { } refitted)
+                    TrainLog.Refitted(logger, refitted.SelectionRunTop1, summary.Top1, refitted.TrainImages);
                 WriteReports(directory, summary);
             }
         }
@@ -126,7 +153,41 @@ public sealed class TrainerService(
             directory.WriteStatus(new RunStatus(RunStatus.Failed, 0, 0, t.Epochs, null, null, null, null, time.GetUtcNow(), e.Message));
             throw;
         }
+        return run;
     }
+
+    /// <summary>One training of <paramref name="run"/> into <paramref name="directory"/>, from its checkpoint when <paramref name="resume"/>.</summary>
+    private TrainingOutcome TrainPhase(ComposedRun run, RunDirectory directory, bool resume, Func<ITrainingObserver, IReadOnlyList<ITrainingHook>> hooks,
+        CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        var position = TrainingPosition.Start;
+        if (resume)
+        {
+            string checkpoint = Checkpoint.ForResume(directory.CheckpointPath, out string? damage);
+            if (damage is not null) TrainLog.FellBack(logger, damage, checkpoint);
+            position = run.Session.Checkpoints.Restore(checkpoint);
+            if (group.Size > 1) group.Broadcast(File.ReadAllBytes(checkpoint));
+            directory.TrimMetricsFrom(run.Session.Stages.RunEpoch(position.Stage, position.Epoch));
+            TrainLog.Resuming(logger, directory.Path, position.Stage, position.Epoch, position.Step);
+        }
+        else
+        {
+            directory.WriteConfig(ConfigurationJson.Serialize(configuration.GetSection(BbnOptions.Section)));
+            run.Manifest.Write(directory.ManifestPath);
+        }
+
+        run.Session.Parallel.StartFromRootsWeights(run.Session.Network);
+        TrainLog.Stages(logger, o.Method.Name!, string.Join(", ", run.Session.Stages.All.Select(s => $"{s.Name} ({s.Epochs} epochs)")));
+        return Train(run, directory, position, hooks, stoppingToken);
+    }
+
+    private static string? RunStatusOf(RunDirectory directory) =>
+        File.Exists(directory.StatusPath) ? System.Text.Json.JsonSerializer.Deserialize<RunStatus>(File.ReadAllText(directory.StatusPath), RunJson.Options)?.State : null;
+
+    private static RunSummary ReadSummary(RunDirectory directory) =>
+        System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)
+        ?? throw new InvalidDataException($"{directory.SummaryPath} is empty.");
 
     /// <summary>
     /// A rank other than 0: the same session from rank 0's checkpoint when resuming (sent over MPI, so
@@ -177,15 +238,16 @@ public sealed class TrainerService(
     }
 
     /// <summary>Trains with a live progress display on a terminal, plain log lines otherwise, and TensorBoard events either way.</summary>
-    private TrainingOutcome Train(ComposedRun run, RunDirectory directory, TrainingPosition position, CancellationToken stoppingToken)
+    private TrainingOutcome Train(ComposedRun run, RunDirectory directory, TrainingPosition position, Func<ITrainingObserver, IReadOnlyList<ITrainingHook>> hooks,
+        CancellationToken stoppingToken)
     {
         int epochs = run.Session.Stages.TotalEpochs;
         var tensorBoard = new TensorBoardObserver(directory.Path, run.Train.ClassNames);
         if (!TerminalProgress.IsAvailable(console))
-            return TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard), stoppingToken, run.Instruments, options.Value.Validation, options.Value.PostHoc);
+            return TrainingLoop.Run(run.Session, position, hooks(new CompositeObserver(new LoggingObserver(logger, epochs), tensorBoard)), stoppingToken);
         var epochLines = new LoggingObserver(logger, epochs, stepLines: false);
         return TerminalProgress.Run(console, epochs,
-            bar => TrainingLoop.Run(run.Session, directory, position, new CompositeObserver(bar, epochLines, tensorBoard), stoppingToken, run.Instruments, options.Value.Validation, options.Value.PostHoc));
+            bar => TrainingLoop.Run(run.Session, position, hooks(new CompositeObserver(bar, epochLines, tensorBoard)), stoppingToken));
     }
 
     private void WriteReports(RunDirectory directory, RunSummary summary)

@@ -2,6 +2,7 @@ using Bbn.Core.Runs;
 using System.Text.Json;
 using Bbn.Abstractions;
 using Bbn.Core.Data;
+using Bbn.Core.Training;
 using FluentAssertions;
 
 namespace Bbn.Framework.Tests;
@@ -69,7 +70,8 @@ public sealed class FileDatasetTests : IDisposable
     public async Task An_image_folder_validates_on_its_val_folder_or_else_on_a_stratified_fraction_of_train()
     {
         string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [8, 5, 3], testPerClass: 2);
-        string[] common = ["--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:Recipe=cifar", "--Bbn:Validation:Split=auto", "--Bbn:Validation:Fraction=0.25"];
+        string[] common = ["--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:Recipe=cifar", "--Bbn:Validation:Split=auto", "--Bbn:Validation:Fraction=0.25",
+            "--Bbn:Validation:Refit=never"];
 
         var (code, _, error) = await AppRunner.Run(Settings("stratified", common));
 
@@ -97,6 +99,43 @@ public sealed class FileDatasetTests : IDisposable
         own.ValidationSource.Should().Be(ValidationDraw.DatasetSource);
         own.Images.Select(c => c.Count).Should().Equal(8, 5, 3);
         own.Validation!.Select(c => c.Count).Should().Equal(2, 2, 2);
+    }
+
+    [Fact]
+    public async Task A_split_out_of_a_small_folder_chooses_the_epoch_and_the_knobs_and_the_refit_on_every_image_keeps_them()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [8, 5, 3], testPerClass: 2);
+
+        var (code, _, error) = await AppRunner.Run(Settings("refit", "--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:Recipe=cifar",
+            "--Bbn:Validation:Split=auto", "--Bbn:Validation:Fraction=0.25", "--Bbn:Training:Epochs=3"));
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        var run = new RunDirectory(Path.Combine(root, "runs", "refit"));
+        var selectionRun = run.SelectionRun;
+        var split = SubsetManifest.Read(selectionRun.ManifestPath);
+        split.ValidationSource.Should().Be(ValidationDraw.StratifiedSource);
+        split.Images.Select(c => c.Count).Should().Equal(6, 4, 2);
+        var refit = SubsetManifest.Read(run.ManifestPath);
+        refit.Images.Select(c => c.Count).Should().Equal([8, 5, 3], "the refit trains on the validation images too");
+        refit.Validation.Should().BeNull();
+        run.ReadMetrics().Should().HaveCount(3).And.OnlyContain(m => m.ValidationTop1 == null, "the refit has nothing to choose on");
+
+        using var chosen = JsonDocument.Parse(File.ReadAllText(selectionRun.SummaryPath));
+        using var final = JsonDocument.Parse(File.ReadAllText(run.SummaryPath));
+        var record = final.RootElement.GetProperty("refit");
+        record.GetProperty("reason").GetString().Should().StartWith("refit: the validation split took 4 of the 16 training images (25.0 %)");
+        record.GetProperty("train_images").GetInt32().Should().Be(16);
+        record.GetProperty("held_out_images").GetInt32().Should().Be(4);
+        record.GetProperty("selection_run").GetString().Should().Be(RunDirectory.SelectionRunFolder);
+        record.GetProperty("selection_run_top1").GetDouble().Should().Be(chosen.RootElement.GetProperty("top1").GetDouble());
+        int epoch = chosen.RootElement.GetProperty("selection").GetProperty("epoch").GetInt32();
+        final.RootElement.GetProperty("selection").GetProperty("epoch").GetInt32().Should().Be(epoch, "the epoch is the one the validation split chose, not one the test set chose");
+        final.RootElement.GetProperty("selection").GetProperty("validation_images").GetInt64().Should().Be(4);
+        final.RootElement.GetProperty("post_hoc").GetProperty("settings").GetRawText()
+            .Should().Be(chosen.RootElement.GetProperty("post_hoc").GetProperty("settings").GetRawText(), "the knobs are the ones tuned on the split");
+        File.Exists(run.BestCheckpointPath).Should().BeTrue();
+        Checkpoint.ReadHeader(run.BestCheckpointPath).Position.Epoch.Should().Be(epoch + 1, "best.bbn holds the weights after the chosen epoch");
     }
 
     [Fact]

@@ -30,6 +30,31 @@ public static class TrainingHooks
     }
 
     /// <summary>
+    /// The hooks of a refit (Bbn:Validation:Refit): the standard ones, with the epoch and the inference knobs the selection run chose
+    /// on its validation split in place of choosing them here.
+    /// </summary>
+    public static IReadOnlyList<ITrainingHook> Refit(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments,
+        SelectedEpoch chosen, PostHocTuning? tuned, RefitRecord record)
+    {
+        var health = new LearningHealthHook(observer, session.Stages, session.Train.ClassNames);
+        var selection = new ChosenEpochHook(run, chosen, session.Checkpoints, session.Evaluation);
+        var tuning = new AppliedPostHocHook(tuned, session.Evaluation);
+        return
+        [
+            new DataParallelHook(session.Parallel, session.Network, session.ImagesPerStep),
+            new InstrumentsHook(instruments),
+            new EvaluationHook(session.Evaluation, session.Options.EvaluateEvery),
+            selection,
+            tuning,
+            new CheckpointHook(run, session.Checkpoints),
+            new HeapReleaseHook(session.Options.MemoryGrowthTolerance, observer, session.ReleaseMemory),
+            health,
+            new RunRecordsHook(run, session.Stages, session.Summarize, health, selection, tuning, record),
+            new ObserverHook(observer, session.Stages, session.Options, () => session.BranchExecution),
+        ];
+    }
+
+    /// <summary>
     /// The hooks of a rank other than 0 in a data-parallel run: it takes part in every collective
     /// (buffer averaging, the sharded evaluations, the post-hoc tuning's evaluation) and writes nothing.
     /// </summary>
@@ -79,7 +104,7 @@ public sealed class EvaluationHook(SessionEvaluation evaluation, int evaluateEve
 /// and, in selection.json, which epoch, its score and its test figures. The first of equal scores stays.
 /// The best so far travels in the checkpoint; a checkpoint without it (written before) falls back to selection.json.
 /// </summary>
-public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckpoints checkpoints) : ITrainingHook, IStatefulHook
+public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckpoints checkpoints) : ITrainingHook, IStatefulHook, ISelectionRecord
 {
     private bool restored;
 
@@ -119,7 +144,7 @@ public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckp
 /// last checkpoint is written, so that checkpoint.bbn records them; <see cref="Tuning"/> holds the
 /// grids and the test figures without and with them.
 /// </summary>
-public sealed class PostHocHook(string metric, PostHocOptions options, SessionEvaluation evaluation) : ITrainingHook
+public sealed class PostHocHook(string metric, PostHocOptions options, SessionEvaluation evaluation) : ITrainingHook, IPostHocRecord
 {
     public PostHocTuning? Tuning { get; private set; }
 
@@ -164,7 +189,7 @@ public sealed class HeapReleaseHook(double tolerance, ITrainingObserver observer
 
 /// <summary>status.json, metrics.jsonl and, at the end, summary.json.</summary>
 public sealed class RunRecordsHook(RunDirectory run, StageController stages, Func<EvaluationReport, TrainingPosition, string?, RunSummary> summarize,
-    LearningHealthHook? health = null, SelectionHook? selection = null, PostHocHook? postHoc = null) : ITrainingHook
+    LearningHealthHook? health = null, ISelectionRecord? selection = null, IPostHocRecord? postHoc = null, RefitRecord? refit = null) : ITrainingHook
 {
     private EpochMetrics? last;
 
@@ -183,6 +208,7 @@ public sealed class RunRecordsHook(RunDirectory run, StageController stages, Fun
                 PostHoc = postHoc?.Tuning,
                 ValidationTop1 = epoch.Metrics!.ValidationTop1,
                 ValidationScore = epoch.Metrics.ValidationScore,
+                Refit = refit,
             });
         run.WriteStatus(Status(epoch.Final ? RunStatus.Completed : RunStatus.Running, epoch.Position!, epoch.RunRemaining.TotalSeconds));
     }
