@@ -33,6 +33,21 @@ public sealed record PairedDifference(string Name, string Baseline, int[] Seeds,
 /// <summary>The comparison: one row per composition and the paired differences to the baseline.</summary>
 public sealed record ComparisonTable(IReadOnlyList<CompositionRow> Rows, IReadOnlyList<PairedDifference> Differences, string Baseline)
 {
+    /// <summary>The fewest validation images a run's selection and tuning rested on; null without a validation split.</summary>
+    public long? ValidationImages { get; init; }
+
+    /// <summary>The fewest test images a run's figures rested on.</summary>
+    public long TestImages { get; init; }
+
+    /// <summary>Below this many validation images the table warns that the selected and tuned figures rest on too few.</summary>
+    public const int FewValidationImages = 100;
+
+    /// <summary>
+    /// Two binomial standard errors of a seed-averaged difference of two accuracies on <see cref="TestImages"/> images each, at their
+    /// widest (accuracies near 50 %): 2 sqrt(2 x 0.25 / (M k)). A paired difference smaller than this is within the test set's own noise.
+    /// </summary>
+    public double ResolvableDifference(int seeds) => 2 * Math.Sqrt(2 * 0.25 / Math.Max(1, TestImages * (double)Math.Max(1, seeds)));
+
     public const string MarkdownFile = "table.md";
     public const string JsonFile = "table.json";
 
@@ -62,7 +77,12 @@ public sealed record ComparisonTable(IReadOnlyList<CompositionRow> Rows, IReadOn
             differences.Add(new PairedDifference(c.Name, baseline, seeds, Paired(r => r.Selection?.Top1), Paired(r => r.Top1),
                 Paired(r => r.Selection?.Few), Paired(r => r.PostHoc?.TestAfter?.Top1)));
         }
-        return new ComparisonTable(rows, differences, baseline);
+        var all = summaries.Values.ToArray();
+        return new ComparisonTable(rows, differences, baseline)
+        {
+            ValidationImages = all.Select(s => s.Selection?.ValidationImages).Where(v => v.HasValue).DefaultIfEmpty().Min(),
+            TestImages = all.Length == 0 ? 0 : all.Min(s => s.TestImages),
+        };
     }
 
     public string ToMarkdown()
@@ -85,7 +105,31 @@ public sealed record ComparisonTable(IReadOnlyList<CompositionRow> Rows, IReadOn
             foreach (var d in Differences)
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {d.Name} | {d.Seeds.Length} | {P(d.SelectedTop1)} | {P(d.LastTop1)} | {P(d.SelectedFew)} | {P(d.TunedTop1)} |");
         }
+        md.AppendLine();
+        foreach (string line in Resolution()) md.AppendLine(line);
         return md.ToString();
+    }
+
+    /// <summary>How many images the figures rest on, and a warning for each difference or selection they cannot carry.</summary>
+    public IReadOnlyList<string> Resolution()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var lines = new List<string>
+        {
+            string.Create(inv, $"The test figures rest on {TestImages} images a run; ") + (ValidationImages is { } v
+                ? string.Create(inv, $"the selection and the tuning on {v} validation images a run (one image: {100.0 / Math.Max(1, v):0.##} points).")
+                : "no run had a validation split (no selection, no tuning)."),
+        };
+        if (ValidationImages is { } few && few < FewValidationImages)
+            lines.Add(string.Create(inv, $"Warning: {few} validation images are too few to choose an epoch or tune a knob reliably (under {FewValidationImages}): read the last-epoch figures first, or give the data set a larger val/ folder."));
+        foreach (var d in Differences)
+        {
+            double bound = ResolvableDifference(d.Seeds.Length);
+            foreach (var (what, spread) in new[] { ("last top-1", d.LastTop1), ("selected top-1", d.SelectedTop1) })
+                if (spread is { } s && Math.Abs(s.Mean) < bound)
+                    lines.Add(string.Create(inv, $"Warning: {d.Name} − {d.Baseline}, {what}: {100 * s.Mean:0.00} points is within two standard errors of a difference of accuracies on {TestImages} test images over {d.Seeds.Length} seeds ({100 * bound:0.00} points); more test images or seeds would resolve it."));
+        }
+        return lines;
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, RunJson.Indented);

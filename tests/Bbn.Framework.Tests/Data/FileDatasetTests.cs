@@ -136,6 +136,15 @@ public sealed class FileDatasetTests : IDisposable
             .Should().Be(chosen.RootElement.GetProperty("post_hoc").GetProperty("settings").GetRawText(), "the knobs are the ones tuned on the split");
         File.Exists(run.BestCheckpointPath).Should().BeTrue();
         Checkpoint.ReadHeader(run.BestCheckpointPath).Position.Epoch.Should().Be(epoch + 1, "best.bbn holds the weights after the chosen epoch");
+
+        // The refit is the run without a split, step for step: what it trains on and how is nothing else.
+        (code, _, error) = await AppRunner.Run(Settings("no-split", "--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:Recipe=cifar",
+            "--Bbn:Validation:Split=none", "--Bbn:Training:Epochs=3"));
+        code.Should().Be(0, error);
+        var plain = new RunDirectory(Path.Combine(root, "runs", "no-split"));
+        run.ReadMetrics().Select(m => m.TrainLoss).Should().Equal(plain.ReadMetrics().Select(m => m.TrainLoss));
+        using var plainSummary = JsonDocument.Parse(File.ReadAllText(plain.SummaryPath));
+        final.RootElement.GetProperty("top1").GetDouble().Should().Be(plainSummary.RootElement.GetProperty("top1").GetDouble());
     }
 
     [Fact]

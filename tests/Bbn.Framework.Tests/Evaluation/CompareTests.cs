@@ -59,6 +59,9 @@ public sealed class CompareTests : IDisposable
         string markdown = File.ReadAllText(Path.Combine(output, ComparisonTable.MarkdownFile));
         markdown.Should().Contain("| ce | 2 |").And.Contain("| bbn | 2 |").And.Contain(bbn.Last.Top1.Percent()).And.Contain("Paired difference to ce");
         printed.Should().Contain(markdown.Split('\n')[2], "the table is printed too");
+        table.TestImages.Should().Be(summaries["ce-seed0"].TestImages);
+        table.ValidationImages.Should().Be(summaries.Values.Min(s => s.Selection!.ValidationImages));
+        markdown.Should().Contain($"The test figures rest on {table.TestImages} images a run; the selection and the tuning on {table.ValidationImages} validation images a run");
         Plots.ShouldBeARealPicture(Path.Combine(output, ComparisonPlot.File));
 
         var written = runs.ToDictionary(r => r, r => File.GetLastWriteTimeUtc(Path.Combine(output, "runs", r, "summary.json")));
@@ -118,6 +121,24 @@ public sealed class CompareTests : IDisposable
         (code, _, error) = await AppRunner.Run("compare", plan);
         code.Should().Be(BbnApplication.ExitBadInput);
         error.Should().Contain(plan).And.Contain("does not parse at line 1");
+    }
+
+    [Fact]
+    public void The_table_warns_of_too_few_validation_images_and_of_differences_within_the_test_set_s_noise()
+    {
+        var row = new CompositionRow("x", [0, 1, 2], new GroupFigures(null, null, null, null), new GroupFigures(null, null, null, null), new GroupFigures(null, null, null, null));
+        PairedDifference Difference(string name, double last) => new(name, "ce", [0, 1, 2], null, new Spread(last, 0.01, 3), null, null);
+        var table = new ComparisonTable([row], [Difference("small", 0.03), Difference("large", -0.2)], "ce") { ValidationImages = 54, TestImages = 400 };
+
+        // Two standard errors of a difference of accuracies on 400 images over 3 seeds, at their widest: 2 sqrt(0.5 / 1200).
+        table.ResolvableDifference(3).Should().BeApproximately(2 * Math.Sqrt(0.5 / 1200), 1e-15);
+        var lines = table.Resolution();
+
+        lines[0].Should().Be("The test figures rest on 400 images a run; the selection and the tuning on 54 validation images a run (one image: 1.85 points).");
+        lines.Should().Contain(l => l.StartsWith("Warning: 54 validation images are too few"));
+        lines.Should().ContainSingle(l => l.Contains("small − ce, last top-1: 3.00 points is within two standard errors") && l.Contains("(4.08 points)"));
+        lines.Should().NotContain(l => l.Contains("large − ce"), "20 points is well outside the noise");
+        (table with { ValidationImages = 500 }).Resolution().Should().NotContain(l => l.Contains("too few"));
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);
