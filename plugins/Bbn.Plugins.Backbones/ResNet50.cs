@@ -19,7 +19,8 @@ public sealed class ResNet50(BackboneOptions options) : IBackbone
     {
         var initialize = ImageNetInit.For(options, BackboneOptions.PyTorchInit);
         var trunk = ResidualInit.Apply(new ImageNetTrunk(input.Channels, [3, 4, 6, 3], (inPlanes, planes, stride) => new Bottleneck(inPlanes, planes, stride), Expansion, initialize), options);
-        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new Bottleneck(512 * Expansion, 512, stride: 1), initialize), options), FeatureSize: 512 * Expansion);
+        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new Bottleneck(512 * Expansion, 512, stride: 1), initialize), options), FeatureSize: 512 * Expansion,
+            new TorchvisionLayout([3, 4, 6, 3]));
     }
 }
 

@@ -17,7 +17,8 @@ public sealed class ResNetImageNet(int[] blocksPerStage, BackboneOptions options
         var trunk = ResidualInit.Apply(new ImageNetTrunk(input.Channels, blocksPerStage, (inPlanes, planes, stride) => new ProjectionBasicBlock(inPlanes, planes, stride), expansion: 1, initialize), options);
         int lastIn = blocksPerStage[3] == 1 ? 256 : 512;
         int lastStride = blocksPerStage[3] == 1 ? 2 : 1;
-        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new ProjectionBasicBlock(lastIn, 512, lastStride), initialize), options), FeatureSize: 512);
+        return new BackboneParts(trunk, () => ResidualInit.Apply(new PooledBranch(new ProjectionBasicBlock(lastIn, 512, lastStride), initialize), options), FeatureSize: 512,
+            new TorchvisionLayout(blocksPerStage));
     }
 }
 

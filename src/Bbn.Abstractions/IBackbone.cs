@@ -25,4 +25,5 @@ public sealed record ImageShape(int Channels, int Height, int Width);
 /// mapping the trunk's output to features [N, FeatureSize]. Called once per branch; each call
 /// returns new parameters.</param>
 /// <param name="FeatureSize">The length of one branch's feature vector.</param>
-public sealed record BackboneParts(nn.Module<Tensor, Tensor> Trunk, Func<nn.Module<Tensor, Tensor>> CreateBranch, int FeatureSize);
+/// <param name="Layout">The names of the backbone's twin in torchvision and timm, where it has one (contracts 1.7); null: no pretrained start.</param>
+public sealed record BackboneParts(nn.Module<Tensor, Tensor> Trunk, Func<nn.Module<Tensor, Tensor>> CreateBranch, int FeatureSize, IPretrainedLayout? Layout = null);

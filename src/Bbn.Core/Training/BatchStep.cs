@@ -88,6 +88,7 @@ public sealed class BatchStep(TrainingSetup setup, TrainingOptions options, Bran
         else if (device.type != DeviceType.CPU) reason = "not on the CPU";
         else if (get_num_threads() < 2) reason = "one intra-op thread";
         else if (!stages[stages.Active].Trains.HasFlag(NetworkParts.Trunk)) reason = "the trunk is frozen in this stage";
+        else if (setup.FineTune is { FreezeStages: > 0 } or { FreezeNorm: true }) reason = "Bbn:Backbone:FreezeStages or FreezeNorm keeps part of the trunk as pretrained";
         else if (ConcurrentBranches.TryCreate(network, () => setup.Backbone.Build(train.Shape).Trunk, out reason) is { } concurrent) return executor = concurrent;
         return executor = new SequentialBranches(network, $"branch passes one after the other ({reason})");
     }

@@ -14,8 +14,11 @@ namespace Bbn.Core.Training;
 /// </summary>
 /// <remarks><c>configured</c> is Bbn:Optimizer's factory (null: SGD), used by stages that name none of their own.</remarks>
 public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParallel parallel, BranchNetwork network, WeightAverage? average,
-    IOptimizerFactory? configured = null) : IDisposable
+    IOptimizerFactory? configured = null, double trunkRateScale = 1) : IDisposable
 {
+    /// <summary>The trunk's parameters, which train at <c>trunkRateScale</c> times the schedule's rate (Bbn:Backbone:TrunkLearningRateScale).</summary>
+    private readonly HashSet<TorchSharp.Modules.Parameter> trunk = trunkRateScale == 1 ? [] : network.Trunk.parameters().ToHashSet();
+
     private int skippedSteps;
     private double[] scales = [1.0];
 
@@ -34,13 +37,19 @@ public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParal
         Optimizer?.Dispose();
         var o = stage.Optimizer;
         var factory = stage.OptimizerFactory ?? configured;
+        OptimizerGroup[] groups = trunk.Count == 0 || !trainable.Any(trunk.Contains)
+            ? [new OptimizerGroup(trainable)]
+            : [new OptimizerGroup([.. trainable.Where(trunk.Contains)], trunkRateScale), new OptimizerGroup([.. trainable.Where(p => !trunk.Contains(p))])];
+        groups = [.. groups.Where(g => g.Parameters.Count > 0)];
         if (factory is null)
         {
-            Optimizer = new SafeSgd(trainable, o.LearningRate, o.Momentum, o.WeightDecay, o.Nesterov && o.Momentum > 0);
-            scales = [1.0];
+            // One group as before fine-tuning existed, so that plain runs keep their numbers.
+            Optimizer = groups.Length == 1 && groups[0].LearningRateScale == 1
+                ? new SafeSgd(trainable, o.LearningRate, o.Momentum, o.WeightDecay, o.Nesterov && o.Momentum > 0)
+                : new SafeSgd(groups, o.LearningRate, o.Momentum, o.WeightDecay, o.Nesterov && o.Momentum > 0);
+            scales = [.. groups.Select(g => g.LearningRateScale)];
             return;
         }
-        OptimizerGroup[] groups = [new OptimizerGroup(trainable)];
         Optimizer = factory.Create(groups, o);
         scales = [.. groups.Select(g => g.LearningRateScale)];
     }
@@ -48,7 +57,7 @@ public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParal
     /// <summary>The schedule's rate from the next update on: each parameter group gets it times the group's scale.</summary>
     public double LearningRate
     {
-        get => Optimizer!.ParamGroups.First().LearningRate / scales[0];
+        get => Optimizer!.ParamGroups.Last().LearningRate / scales[^1];
         set
         {
             int i = 0;

@@ -9,8 +9,10 @@ namespace Bbn.Core.Training;
 /// The method's stages and which one is active: what trains and what is frozen (with its batch norms), the stage's
 /// samplers, loss, transform and learning-rate schedule, and the epoch plans they draw.
 /// </summary>
-public sealed class StageController(TrainingSetup setup, TrainingOptions options, BranchNetwork network, IImageSet train)
+public sealed class StageController(TrainingSetup setup, TrainingOptions options, BranchNetwork network, IImageSet train, IPretrainedLayout? layout = null)
 {
+    /// <summary>The trunk's parameters that Bbn:Backbone:FreezeStages keeps frozen in every stage.</summary>
+    private readonly HashSet<TorchSharp.Modules.Parameter> frozen = FrozenStages(setup.FineTune, network, layout);
     private LearningRateSchedule learningRates = null!;
     private IReadOnlyList<ISampler> samplers = [];
 
@@ -51,6 +53,7 @@ public sealed class StageController(TrainingSetup setup, TrainingOptions options
             InitializeClassifierBias(s.Loss ?? setup.Loss);
         }
         var trainable = network.ParametersOf(s.Trains).ToHashSet();
+        trainable.ExceptWith(frozen);
         foreach (var p in network.parameters()) p.requires_grad = trainable.Contains(p);
         Active = stage;
         RestoreModes();
@@ -59,6 +62,14 @@ public sealed class StageController(TrainingSetup setup, TrainingOptions options
         Loss = s.Loss ?? setup.Loss;
         Transform = s.Transform ?? setup.Transform;
         return network.parameters().Where(trainable.Contains).ToArray();
+    }
+
+    private static HashSet<TorchSharp.Modules.Parameter> FrozenStages(Model.FineTuning? fineTune, BranchNetwork network, IPretrainedLayout? layout)
+    {
+        if (fineTune is not { FreezeStages: > 0 } f) return [];
+        if (layout is null)
+            throw new ArgumentException($"Bbn:Backbone:FreezeStages = {f.FreezeStages}: this backbone does not say which of its parameters form which stage; use resnet18 or resnet50, or set 0.");
+        return network.Trunk.named_parameters().Where(p => layout.StageOf(p.name) <= f.FreezeStages).Select(p => p.parameter).ToHashSet();
     }
 
     /// <summary>Sets the classifier's bias where the loss asks for a starting value (focal loss's prior).</summary>
@@ -72,6 +83,8 @@ public sealed class StageController(TrainingSetup setup, TrainingOptions options
     {
         if (Active == 0) return;
         network.train();
+        if (setup.FineTune is { FreezeNorm: true })
+            foreach (var norm in network.Trunk.modules().OfType<TorchSharp.Modules.NormBase>()) norm.eval();
         var s = this[Active];
         if (!s.FreezeBatchNorm) return;
         foreach (var module in network.ModulesOf(NetworkParts.All & ~s.Trains))

@@ -43,21 +43,31 @@ public sealed class TrainingSession : IDisposable
         Device = device;
 
         manual_seed(options.Seed);
-        Network = NetworkFactory.Build(setup.Method, setup.Backbone.Build(train.Shape), train.ClassNames.Count, setup.Classifier);
+        var parts = setup.Backbone.Build(train.Shape);
+        Network = NetworkFactory.Build(setup.Method, parts, train.ClassNames.Count, setup.Classifier);
+        if (setup.FineTune?.Pretrained is { } pretrained)
+            Pretrained = Interop.PretrainedWeights.Apply(Network, parts.Layout, identity.Backbone, pretrained, setup.FineTune.Strict);
+        Layout = parts.Layout;
         if (options.ClassifierInit == "zero") Network.ZeroClassifier();
         if (setup.Loss.InitialClassifierBias(train.ClassNames.Count) is double bias) Network.FillClassifierBias(bias);
         Network.to(device);
-        Stages = new StageController(setup, options, Network, train);
+        Stages = new StageController(setup, options, Network, train, Layout);
         augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
         var batches = TrainingBatches.Create(train, augmenter, options.BatchSize, options.Seed, device, Parallel.Shard);
         Average = options.EmaDecay > 0 ? new WeightAverage(Network, options.EmaDecay) : null;
-        Optimization = new OptimizerStep(options, Parallel, Network, Average, setup.Optimizer);
+        Optimization = new OptimizerStep(options, Parallel, Network, Average, setup.Optimizer, setup.FineTune?.TrunkLearningRateScale ?? 1);
         steps = new BatchStep(setup, options, Network, train, device, Stages, Optimization, batches, Parallel);
         Evaluation = new SessionEvaluation(setup, options, Network, train, test, validation, augmenter, Stages, Parallel, Average);
         Checkpoints = new SessionCheckpoints(setup, options, identity, train, Network, Stages, Optimization, Evaluation, Average, BeginStage);
     }
 
     public BranchNetwork Network { get; }
+
+    /// <summary>What starting from Bbn:Backbone:Pretrained loaded, or null without it.</summary>
+    public Interop.PretrainedReport? Pretrained { get; }
+
+    /// <summary>The backbone's torchvision names, where it has them (for Bbn:Backbone:FreezeStages).</summary>
+    public Bbn.Abstractions.IPretrainedLayout? Layout { get; }
     public Device Device { get; }
     public TrainingOptions Options { get; }
     public TrainingSetup Setup { get; }

@@ -13,6 +13,7 @@ namespace Bbn.Core.Training;
 /// <param name="Transform">Bbn:BatchTransform, or null (a stage may name its own).</param>
 /// <param name="Classifier">The classifier head.</param>
 /// <param name="Optimizer">Bbn:Optimizer, or null: SGD (a stage may name its own).</param>
+/// <param name="FineTune">The pretrained start and what of the trunk trains (Bbn:Backbone's kernel settings), or null: a fresh backbone, all of it training.</param>
 public sealed record TrainingSetup(
     string MethodName,
     ITrainingMethod Method,
@@ -21,7 +22,8 @@ public sealed record TrainingSetup(
     ILoss Loss,
     IBatchTransform? Transform = null,
     ClassifierHead Classifier = ClassifierHead.Linear,
-    IOptimizerFactory? Optimizer = null)
+    IOptimizerFactory? Optimizer = null,
+    Model.FineTuning? FineTune = null)
 {
     /// <summary>The branches' names, in order.</summary>
     public IReadOnlyList<string> BranchNames => Method.Branches.Select(b => b.Name).ToArray();

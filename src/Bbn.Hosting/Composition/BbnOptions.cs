@@ -15,7 +15,7 @@ public sealed class BbnOptions
     public ComponentSelection BatchTransform { get; set; } = new();
 
     public DatasetSelection Dataset { get; set; } = new();
-    public ComponentSelection Backbone { get; set; } = new();
+    public BackboneSelection Backbone { get; set; } = new();
     public SamplerSelections Samplers { get; set; } = new();
     public ComponentSelection Adaptor { get; set; } = new();
     public ComponentSelection Loss { get; set; } = new();
@@ -41,6 +41,30 @@ public sealed class BbnOptions
 public class ComponentSelection
 {
     public string? Name { get; set; }
+}
+
+/// <summary>Bbn:Backbone: the backbone by name, its own settings, and the kernel's: a pretrained start and what of the trunk trains.</summary>
+public sealed class BackboneSelection : ComponentSelection
+{
+    /// <summary>A torchvision or timm ResNet state_dict (.pth) or .safetensors file to start the backbone from; null: a fresh backbone.</summary>
+    public string? Pretrained { get; set; }
+
+    /// <summary>true: every tensor of the backbone must come from the file and every tensor of the file must find its place (the zoo's classifier aside).</summary>
+    public bool PretrainedStrict { get; set; } = true;
+
+    /// <summary>0: the whole trunk trains; N: its stem and layer1 to layerN stay as they are (4: all of the shared trunk).</summary>
+    public int FreezeStages { get; set; }
+
+    /// <summary>The trunk's learning rate as a multiple of the schedule's (0.1 for a pretrained trunk is common).</summary>
+    public double TrunkLearningRateScale { get; set; } = 1;
+
+    /// <summary>The trunk's batch norms stay in evaluation mode, keeping the pretrained running statistics.</summary>
+    public bool FreezeNorm { get; set; }
+
+    public Bbn.Core.Model.FineTuning? FineTuning() =>
+        Pretrained is null && FreezeStages == 0 && TrunkLearningRateScale == 1 && !FreezeNorm
+            ? null
+            : new(Pretrained, PretrainedStrict, FreezeStages, TrunkLearningRateScale, FreezeNorm);
 }
 
 public sealed class DatasetSelection : ComponentSelection

@@ -30,6 +30,10 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
 
         var t = options.Training;
         Range("Training:Epochs", t.Epochs, 1, 100_000, "an integer");
+        Range("Backbone:FreezeStages", options.Backbone.FreezeStages, 0, 4, "a stage count (0: nothing frozen; 4: the whole shared trunk)");
+        Range("Backbone:TrunkLearningRateScale", options.Backbone.TrunkLearningRateScale, 1e-6, 10, "a multiple of the schedule's rate");
+        if (options.Backbone.Pretrained is { Length: > 0 } pretrained && !File.Exists(pretrained))
+            failures.Add($"Bbn:Backbone:Pretrained = '{pretrained}': {Path.GetFullPath(pretrained)} does not exist; give a torchvision or timm ResNet .pth or .safetensors file.");
         Range("Training:BatchSize", t.BatchSize, 1, 65_536, "an integer");
         Range("Training:LearningRate", t.LearningRate, 1e-8, 10);
         Range("Training:Momentum", t.Momentum, 0, 0.999);

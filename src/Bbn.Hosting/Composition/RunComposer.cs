@@ -66,7 +66,8 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
             loss,
             string.IsNullOrWhiteSpace(o.BatchTransform.Name) ? null : resolver.Resolve<IBatchTransform>(ComponentSlot.BatchTransform, o.BatchTransform.Name),
             ClassifierHeadNames.Resolve(o.Training.Classifier, loss.PreferredClassifier),
-            resolver.Resolve<IOptimizerFactory>(ComponentSlot.Optimizer, o.Optimizer.Name!));
+            resolver.Resolve<IOptimizerFactory>(ComponentSlot.Optimizer, o.Optimizer.Name!),
+            o.Backbone.FineTuning());
     }
 
     /// <summary>The test split of dataset <paramref name="datasetName"/> (configured under Bbn:Dataset) on the device: all evaluate needs besides the checkpoint.</summary>

@@ -37,7 +37,7 @@ public static class UnknownSettings
     public static IReadOnlyList<string> Find(IConfiguration configuration, IReadOnlyDictionary<string, ComponentContext> components)
     {
         var slots = new[] { ComponentSlot.Dataset, ComponentSlot.Backbone, ComponentSlot.ConventionalSampler, ComponentSlot.RebalancingSampler, ComponentSlot.Adaptor,
-            ComponentSlot.Loss, ComponentSlot.Method, ComponentSlot.BatchTransform }.Select(s => s.SectionPath).Concat(components.Keys).ToArray();
+            ComponentSlot.Loss, ComponentSlot.Method, ComponentSlot.BatchTransform, ComponentSlot.Optimizer }.Select(s => s.SectionPath).Concat(components.Keys).ToArray();
         var found = new List<string>();
         foreach (var (rawKey, value) in configuration.GetSection(BbnOptions.Section).AsEnumerable())
         {

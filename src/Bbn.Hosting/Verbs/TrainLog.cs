@@ -92,6 +92,9 @@ internal static partial class TrainLog
     [LoggerMessage(47, LogLevel.Information, "Refit done on {Images} images: test top-1 {Top1:P2} (the selection run, trained without its validation images: {SelectionTop1:P2}); its figures are the run's, the selection run's are in selection/")]
     public static partial void Refitted(ILogger logger, double selectionTop1, double top1, int images);
 
+    [LoggerMessage(48, LogLevel.Information, "Pretrained: {Tensors} tensors from {File} (the trunk, and every branch's block from the file's last block), {Ignored} of its classifier left for the data set's fresh one{Stem}{Partial}")]
+    public static partial void Pretrained(ILogger logger, string file, int tensors, int ignored, string stem, string partial);
+
     [LoggerMessage(44, LogLevel.Debug, "libtorch's own log: {Level} and above ({Source}); NNPACK available: {Nnpack} (probed once, quietly; without it libtorch uses its other convolution kernels)")]
     public static partial void NativeLog(ILogger logger, string level, string source, string nnpack);
 }

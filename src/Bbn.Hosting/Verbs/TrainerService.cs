@@ -87,6 +87,9 @@ public sealed class TrainerService(
         if (stale is not null) TrainLog.TookOverLock(logger, directory.Path, stale.ProcessId, stale.Host, stale.Started);
         TrainLog.RunStarting(logger, directory.Path, o.Method.Name!, o.Backbone.Name!, o.Dataset.Name!, run.Train.ClassCounts.Max() / (double)Math.Max(1, run.Train.ClassCounts.Where(n => n > 0).DefaultIfEmpty(1).Min()),
             run.Train.Count, run.Train.ClassNames.Count, string.Join(",", run.Train.ClassCounts), run.Test.Count, run.Device.ToString());
+        if (run.Session.Pretrained is { } pretrained)
+            TrainLog.Pretrained(logger, o.Backbone.Pretrained!, pretrained.Loaded, pretrained.Ignored, pretrained.SummedStem ? "; its three-channel stem summed over the input channels for one-channel images" : "",
+                pretrained.Missing.Count + pretrained.Unused.Count == 0 ? "" : $"; not strict: {pretrained.Missing.Count} of the backbone's tensors kept as initialised, {pretrained.Unused.Count} of the file's unused");
         if (run.ValidationRule is { } rule) TrainLog.ValidationSplit(logger, rule);
         else TrainLog.NoValidationSplit(logger);
         var (refit, why) = RefitPolicy.Decide(o.Validation.Refit, run.HeldFromTrain, run.Train.Count + run.HeldFromTrain, group.Size);
