@@ -27,7 +27,7 @@ public sealed class RecipeTests : IDisposable
         Recipes.All().Select(r => r.Name).Should().Contain([
             "bbn-cifar10-lt-ir100", "bbn-cifar10-lt-ir50", "bbn-cifar10-lt-ir10",
             "bbn-cifar100-lt-ir100", "bbn-cifar100-lt-ir50", "bbn-cifar100-lt-ir10",
-            "bbn-inat2018", "ldam-drw-cifar10-lt-ir100", "crt-inat2018", "lws-inat2018", "tau-norm-inat2018"]);
+            "bbn-inat2018", "ldam-drw-cifar10-lt-ir100", "crt-inat2018", "lws-inat2018", "tau-norm-inat2018", "finetune-resnet50-imagenet"]);
         Recipes.All().Should().OnlyContain(r => r.Description.Length > 0 && r.Target.Length > 0, "each names its setup and the figure it targets");
     }
 
@@ -56,6 +56,19 @@ public sealed class RecipeTests : IDisposable
         options.Training.LrDecayFactor.Should().Be(0.01);
         options.Training.WeightDecay.Should().Be(2e-4);
         Compose($"--Bbn:Dataset:Root={root}").Training.Epochs.Should().Be(20, "without a recipe: appsettings.json");
+    }
+
+    [Fact]
+    public void The_fine_tuning_recipe_slows_and_freezes_the_pretrained_trunk_and_takes_the_weights_from_the_command_line()
+    {
+        string weights = Path.Combine(root, "resnet50.pth");
+        File.WriteAllBytes(weights, [0]);
+
+        var options = Compose($"--{Recipes.Setting}=finetune-resnet50-imagenet", $"--Bbn:Dataset:Root={root}", $"--Bbn:Backbone:Pretrained={weights}");
+
+        options.Backbone.Name.Should().Be("resnet50");
+        options.Backbone.FineTuning().Should().Be(new Bbn.Core.Model.FineTuning(weights, Strict: true, FreezeStages: 1, TrunkLearningRateScale: 0.1, FreezeNorm: false));
+        options.Dataset.Name.Should().Be("image-folder");
     }
 
     [Fact]

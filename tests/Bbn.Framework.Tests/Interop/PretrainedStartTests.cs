@@ -98,6 +98,25 @@ public sealed class PretrainedStartTests : IDisposable
         noTwin.Should().Throw<InvalidDataException>().WithMessage("*backbone 'resnet32' has no twin in torchvision or timm*");
     }
 
+    [Fact]
+    public async Task The_fine_tuning_recipe_trains_from_a_torchvision_file_and_a_missing_file_is_one_line_at_start()
+    {
+        RunPython("resnet50", 3);
+        string data = ImageFiles.WriteFolders(Path.Combine(work, "folders"), [6, 4, 2], testPerClass: 2);
+        string[] common = ["train", "--recipe", "finetune-resnet50-imagenet", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:Size=32", "--Bbn:Dataset:ResizeTo=36",
+            "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=4", "--Bbn:Training:MaxStepsPerEpoch=1", "--Bbn:Validation:Split=none",
+            $"--Bbn:Training:OutputDirectory={Path.Combine(work, "runs")}"];
+
+        var (code, _, error) = await AppRunner.Run([.. common, "--Bbn:Training:RunName=tuned", $"--Bbn:Backbone:Pretrained={Path.Combine(work, "resnet50.pth")}"]);
+        var (missingCode, _, missingError) = await AppRunner.Run([.. common, "--Bbn:Training:RunName=missing", "--Bbn:Backbone:Pretrained=nowhere/resnet50.pth"]);
+
+        error.Should().BeEmpty();
+        code.Should().Be(0);
+        File.Exists(Path.Combine(work, "runs", "tuned", "summary.json")).Should().BeTrue();
+        missingCode.Should().Be(2);
+        missingError.Should().Contain("Bbn:Backbone:Pretrained = 'nowhere/resnet50.pth'").And.Contain("does not exist");
+    }
+
     private void RunPython(string arch, int channels)
     {
         Assert.SkipUnless(HasTorchvision(), "needs Debian's python3-torchvision for torchvision's own ResNet (scripts/install-test-tools.sh installs it)");
