@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 
-# name: (classes, head, imbalance, side, colour, val per class (0: no val/ folder), test per class)
+# name: (classes, head, imbalance, side, colour, val per class (0: no val/ folder), test per class[, first label])
 SETS = {
     "grey10-ir10": (10, 134, 10, 28, False, 0, 40),     # the shape of issue 35's folder: 546 images, no val/
     "grey10-ir100": (10, 600, 100, 28, False, 0, 40),   # a steep tail: 1,489 images, 6 in the smallest class
@@ -23,6 +23,8 @@ SETS = {
     "colour10-ir50-val": (10, 800, 50, 32, True, 20, 40),  # with its own val/ folder: 2,240 images
     "grey50-ir20": (50, 60, 20, 28, False, 0, 12),      # many classes, 60 to 3 images each: 968 images
     "colour20-ir10-val": (20, 300, 10, 32, True, 10, 20),  # 20 classes, val/ folder: 2,396 images
+    # The pretrained-start experiment's target: labels 5-9, which the pretraining (labels 0-4) never saw.
+    "colour5-ir20-labels5to9": (5, 150, 20, 32, True, 0, 60, 5),
 }
 
 
@@ -58,20 +60,21 @@ def image(x, k, side, colour, rng):
 
 def main():
     if sys.argv[1:2] == ["list"]:
-        for name, (classes, head, imbalance, side, colour, val, test) in SETS.items():
+        for name, (classes, head, imbalance, side, colour, val, test, *_) in SETS.items():
             print(f"{name}: {classes} classes, {sum(counts(classes, head, imbalance))} training images ({head} to {counts(classes, head, imbalance)[-1]}), "
                   f"{side}x{side} {'colour' if colour else 'greyscale'}, {'val/ ' + str(val) + ' a class' if val else 'no val/'}, test {test} a class")
         return
     root, name = sys.argv[1], sys.argv[2]
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    classes, head, imbalance, side, colour, val, test = SETS[name]
+    classes, head, imbalance, side, colour, val, test, *first = SETS[name]
+    offset = first[0] if first else 0
     rng = np.random.RandomState(seed)
     data = "/usr/share/datasets/fashion-mnist"
     train_images, train_labels = idx(f"{data}/train-images-idx3-ubyte.gz"), idx(f"{data}/train-labels-idx1-ubyte.gz")
     test_images, test_labels = idx(f"{data}/t10k-images-idx3-ubyte.gz"), idx(f"{data}/t10k-labels-idx1-ubyte.gz")
     per_label = classes // 10 if classes >= 10 else 1
     for k, n in enumerate(counts(classes, head, imbalance)):
-        label = k % 10
+        label = (k + offset) % 10
         # Each of a label's orientations draws from its own share of the label's images, so no image is in two classes.
         ids = np.where(train_labels == label)[0]
         rng.shuffle(ids)
