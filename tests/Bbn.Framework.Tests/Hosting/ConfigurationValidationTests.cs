@@ -57,7 +57,7 @@ public sealed class ConfigurationValidationTests
         var (code, _, error) = await AppRunner.Run("train", "--Bbn:Method=two-branch", "--Bbn:Training:Device=tpu", "--Bbn:Training:Classifier=normed");
 
         code.Should().Be(2);
-        error.Should().Contain("Bbn:Method:Name = 'two-branch' is not a known method. Available methods: bbn, crt, lws, mislas, single-branch, tau-norm, weight-balancing.")
+        error.Should().Contain("Bbn:Method:Name = 'two-branch' is not a known method. Available methods: bal-bce, bbn, crt, lws, mislas, single-branch, tau-norm, weight-balancing.")
             .And.Contain("Bbn:Training:Device = 'tpu' is invalid: expected auto, cpu, cuda or cuda:N.")
             .And.Contain("Bbn:Training:Classifier = 'normed' is invalid: expected auto, linear, cosine.");
     }

@@ -24,8 +24,8 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
             "adaptor/parabolic", "adaptor/linear", "adaptor/cosine", "adaptor/parabolic-increment", "adaptor/fixed", "adaptor/step", "adaptor/beta",
             "loss/cross-entropy", "loss/focal", "loss/class-balanced", "loss/ldam", "loss/balanced-softmax", "loss/logit-adjustment", "loss/label-smoothing",
             "dataset/fashion-mnist", "dataset/cifar10", "dataset/cifar100", "dataset/inaturalist", "dataset/image-folder",
-            "method/bbn", "method/single-branch", "method/crt", "method/lws", "method/tau-norm", "method/weight-balancing", "method/mislas",
-            "batch-transform/mixup", "batch-transform/cutmix");
+            "method/bbn", "method/single-branch", "method/crt", "method/lws", "method/tau-norm", "method/weight-balancing", "method/mislas", "method/bal-bce",
+            "batch-transform/mixup", "batch-transform/cutmix", "optimizer/sgd", "optimizer/adamw");
         catalog.Components.Should().OnlyContain(c => c.Plugin.AssemblyName.StartsWith("Bbn.Plugins.") && c.Plugin.Location.Contains("/plugins/"));
     }
 
@@ -47,7 +47,8 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         output.Should().MatchRegex(@"sampler\s+reversed\s+Bbn\.Plugins\.Samplers\s+\d+\.\d+\.\d+");
         output.Should().MatchRegex(@"backbone\s+resnet32\s+Bbn\.Plugins\.Backbones");
         output.Should().MatchRegex(@"method\s+crt\s+Bbn\.Plugins\.Methods");
-        output.Should().Contain("37 components from 7 plugin assemblies.");
+        output.Should().MatchRegex(@"optimizer\s+adamw\s+Bbn\.Plugins\.Optimizers");
+        output.Should().Contain("40 components from 9 plugin assemblies.");
     }
 
     [Fact]
