@@ -1,4 +1,3 @@
-using Bbn.Core.Training;
 
 namespace Bbn.Core.Evaluation;
 

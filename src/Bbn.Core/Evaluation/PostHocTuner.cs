@@ -1,7 +1,6 @@
 using System.Globalization;
 using Bbn.Core.Data;
 using Bbn.Core.Model;
-using Bbn.Core.Training;
 using static TorchSharp.torch;
 
 namespace Bbn.Core.Evaluation;

@@ -4,14 +4,9 @@ using Bbn.Core.Training;
 
 namespace Bbn.Core.Inference;
 
-/// <summary>The one way to a method's network: from its parts for training, from a checkpoint for evaluate, predict, export and import.</summary>
+/// <summary>A method's network from a checkpoint, for evaluate, predict, export and import (for training: <see cref="MethodNetworks"/>).</summary>
 public static class NetworkFactory
 {
-    /// <summary>The network <paramref name="method"/> trains, over freshly built backbone <paramref name="parts"/>.</summary>
-    public static BranchNetwork Build(ITrainingMethod method, BackboneParts parts, int classCount, ClassifierHead head) =>
-        new(parts, classCount, method.Branches.Select(b => b.Name).ToArray(), head, method.ClassifierInputSize(parts.FeatureSize),
-            method.LogitScale, method.InferenceFeatures);
-
     /// <summary>The header of a checkpoint that records its training data (written by version 0.2 and later).</summary>
     public static CheckpointHeader ReadHeaderWithData(string checkpointPath)
     {
@@ -44,6 +39,6 @@ public static class NetworkFactory
     {
         var data = header.Data ?? throw new ArgumentException("The header records no training data.", nameof(header));
         var head = header.Classifier == ClassifierHeadNames.Cosine ? ClassifierHead.Cosine : ClassifierHead.Linear;
-        return Build(method, backbone.Build(data.Shape), data.ClassNames.Count, head);
+        return MethodNetworks.Build(method, backbone.Build(data.Shape), data.ClassNames.Count, head);
     }
 }

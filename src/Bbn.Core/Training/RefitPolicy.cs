@@ -1,4 +1,5 @@
 using System.Globalization;
+using Bbn.Core.Evaluation;
 
 namespace Bbn.Core.Training;
 

@@ -1,7 +1,6 @@
 using Bbn.Core.Runs;
 using Bbn.Core.Data;
 using Bbn.Core.Evaluation;
-using Bbn.Core.Inference;
 using Bbn.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -44,7 +43,7 @@ public sealed class TrainingSession : IDisposable
 
         manual_seed(options.Seed);
         var parts = setup.Backbone.Build(train.Shape);
-        Network = NetworkFactory.Build(setup.Method, parts, train.ClassNames.Count, setup.Classifier);
+        Network = MethodNetworks.Build(setup.Method, parts, train.ClassNames.Count, setup.Classifier);
         if (setup.FineTune?.Pretrained is { } pretrained)
             Pretrained = Interop.PretrainedWeights.Apply(Network, parts.Layout, identity.Backbone, pretrained, setup.FineTune.Strict);
         Layout = parts.Layout;

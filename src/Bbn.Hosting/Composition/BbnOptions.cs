@@ -1,3 +1,4 @@
+using Bbn.Core.Evaluation;
 using Bbn.Core.Training;
 using Microsoft.Extensions.Configuration;
 

@@ -1,3 +1,4 @@
+using Bbn.Core.Evaluation;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Bbn.Abstractions;

@@ -1,9 +1,9 @@
+using Bbn.Core.Evaluation;
 using Bbn.Abstractions;
 using Bbn.Core.Data;
 using Bbn.Core.Model;
 using Bbn.Core.Training;
 using Bbn.Hosting.Runtime;
-using Bbn.Hosting.Verbs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
@@ -198,7 +198,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
 
     private DecodeOptions Decode(BbnOptions o) => new(
         o.Dataset.OnBadImage == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Fail, o.Dataset.Workers, o.Dataset.Prefetch,
-        (file, reason) => TrainLog.ImageSkipped(logger, file.Path, reason));
+        (file, reason) => ComposerLog.ImageSkipped(logger, file.Path, reason));
 
     /// <summary>The training subset: the given manifest's, the long-tailed profile's, or every image.</summary>
     private static int[] ChooseSubset(BbnOptions o, SubsetManifest? given, int[] labels, IReadOnlyList<string> classNames, string[] ids, bool profileByDefault)
@@ -246,4 +246,7 @@ internal static partial class ComposerLog
 {
     [LoggerMessage(41, LogLevel.Information, "{Why}")]
     public static partial void RecipeChosen(ILogger logger, string why);
+
+    [LoggerMessage(13, LogLevel.Warning, "Skipped image {Path}: {Reason} (Bbn:Dataset:OnBadImage = skip)")]
+    public static partial void ImageSkipped(ILogger logger, string path, string reason);
 }

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Reflection;
 using Bbn.Abstractions;
 using Bbn.Hosting.Plugins;
-using Bbn.Hosting.Verbs;
 using Microsoft.Extensions.Configuration;
 
 namespace Bbn.Hosting.Composition;

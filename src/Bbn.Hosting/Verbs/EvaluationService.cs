@@ -15,18 +15,6 @@ using Microsoft.Extensions.Options;
 
 namespace Bbn.Hosting.Verbs;
 
-/// <summary>Bbn:Evaluate: the `evaluate` verb's settings.</summary>
-public sealed class EvaluateOptions
-{
-    public const string Section = "Bbn:Evaluate";
-
-    /// <summary>A checkpoint.bbn, or a run directory that holds one.</summary>
-    public string? Checkpoint { get; set; }
-
-    /// <summary>Where the summary goes; default: evaluation/summary.json beside the checkpoint.</summary>
-    public string? Output { get; set; }
-}
-
 /// <summary>
 /// The `evaluate` verb: the checkpoint's network (rebuilt from its header: method, backbone, loss,
 /// classes) on its dataset's test split, written as a run summary. No training set, no optimiser.

@@ -10,18 +10,6 @@ using Microsoft.Extensions.Options;
 
 namespace Bbn.Hosting.Verbs;
 
-/// <summary>Bbn:Export: the `export` verb's settings.</summary>
-public sealed class ExportOptions
-{
-    public const string Section = "Bbn:Export";
-
-    /// <summary>A checkpoint.bbn, or a run directory that holds one.</summary>
-    public string? Checkpoint { get; set; }
-
-    /// <summary>The .pth file to write.</summary>
-    public string? Output { get; set; }
-}
-
 /// <summary>The `export` verb: a checkpoint's network as a PyTorch state_dict with the official BBN parameter names.</summary>
 public sealed class ExportService(
     IOptions<ExportOptions> options,

@@ -9,18 +9,6 @@ using TorchSharp;
 
 namespace Bbn.Hosting.Verbs;
 
-/// <summary>Bbn:Import: the `import` verb's settings.</summary>
-public sealed class ImportOptions
-{
-    public const string Section = "Bbn:Import";
-
-    /// <summary>A PyTorch state_dict (torch.save(model.state_dict(), path)) with the official BBN names.</summary>
-    public string? File { get; set; }
-
-    /// <summary>The checkpoint.bbn to write; an existing file is not replaced.</summary>
-    public string? Output { get; set; }
-}
-
 /// <summary>
 /// The `import` verb: a PyTorch state_dict into our network, saved as a completed checkpoint that
 /// evaluate, predict and export take. The composition comes from the configuration, as for training;
@@ -52,7 +40,7 @@ public sealed class ImportService(
         {
             var train = data.Train;
             var stages = setup.PlanStages(settings.Training, train.ClassCounts);
-            using var network = NetworkFactory.Build(setup.Method, setup.Backbone.Build(train.Shape), train.ClassNames.Count, setup.Classifier);
+            using var network = Bbn.Core.Model.MethodNetworks.Build(setup.Method, setup.Backbone.Build(train.Shape), train.ClassNames.Count, setup.Classifier);
             OfficialBbnWeights.Import(network, file);
             var end = TrainingPosition.Start with { Stage = stages.Count, Epoch = stages[^1].Epochs + 1 };
             Directory.CreateDirectory(Path.GetDirectoryName(output)!);

@@ -14,27 +14,6 @@ using static TorchSharp.torch;
 
 namespace Bbn.Hosting.Verbs;
 
-/// <summary>Bbn:Predict: the `predict` verb's settings.</summary>
-public sealed class PredictOptions
-{
-    public const string Section = "Bbn:Predict";
-
-    /// <summary>A checkpoint.bbn, or a run directory that holds one.</summary>
-    public string? Checkpoint { get; set; }
-
-    /// <summary>Image files and folders (searched recursively).</summary>
-    public List<string> Inputs { get; set; } = [];
-
-    /// <summary>How many classes to show per image.</summary>
-    public int Top { get; set; } = 5;
-
-    /// <summary>JSON on standard output instead of a table.</summary>
-    public bool Json { get; set; }
-
-    /// <summary>Images per forward pass.</summary>
-    public int BatchSize { get; set; } = 64;
-}
-
 /// <summary>One image's result: its top classes, or why it could not be read.</summary>
 public sealed record ImagePrediction(string File, IReadOnlyList<Prediction>? Predictions, string? Error);
 

@@ -26,8 +26,6 @@ internal static partial class TrainLog
     [LoggerMessage(12, LogLevel.Information, "TensorBoard events in {Folder} (tensorboard --logdir {Folder})")]
     public static partial void TensorBoard(ILogger logger, string folder);
 
-    [LoggerMessage(13, LogLevel.Warning, "Skipped image {Path}: {Reason} (Bbn:Dataset:OnBadImage = skip)")]
-    public static partial void ImageSkipped(ILogger logger, string path, string reason);
 
     [LoggerMessage(14, LogLevel.Warning, "{Count} undecodable images were skipped (summary.json: skipped_images)")]
     public static partial void ImagesSkipped(ILogger logger, long count);

@@ -22,7 +22,7 @@ public sealed class PretrainedStartTests : IDisposable
     {
         var parts = BuiltInComponents.Create<IBackbone>(backbone).Build(new ImageShape(channels, 64, 64));
         layout = parts.Layout;
-        return NetworkFactory.Build(BuiltInComponents.Create<ITrainingMethod>(method), parts, classCount: 5, ClassifierHead.Linear);
+        return Bbn.Core.Model.MethodNetworks.Build(BuiltInComponents.Create<ITrainingMethod>(method), parts, classCount: 5, ClassifierHead.Linear);
     }
 
     [Theory]

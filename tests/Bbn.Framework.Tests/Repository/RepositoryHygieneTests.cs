@@ -30,6 +30,28 @@ public sealed partial class RepositoryHygieneTests
         repeated.Should().BeEmpty("a log filter or alert keyed on an EventId must find one message");
     }
 
+    [Theory]
+    [InlineData("src/Bbn.Core", "Bbn.Core")]
+    [InlineData("src/Bbn.Hosting", "Bbn.Hosting")]
+    public void The_folders_of_a_project_depend_on_each_other_without_a_cycle(string project, string rootNamespace)
+    {
+        string root = Path.Combine(Repo, project);
+        var folders = Directory.GetDirectories(root).Select(Path.GetFileName).Where(f => f is not ("bin" or "obj")).ToHashSet()!;
+        var uses = folders.ToDictionary(f => f!, _ => new HashSet<string>());
+        var reference = new Regex($@"\b{Regex.Escape(rootNamespace)}\.(\w+)");
+        foreach (string folder in folders!)
+            foreach (string path in Sources(Path.Combine(project, folder!)))
+                foreach (Match m in reference.Matches(File.ReadAllText(path)))
+                    if (m.Groups[1].Value != folder && folders.Contains(m.Groups[1].Value)) uses[folder!].Add(m.Groups[1].Value);
+
+        // A folder that reaches itself through the others is in a cycle.
+        bool Reaches(string from, string to, HashSet<string> seen) => uses[from].Any(next => next == to || (seen.Add(next) && Reaches(next, to, seen)));
+        var cyclic = uses.Keys.Where(f => Reaches(f, f, [])).Select(f => $"{f} -> {string.Join(", ", uses[f].Where(n => Reaches(n, f, [])))}").ToList();
+
+        uses.Values.Should().Contain(u => u.Count > 0, "the check sees the folders' references");
+        cyclic.Should().BeEmpty($"the folders of {project} form layers (a cycle means two folders are one concept, or a type sits in the wrong one)");
+    }
+
     [Fact]
     public void Namespaces_follow_the_folders()
     {

@@ -1,4 +1,4 @@
-namespace Bbn.Core.Training;
+namespace Bbn.Core.Evaluation;
 
 /// <summary>
 /// Bbn:PostHoc: the inference knobs tuned on the validation split after the last epoch (each a grid,

@@ -1,4 +1,4 @@
-namespace Bbn.Core.Training;
+namespace Bbn.Core.Evaluation;
 
 /// <summary>
 /// Bbn:Validation: the split held out of training for model selection and post-hoc tuning. Nothing
@@ -42,7 +42,7 @@ public sealed class ValidationOptions
     public const string RefitNever = "never";
 
     /// <summary>
-    /// auto: where the split took more than <see cref="RefitPolicy.AutoShare"/> of the training subset's images, train again on all of
+    /// auto: where the split took more than <see cref="Training.RefitPolicy.AutoShare"/> of the training subset's images, train again on all of
     /// them with the epoch and the inference knobs chosen on the split (docs/results/small-folders.md measured why); always: refit
     /// whenever the split took any training image; never: the selection run is the result.
     /// </summary>
