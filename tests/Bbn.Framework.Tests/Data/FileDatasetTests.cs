@@ -148,6 +148,42 @@ public sealed class FileDatasetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_refit_run_stopped_in_either_phase_and_resumed_ends_as_an_uninterrupted_one()
+    {
+        string data = ImageFiles.WriteFolders(Path.Combine(root, "folders"), [8, 5, 3], testPerClass: 2);
+        string[] Args(string name, params string[] extra) => Settings(name, ["--Bbn:Dataset:Name=image-folder", $"--Bbn:Dataset:Root={data}", "--Bbn:Dataset:Recipe=cifar",
+            "--Bbn:Validation:Split=auto", "--Bbn:Validation:Fraction=0.25", "--Bbn:Training:Epochs=4", .. extra]);
+        var (code, _, error) = await AppRunner.Run(Args("straight"));
+        code.Should().Be(0, error);
+
+        // Stopped once in the selection run, once in the refit (wherever the stop lands, the resumed run must end the same).
+        var stopped = new RunDirectory(Path.Combine(root, "runs", "stopped"));
+        foreach (var (phase, resume) in new[] { (stopped.SelectionRun, false), (stopped, true) })
+        {
+            using var stop = new CancellationTokenSource();
+            var watcher = Task.Run(async () =>
+            {
+                while (!File.Exists(phase.MetricsPath) && !File.Exists(stopped.SummaryPath)) await Task.Delay(20);
+                await stop.CancelAsync();
+            });
+            (code, _, error) = await AppRunner.Run(stop.Token, ["train", .. Args("stopped", resume ? ["--Bbn:Training:Resume=true"] : [])[1..]]);
+            await watcher;
+            code.Should().Be(0, error);
+        }
+        (code, _, error) = await AppRunner.Run(Args("stopped", "--Bbn:Training:Resume=true"));
+        code.Should().Be(0, error);
+
+        var straight = new RunDirectory(Path.Combine(root, "runs", "straight"));
+        stopped.ReadMetrics().Select(m => m.Epoch).Should().Equal(1, 2, 3, 4);
+        stopped.ReadMetrics().Select(m => m.TrainLoss).Should().Equal(straight.ReadMetrics().Select(m => m.TrainLoss), (a, b) => Math.Abs(a - b) < 1e-4);
+        stopped.SelectionRun.ReadMetrics().Select(m => m.TrainLoss).Should().Equal(straight.SelectionRun.ReadMetrics().Select(m => m.TrainLoss), (a, b) => Math.Abs(a - b) < 1e-4);
+        using var a = JsonDocument.Parse(File.ReadAllText(straight.SummaryPath));
+        using var b = JsonDocument.Parse(File.ReadAllText(stopped.SummaryPath));
+        b.RootElement.GetProperty("selection").GetProperty("epoch").GetInt32().Should().Be(a.RootElement.GetProperty("selection").GetProperty("epoch").GetInt32());
+        b.RootElement.GetProperty("refit").GetProperty("train_images").GetInt32().Should().Be(16);
+    }
+
+    [Fact]
     public async Task An_inaturalist_validation_file_that_is_the_test_file_is_refused_at_start()
     {
         string data = ImageFiles.WriteINaturalist(Path.Combine(root, "inat"), [6, 4, 2], valPerClass: 2);
