@@ -40,7 +40,7 @@ public sealed record ComparisonTable(IReadOnlyList<CompositionRow> Rows, IReadOn
     public long TestImages { get; init; }
 
     /// <summary>Below this many validation images the table warns that the selected and tuned figures rest on too few.</summary>
-    public const int FewValidationImages = 100;
+    public const int FewValidationImages = Bbn.Core.Evaluation.ModelSelection.FewValidationImages;
 
     /// <summary>
     /// Two binomial standard errors of a seed-averaged difference of two accuracies on <see cref="TestImages"/> images each, at their

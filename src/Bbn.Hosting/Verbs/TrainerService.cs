@@ -142,7 +142,11 @@ public sealed class TrainerService(
                 var summary = System.Text.Json.JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(directory.SummaryPath), RunJson.Options)!;
                 TrainLog.Finished(logger, summary.Top1, directory.SummaryPath);
                 if (summary.Selection is { } selected)
+                {
                     TrainLog.Selected(logger, selected.Epoch, selected.Metric, selected.Score, selected.ValidationImages, selected.Top1, selected.Checkpoint);
+                    if (selected.ValidationImages < Bbn.Core.Evaluation.ModelSelection.FewValidationImages)
+                        TrainLog.FewValidationImages(logger, selected.ValidationImages, Bbn.Core.Evaluation.ModelSelection.FewValidationImages);
+                }
                 if (summary.PostHoc is { TestBefore: { } before, TestAfter: { } after } tuned)
                     TrainLog.Tuned(logger, Bbn.Core.Evaluation.PostHocTuner.Describe(tuned.Settings), tuned.ValidationScoreBefore, tuned.ValidationScoreAfter,
                         before.Top1, after.Top1, before.ExpectedCalibrationError, after.ExpectedCalibrationError);
