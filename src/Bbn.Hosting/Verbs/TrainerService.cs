@@ -93,6 +93,9 @@ public sealed class TrainerService(
         if (run.ValidationRule is { } rule) TrainLog.ValidationSplit(logger, rule);
         else TrainLog.NoValidationSplit(logger);
         var (refit, why) = RefitPolicy.Decide(o.Validation.Refit, run.HeldFromTrain, run.Train.Count + run.HeldFromTrain, group.Size);
+        // A run that began without a refit (an earlier version, or other settings) is resumed as it began.
+        if (refit && t.Resume && directory.HasCheckpoint && !Directory.Exists(directory.SelectionRun.Path))
+            (refit, why) = (false, "no refit: this run began without one and is resumed as it began");
         if (run.HeldFromTrain > 0) TrainLog.Refit(logger, why);
 
         try
