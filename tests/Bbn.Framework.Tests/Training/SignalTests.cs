@@ -22,7 +22,7 @@ public sealed class SignalTests : IDisposable
         using var process = TrainerProcess.Start(
         [
             "train", $"--Bbn:Dataset:Root={data}", $"--Bbn:Training:OutputDirectory={root}", "--Bbn:Training:RunName=signalled",
-            "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=8", "--Bbn:Training:LogEverySteps=1",
+            "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=8", "--Bbn:Training:LogEverySteps=1", "--Bbn:Validation:Refit=never", // the signal, not the refit (which has its own stop test)
         ]);
         var stderr = process.StandardError.ReadToEndAsync();
         await TrainerProcess.ReadUntil(process, "step 2/");
@@ -47,7 +47,7 @@ public sealed class SignalTests : IDisposable
         string[] crt =
         [
             $"--Bbn:Dataset:Root={data}", $"--Bbn:Training:OutputDirectory={root}", "--Bbn:Method:Name=crt", "--Bbn:Method:ClassifierEpochs=1",
-            "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=8", "--Bbn:Training:LogEverySteps=1",
+            "--Bbn:Training:Epochs=1", "--Bbn:Training:BatchSize=8", "--Bbn:Training:LogEverySteps=1", "--Bbn:Validation:Refit=never", // the signal, not the refit (which has its own stop test)
         ];
 
         using (var process = TrainerProcess.Start(["train", .. crt, "--Bbn:Training:RunName=stopped"]))
