@@ -46,7 +46,8 @@ public sealed class PretrainedStartTests : IDisposable
         using var first = network.Features(0, input);
         using var second = network.Features(1, input);
         double tolerance = 1e-4 * Math.Max(1, expected.abs().max().item<float>());
-        (first - expected).abs().max().item<float>().Should().BeLessThan((float)tolerance, "our backbone computes torchvision's features");
+        // allclose rather than a tensor operator: TorchSharp's operators make a temporary Scalar (docs/investigations/native-lifetimes.md).
+        first.allclose(expected, rtol: 0, atol: tolerance).Should().BeTrue("our backbone computes torchvision's features");
         second.allclose(first, rtol: 0, atol: 0).Should().BeTrue("both branches start from the file's last block of layer4");
         using var file = File.OpenRead(Path.Combine(work, $"{arch}.pth"));
         var state = PyTorchUnpickler.UnpickleStateDict(file);
