@@ -11,22 +11,8 @@ public static class TrainingHooks
     public static IReadOnlyList<ITrainingHook> Standard(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments,
         ValidationOptions? validation = null, PostHocOptions? postHoc = null)
     {
-        var health = new LearningHealthHook(observer, session.Stages, session.Train.ClassNames);
         var selection = new SelectionHook(run, (validation ?? new()).SelectBy, session.Checkpoints);
-        var tuning = new PostHocHook(selection.Metric, postHoc ?? new(), session.Evaluation);
-        return
-        [
-            new DataParallelHook(session.Parallel, session.Network, session.ImagesPerStep),
-            new InstrumentsHook(instruments),
-            new EvaluationHook(session.Evaluation, session.Options.EvaluateEvery),
-            selection,
-            tuning,
-            new CheckpointHook(run, session.Checkpoints),
-            new HeapReleaseHook(session.Options.MemoryGrowthTolerance, observer, session.ReleaseMemory),
-            health,
-            new RunRecordsHook(run, session.Stages, session.Summarize, health, selection, tuning),
-            new ObserverHook(observer, session.Stages, session.Options, () => session.BranchExecution),
-        ];
+        return Around(session, run, observer, instruments, selection, new PostHocHook(selection.Metric, postHoc ?? new(), session.Evaluation), null);
     }
 
     /// <summary>
@@ -34,11 +20,17 @@ public static class TrainingHooks
     /// on its validation split in place of choosing them here.
     /// </summary>
     public static IReadOnlyList<ITrainingHook> Refit(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments,
-        SelectedEpoch chosen, PostHocTuning? tuned, RefitRecord record)
+        SelectedEpoch chosen, PostHocTuning? tuned, RefitRecord record) =>
+        Around(session, run, observer, instruments, new ChosenEpochHook(run, chosen, session.Checkpoints, session.Evaluation),
+            new AppliedPostHocHook(tuned, session.Evaluation), record);
+
+    /// <summary>The run directory's hooks in their order, around the hooks that choose (or take) the epoch and the knobs.</summary>
+    private static IReadOnlyList<ITrainingHook> Around<TSelection, TTuning>(TrainingSession session, RunDirectory run, ITrainingObserver observer,
+        TrainerInstruments? instruments, TSelection selection, TTuning tuning, RefitRecord? record)
+        where TSelection : ITrainingHook, ISelectionRecord
+        where TTuning : ITrainingHook, IPostHocRecord
     {
         var health = new LearningHealthHook(observer, session.Stages, session.Train.ClassNames);
-        var selection = new ChosenEpochHook(run, chosen, session.Checkpoints, session.Evaluation);
-        var tuning = new AppliedPostHocHook(tuned, session.Evaluation);
         return
         [
             new DataParallelHook(session.Parallel, session.Network, session.ImagesPerStep),
