@@ -47,7 +47,7 @@ public static class Decoupling
     [
         Branches.Representation(plan),
         new TrainingStage("classifier", options.ClassifierEpochs, NetworkParts.Classifier, options.Optimizer(plan.Optimizer),
-            Samplers: Conventional(sampler), ReinitializeClassifier: true),
+            Samplers: Conventional(sampler), Hooks: [new FreshClassifier()]),
     ]);
 
     /// <summary>LWS: stage 2 learns only f_i in z_i = f_i (w_i . x + b_i), on <paramref name="sampler"/>'s batches.</summary>
@@ -62,7 +62,7 @@ public static class Decoupling
     public static ITrainingMethod TauNormalization(double tau) => new TwoStage(plan =>
     [
         new TrainingStage(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"tau-norm (tau {tau})"), plan.Epochs, NetworkParts.All, plan.Optimizer,
-            AtEnd: classifier => Normalize(classifier, tau)),
+            Hooks: [new TauNormalizationAtEnd(tau)]),
     ]);
 
     /// <summary>w_i / ||w_i||^tau in place, bias zero.</summary>

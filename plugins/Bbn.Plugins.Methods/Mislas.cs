@@ -40,9 +40,9 @@ public static class Mislas
                 LearningRate = options.ClassifierLearningRate > 0 ? options.ClassifierLearningRate : plan.Optimizer.LearningRate,
                 Schedule = LearningRateShape.Cosine, WarmupEpochs = 0, DecayAt = [],
             },
-            FreezeBatchNorm: false,
             Samplers: new Dictionary<string, ISampler> { [Branches.Conventional.Name] = classifierSampler },
-            Loss: new LabelAwareSmoothing(options.SmoothHead, options.SmoothTail)),
+            Loss: new LabelAwareSmoothing(options.SmoothHead, options.SmoothTail),
+            Hooks: [new UpdatingNorms(NetworkParts.Representation)]),
     ]);
 }
 

@@ -40,7 +40,7 @@ public static class WeightBalancing
                 LearningRate = options.ClassifierLearningRate > 0 ? options.ClassifierLearningRate : plan.Optimizer.LearningRate,
                 WeightDecay = options.WeightDecay, Schedule = LearningRateShape.Cosine, WarmupEpochs = 0, DecayAt = [],
             },
-            Loss: classifierLoss, AfterOptimizerStep: classifier => MaxNorm(classifier, options.MaxNorm)),
+            Loss: classifierLoss, Hooks: [new MaxNormProjection(options.MaxNorm)]),
     ]);
 
     /// <summary>w_i = w_i * min(1, radius / ||w_i||): projected gradient descent onto the MaxNorm constraint.</summary>

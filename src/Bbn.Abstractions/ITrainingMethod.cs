@@ -7,7 +7,8 @@ namespace Bbn.Abstractions;
 /// A training method (component kind "method", chosen by Bbn:Method:Name): its branches, how one
 /// step's branch outputs become the loss, and its stages. The kernel builds the network from the
 /// backbone's parts (one block of the last stage per branch, one classifier over the classifier
-/// input), runs the stages in one loop, and hands the method every step's outputs. (Contracts 1.3.)
+/// input), runs the stages in one loop, and hands the method every step (<see cref="TrainStep"/>), by default to its
+/// <see cref="Loss"/>. (Contracts 1.3; the step and views 2.0.)
 /// </summary>
 public interface ITrainingMethod
 {
@@ -20,8 +21,17 @@ public interface ITrainingMethod
     /// <summary>Gives the network a learnable per-class scale of the logits (initialised to 1), as LWS trains.</summary>
     bool LogitScale => false;
 
-    /// <summary>The loss of one training step, a scalar tensor.</summary>
+    /// <summary>Augmented views of each image a step draws per branch (<see cref="ITrainingStep.Forward"/>); default 1. (Contracts 2.0.)</summary>
+    int Views => 1;
+
+    /// <summary>The loss of one training step, a scalar tensor (used by the default <see cref="TrainStep"/>).</summary>
     Tensor Loss(BranchOutputs outputs, MethodStep position);
+
+    /// <summary>
+    /// One optimiser step: the default forwards each micro-batch's first view, takes <see cref="Loss"/> and updates. A method
+    /// with a step of its own (several views, several losses) overrides it and ends with <see cref="ITrainingStep.Update"/>. (Contracts 2.0.)
+    /// </summary>
+    double TrainStep(ITrainingStep training) => training.Update(part => Loss(training.Forward(part), training.Position));
 
     /// <summary>The classifier's input at inference from every branch's features of the same images; default: concatenated.</summary>
     Tensor InferenceFeatures(IReadOnlyList<Tensor> features) => features.Count == 1 ? features[0].alias() : cat([.. features], 1);
@@ -104,18 +114,15 @@ public sealed record BatchTargets(Tensor Labels, Tensor? Mixed = null, double La
 /// <param name="ClassCounts">The training set's images per class.</param>
 public sealed record StagePlan(int Epochs, StageOptimizer Optimizer, IReadOnlyList<int> ClassCounts);
 
-/// <summary>One stage of a method: what trains, on what, for how long.</summary>
+/// <summary>One stage of a method: what trains, on what, for how long. The batch norms of the parts it does not train keep their statistics unless a hook says otherwise.</summary>
 /// <param name="Name">A short name for logs and records (<c>representation</c>, <c>classifier</c>).</param>
 /// <param name="Epochs">The stage's epochs.</param>
 /// <param name="Trains">The parts whose parameters train; the rest are frozen.</param>
-/// <param name="FreezeBatchNorm">Batch norms of the frozen parts keep their running statistics (evaluation mode); false lets them update (MiSLAS's shifted statistics).</param>
 /// <param name="Optimizer">SGD and its learning-rate schedule for this stage.</param>
 /// <param name="Samplers">A sampler per branch name for this stage; a branch not named keeps its configured sampler.</param>
 /// <param name="Loss">The stage's loss; null: Bbn:Loss.</param>
-/// <param name="ReinitializeClassifier">The classifier gets fresh weights when the stage starts (cRT).</param>
 /// <param name="Transform">A batch transform for this stage (mixup); null: Bbn:BatchTransform, if any.</param>
-/// <param name="AfterOptimizerStep">Runs after every optimiser step on the classifier (the MaxNorm projection of weight balancing).</param>
-/// <param name="AtEnd">Runs on the classifier when the stage ends (tau-normalisation).</param>
+/// <param name="Hooks">The method's work at points of the stage (a re-initialised classifier, batch norms that keep updating, a constraint after each update, a change at the end); contracts 2.0.</param>
 /// <param name="OptimizerFactory">The stage's own optimiser (contracts 1.7); null: Bbn:Optimizer.</param>
 /// <param name="RateShape">The stage's own learning-rate shape (contracts 1.7); null: <see cref="StageOptimizer.Schedule"/>.</param>
 public sealed record TrainingStage(
@@ -123,13 +130,10 @@ public sealed record TrainingStage(
     int Epochs,
     NetworkParts Trains,
     StageOptimizer Optimizer,
-    bool FreezeBatchNorm = true,
     IReadOnlyDictionary<string, ISampler>? Samplers = null,
     ILoss? Loss = null,
-    bool ReinitializeClassifier = false,
     IBatchTransform? Transform = null,
-    Action<ClassifierParameters>? AfterOptimizerStep = null,
-    Action<ClassifierParameters>? AtEnd = null,
+    IReadOnlyList<IStageHook>? Hooks = null,
     IOptimizerFactory? OptimizerFactory = null,
     ILearningRateShape? RateShape = null);
 
@@ -191,7 +195,7 @@ public enum LearningRateShape
     LinearWarmupMultiStep,
 }
 
-/// <summary>The classifier's tensors, for constraints and post-hoc changes (run under no_grad).</summary>
+/// <summary>The classifier's tensors: for constraints and post-hoc changes (run under no_grad), or live in a step's loss.</summary>
 /// <param name="Weight">[K, D].</param>
 /// <param name="Bias">[K], or null for a cosine classifier.</param>
 /// <param name="LogitScale">[K], or null.</param>

@@ -68,9 +68,10 @@ public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParal
     /// <summary>
     /// One update: <paramref name="partLoss"/> gives each micro-batch's loss, <paramref name="backward"/> runs its backward
     /// pass; returns the batch's loss, or NaN for a non-finite loss or gradient that <see cref="TrainingOptions.SkipNonFiniteSteps"/>
-    /// lets pass without an update (else <see cref="DivergenceException"/>, naming <paramref name="where"/>).
+    /// lets pass without an update (else <see cref="DivergenceException"/>, naming <paramref name="where"/>). After the update
+    /// the stage's <paramref name="hooks"/> see the classifier (<see cref="IStageHook.AfterOptimizerStep"/>).
     /// </summary>
-    public double Update(Func<int, Tensor> partLoss, Action<Tensor> backward, double gradientNormBound, Action<ClassifierParameters>? constraint,
+    public double Update(Func<int, Tensor> partLoss, Action<Tensor> backward, double gradientNormBound, IReadOnlyList<IStageHook> hooks,
         (int Stage, int Epoch, int Step) where)
     {
         int parts = Parts;
@@ -98,10 +99,11 @@ public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParal
             return double.NaN;
         }
         Optimizer.step();
-        if (constraint is not null)
+        if (hooks.Count > 0)
         {
             using var _ = no_grad();
-            constraint(network.ClassifierTensors());
+            var classifier = network.ClassifierTensors();
+            foreach (var hook in hooks) hook.AfterOptimizerStep(classifier);
         }
         average?.Update();
         return total;

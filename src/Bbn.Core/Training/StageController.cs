@@ -39,23 +39,18 @@ public sealed class StageController(TrainingSetup setup, TrainingOptions options
 
     /// <summary>
     /// Makes <paramref name="stage"/> the active one: its parameters train and the rest are frozen (their batch norms in
-    /// evaluation mode where the stage says so), and, when nothing of the stage has run yet, a re-initialised classifier
-    /// if the stage asks for one. Returns the parameters that train.
+    /// evaluation mode unless a hook of the stage sets them otherwise), and the stage's hooks are told (a re-initialised
+    /// classifier when nothing of the stage has run yet). Returns the parameters that train.
     /// </summary>
     public IReadOnlyList<TorchSharp.Modules.Parameter> Begin(int stage, bool atStageStart)
     {
         var s = this[stage];
-        if (atStageStart && s.ReinitializeClassifier)
-        {
-            // Seeded by the stage, so a run resumed at the stage's start draws the same classifier.
-            manual_seed(SeedStreams.Derive(options.Seed, "classifier-init", stage));
-            network.ReinitializeClassifier();
-            InitializeClassifierBias(s.Loss ?? setup.Loss);
-        }
         var trainable = network.ParametersOf(s.Trains).ToHashSet();
         trainable.ExceptWith(frozen);
         foreach (var p in network.parameters()) p.requires_grad = trainable.Contains(p);
         Active = stage;
+        var view = new StageNetwork(network, () => ReinitializeClassifier(stage));
+        foreach (var hook in HooksOf(stage)) hook.StageStarting(view, atStageStart);
         RestoreModes();
         learningRates = LearningRateSchedule.For(s.Optimizer, s.Epochs, options.MinWarmupSteps, s.RateShape);
         samplers = setup.Method.Branches.Select((b, i) => s.Samplers?.GetValueOrDefault(b.Name) ?? setup.Samplers[i]).ToArray();
@@ -63,6 +58,9 @@ public sealed class StageController(TrainingSetup setup, TrainingOptions options
         Transform = s.Transform ?? setup.Transform;
         return network.parameters().Where(trainable.Contains).ToArray();
     }
+
+    /// <summary>The hooks of <paramref name="stage"/>, in order.</summary>
+    public IReadOnlyList<IStageHook> HooksOf(int stage) => this[stage].Hooks ?? [];
 
     private static HashSet<TorchSharp.Modules.Parameter> FrozenStages(Model.FineTuning? fineTune, BranchNetwork network, IPretrainedLayout? layout)
     {
@@ -78,26 +76,30 @@ public sealed class StageController(TrainingSetup setup, TrainingOptions options
         if (loss.InitialClassifierBias(train.ClassNames.Count) is double bias) network.FillClassifierBias(bias);
     }
 
-    /// <summary>Training mode, with the frozen parts' batch norms in evaluation mode where the active stage freezes them (after an evaluation, too).</summary>
+    /// <summary>
+    /// Training mode, with the batch norms of the parts the active stage does not train in evaluation mode, then the stage's
+    /// hooks (<see cref="IStageHook.ModesSet"/>), then Bbn:Backbone:FreezeNorm's trunk norms in evaluation mode (after an evaluation, too).
+    /// </summary>
     public void RestoreModes()
     {
         if (Active == 0) return;
         network.train();
-        if (setup.FineTune is { FreezeNorm: true })
-            foreach (var norm in network.Trunk.modules().OfType<TorchSharp.Modules.NormBase>()) norm.eval();
         var s = this[Active];
-        if (!s.FreezeBatchNorm) return;
         foreach (var module in network.ModulesOf(NetworkParts.All & ~s.Trains))
             foreach (var norm in module.modules().OfType<TorchSharp.Modules.NormBase>())
                 norm.eval();
+        int active = Active;
+        var view = new StageNetwork(network, () => ReinitializeClassifier(active));
+        foreach (var hook in HooksOf(Active)) hook.ModesSet(view);
+        if (setup.FineTune is { FreezeNorm: true })
+            foreach (var norm in network.Trunk.modules().OfType<TorchSharp.Modules.NormBase>()) norm.eval();
     }
 
-    /// <summary>Runs the stage's end-of-stage change on the classifier (tau-normalisation).</summary>
+    /// <summary>Runs the stage's end-of-stage changes on the classifier (tau-normalisation).</summary>
     public void End(int stage)
     {
-        if (this[stage].AtEnd is not { } atEnd) return;
         using var _ = no_grad();
-        atEnd(network.ClassifierTensors());
+        foreach (var hook in HooksOf(stage).OfType<IStageEndHook>()) hook.StageEnding(network.ClassifierTensors());
     }
 
     public double LearningRate(int epoch) => learningRates.At(epoch);
@@ -119,19 +121,44 @@ public sealed class StageController(TrainingSetup setup, TrainingOptions options
     /// <summary>The method's first-branch weight for an epoch of the active stage, as metrics report it.</summary>
     public double Alpha(int epoch) => setup.Method.ReportedAlpha(epoch, this[Active].Epochs);
 
-    /// <summary>The active stage's index sequence per branch for <paramref name="epoch"/>, and the augmentation streams.</summary>
+    /// <summary>
+    /// The active stage's index sequence per branch for <paramref name="epoch"/>, and the augmentation streams: one input per
+    /// branch and view (branch-major), every view of a branch over the same images, each view with its own stream.
+    /// </summary>
     public EpochPlan PlanEpoch(int epoch)
     {
         int stage = Active;
         var names = setup.BranchNames;
+        int views = Math.Max(1, setup.Method.Views);
         var orders = samplers.Select((sampler, b) => sampler.Sample(new SamplingContext(train.LabelArray, train.ClassCounts, epoch, this[stage].Epochs,
             SeedStreams.Random(options.Seed, TrainingBatches.StageStream(stage, "sampler-" + names[b]), epoch)))).ToArray();
-        return new EpochPlan(epoch, orders, names.Select(n => TrainingBatches.AugmentStream(stage, n)).ToArray());
+        return new EpochPlan(epoch,
+            [.. orders.SelectMany(order => Enumerable.Repeat(order, views))],
+            [.. names.SelectMany(n => Enumerable.Range(0, views).Select(v => TrainingBatches.AugmentStream(stage, v == 0 ? n : $"{n}-view{v + 1}")))]);
     }
 
     public int StepsIn(EpochPlan plan)
     {
         int steps = plan.Orders.Min(o => o.Length) / options.BatchSize;
         return options.MaxStepsPerEpoch > 0 ? Math.Min(steps, options.MaxStepsPerEpoch) : steps;
+    }
+
+    /// <summary>Fresh classifier weights for <paramref name="stage"/>, seeded by the stage, so a run resumed at the stage's start draws the same classifier.</summary>
+    private void ReinitializeClassifier(int stage)
+    {
+        manual_seed(SeedStreams.Derive(options.Seed, "classifier-init", stage));
+        network.ReinitializeClassifier();
+        InitializeClassifierBias(this[stage].Loss ?? setup.Loss);
+    }
+
+    /// <summary>The network as the hooks of one stage see it.</summary>
+    private sealed class StageNetwork(BranchNetwork network, Action reinitialize) : IStageNetwork
+    {
+        public ClassifierParameters Classifier => network.ClassifierTensors();
+
+        public void ReinitializeClassifier() => reinitialize();
+
+        public IReadOnlyList<nn.Module> NormsOf(NetworkParts parts) =>
+            [.. network.ModulesOf(parts).SelectMany(m => m.modules().OfType<TorchSharp.Modules.NormBase>())];
     }
 }

@@ -42,5 +42,5 @@ public sealed record TrainingSetup(
         Checkpoint.FormatVersion, MethodName, identity.Backbone, identity.Dataset,
         train.ClassNames.Count, options.Seed, stages.Sum(s => s.Epochs), position, completed, ClassifierHeadNames.Name(Classifier),
         new TrainingData(train.ClassNames, train.ClassCounts, train.Shape, train.Normalization, (train as ImageFileSet)?.Recipe),
-        identity.Loss, stages.Select(s => new StageRecord(s.Name, s.Epochs)).ToArray(), stages.LastOrDefault(s => s.AtEnd is not null)?.Name);
+        identity.Loss, stages.Select(s => new StageRecord(s.Name, s.Epochs)).ToArray(), stages.LastOrDefault(s => s.Hooks?.OfType<IStageEndHook>().Any() == true)?.Name);
 }

@@ -34,11 +34,15 @@ public sealed class MethodFormulaTests
         var stages = StagesOf("crt", new() { ["ClassifierEpochs"] = "3", ["ClassifierLearningRate"] = "0.2" });
 
         stages.Should().HaveCount(2);
-        stages[0].Should().Match<TrainingStage>(s => s.Epochs == 20 && s.Trains == NetworkParts.All && s.Optimizer == Plan.Optimizer && !s.ReinitializeClassifier);
+        stages[0].Should().Match<TrainingStage>(s => s.Epochs == 20 && s.Trains == NetworkParts.All && s.Optimizer == Plan.Optimizer && s.Hooks == null);
         var second = stages[1];
         second.Trains.Should().Be(NetworkParts.Classifier);
-        second.ReinitializeClassifier.Should().BeTrue();
-        second.FreezeBatchNorm.Should().BeTrue();
+        using var network = new RecordingStageNetwork();
+        foreach (var hook in second.Hooks!) { hook.StageStarting(network, atStageStart: false); hook.ModesSet(network); }
+        network.Reinitialized.Should().Be(0, "a run resumed mid-stage keeps the classifier its checkpoint holds");
+        foreach (var hook in second.Hooks!) hook.StageStarting(network, atStageStart: true);
+        network.Reinitialized.Should().Be(1);
+        network.Norm.training.Should().BeFalse("the frozen representation's batch norms keep their statistics");
         second.Epochs.Should().Be(3);
         second.Optimizer.LearningRate.Should().Be(0.2);
         second.Optimizer.Schedule.Should().Be(LearningRateShape.Cosine);
@@ -72,7 +76,7 @@ public sealed class MethodFormulaTests
         using var bias = tensor(new float[] { 1, -1 });
 
         stages.Should().ContainSingle();
-        using (no_grad()) stages[0].AtEnd!(new ClassifierParameters(weight, bias, null));
+        using (no_grad()) stages[0].Hooks!.OfType<IStageEndHook>().Single().StageEnding(new ClassifierParameters(weight, bias, null));
 
         // ||(3, 4)|| = 5, ||(0, 2)|| = 2.
         double[] expected = [3 / Math.Sqrt(5), 4 / Math.Sqrt(5), 0, 2 / Math.Sqrt(2)];
@@ -89,7 +93,7 @@ public sealed class MethodFormulaTests
         stages[0].Optimizer.WeightDecay.Should().Be(0.005);
         stages[1].Trains.Should().Be(NetworkParts.Classifier);
         stages[1].Loss!.GetType().Name.Should().Be("ClassBalancedLoss");
-        using (no_grad()) stages[1].AfterOptimizerStep!(new ClassifierParameters(weight, null, null));
+        using (no_grad()) foreach (var hook in stages[1].Hooks!) hook.AfterOptimizerStep(new ClassifierParameters(weight, null, null));
 
         // (3, 4) has norm 5 > 1: scaled to norm 1; (0.3, 0.4) has norm 0.5: unchanged.
         weight.data<float>().ToArray().Should().Equal([0.6f, 0.8f, 0.3f, 0.4f], (actual, hand) => Math.Abs(actual - hand) < 1e-6);
@@ -101,7 +105,12 @@ public sealed class MethodFormulaTests
         var stages = StagesOf("mislas", new() { ["SmoothHead"] = "0.4", ["SmoothTail"] = "0.1" });
         stages[0].Transform!.GetType().Name.Should().Be("Mixup");
         stages[1].Trains.Should().Be(NetworkParts.Classifier);
-        stages[1].FreezeBatchNorm.Should().BeFalse("MiSLAS lets the batch norms re-estimate their statistics on balanced batches");
+        using (var network = new RecordingStageNetwork())
+        {
+            foreach (var hook in stages[1].Hooks!) hook.ModesSet(network);
+            network.Norm.training.Should().BeTrue("MiSLAS lets the batch norms re-estimate their statistics on balanced batches");
+            network.NormsAsked.Should().Equal(NetworkParts.Representation);
+        }
 
         // Counts 100, 10, 1: eps_y = 0.1 + 0.3 sin(pi (n_y - 1) / (2 * 99)).
         using var logits = tensor(new float[] { 2, 0, -1, 0, 1, 0 }).reshape(2, 3);
@@ -162,4 +171,25 @@ public sealed class MethodFormulaTests
             }
         }
     }
+}
+
+/// <summary>An <see cref="IStageNetwork"/> that records what a stage hook asks of it; its one batch norm starts in evaluation mode.</summary>
+internal sealed class RecordingStageNetwork : IStageNetwork, IDisposable
+{
+    public TorchSharp.Modules.BatchNorm2d Norm { get; } = nn.BatchNorm2d(2);
+    public int Reinitialized { get; private set; }
+    public List<NetworkParts> NormsAsked { get; } = [];
+
+    public RecordingStageNetwork() => Norm.eval();
+
+    public ClassifierParameters Classifier => throw new InvalidOperationException("not used by these hooks");
+    public void ReinitializeClassifier() => Reinitialized++;
+
+    public IReadOnlyList<nn.Module> NormsOf(NetworkParts parts)
+    {
+        NormsAsked.Add(parts);
+        return [Norm];
+    }
+
+    public void Dispose() => Norm.Dispose();
 }
