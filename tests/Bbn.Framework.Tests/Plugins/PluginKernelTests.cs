@@ -24,7 +24,7 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
             "adaptor/parabolic", "adaptor/linear", "adaptor/cosine", "adaptor/parabolic-increment", "adaptor/fixed", "adaptor/step", "adaptor/beta",
             "loss/cross-entropy", "loss/focal", "loss/class-balanced", "loss/ldam", "loss/balanced-softmax", "loss/logit-adjustment", "loss/label-smoothing",
             "dataset/fashion-mnist", "dataset/cifar10", "dataset/cifar100", "dataset/inaturalist", "dataset/image-folder",
-            "method/bbn", "method/single-branch", "method/crt", "method/lws", "method/tau-norm", "method/weight-balancing", "method/mislas", "method/bal-bce",
+            "method/bbn", "method/single-branch", "method/crt", "method/lws", "method/tau-norm", "method/weight-balancing", "method/mislas", "method/bal-bce", "method/bal-scl",
             "batch-transform/mixup", "batch-transform/cutmix", "optimizer/sgd", "optimizer/adamw");
         catalog.Components.Should().OnlyContain(c => c.Plugin.AssemblyName.StartsWith("Bbn.Plugins.") && c.Plugin.Location.Contains("/plugins/"));
     }
@@ -48,7 +48,7 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         output.Should().MatchRegex(@"backbone\s+resnet32\s+Bbn\.Plugins\.Backbones");
         output.Should().MatchRegex(@"method\s+crt\s+Bbn\.Plugins\.Methods");
         output.Should().MatchRegex(@"optimizer\s+adamw\s+Bbn\.Plugins\.Optimizers");
-        output.Should().Contain("40 components from 9 plugin assemblies.");
+        output.Should().Contain("41 components from 10 plugin assemblies.");
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         var (code, _, error) = await AppRunner.Run(["plugins", .. AppRunner.PluginDirectories(fixtures.FutureContracts)]);
 
         code.Should().Be(2);
-        error.Should().Contain("Plugin FutureContractsPlugin").And.Contain("built against Bbn.Abstractions 2.0.0.0")
+        error.Should().Contain("Plugin FutureContractsPlugin").And.Contain("built against Bbn.Abstractions 99.0.0.0")
             .And.Contain($"this host provides {typeof(Bbn.Abstractions.ISampler).Assembly.GetName().Version}").And.Contain("Rebuild the plugin");
     }
 
