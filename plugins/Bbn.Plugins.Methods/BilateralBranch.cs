@@ -12,7 +12,8 @@ public sealed class BilateralBranch(IAdaptorSchedule adaptor) : ITrainingMethod
 {
     public IReadOnlyList<MethodBranch> Branches { get; } = [Methods.Branches.Conventional, Methods.Branches.Rebalancing];
 
-    public double ReportedAlpha(int epoch, int totalEpochs) => adaptor.Alpha(epoch, totalEpochs);
+    /// <summary>The adaptor's alpha of the epoch (for a schedule drawn per step, the distribution's mean).</summary>
+    public IReadOnlyDictionary<string, double> ReportedMetrics(int epoch, int totalEpochs) => new Dictionary<string, double> { ["alpha"] = adaptor.Alpha(epoch, totalEpochs) };
 
     public Tensor Loss(BranchOutputs outputs, MethodStep position)
     {

@@ -36,8 +36,15 @@ public interface ITrainingMethod
     /// <summary>The classifier's input at inference from every branch's features of the same images; default: concatenated.</summary>
     Tensor InferenceFeatures(IReadOnlyList<Tensor> features) => features.Count == 1 ? features[0].alias() : cat([.. features], 1);
 
-    /// <summary>The weight of the first branch for <paramref name="epoch"/> of <paramref name="totalEpochs"/>, as metrics report it (BBN's alpha); default 1.</summary>
-    double ReportedAlpha(int epoch, int totalEpochs) => 1.0;
+    /// <summary>
+    /// What the method reports for <paramref name="epoch"/> of <paramref name="totalEpochs"/> of the active stage beside the
+    /// kernel's figures, by name (BBN: its adaptor's weight); the log, metrics.jsonl, status.json, TensorBoard and the plots
+    /// show each one. Default: none. (Contracts 2.0.)
+    /// </summary>
+    IReadOnlyDictionary<string, double> ReportedMetrics(int epoch, int totalEpochs) => NoMetrics;
+
+    /// <summary>No metrics of the method's own.</summary>
+    static readonly IReadOnlyDictionary<string, double> NoMetrics = new Dictionary<string, double>();
 
     /// <summary>The stages, in order. <paramref name="plan"/> carries Bbn:Training's epochs and optimiser recipe.</summary>
     IReadOnlyList<TrainingStage> Stages(StagePlan plan);

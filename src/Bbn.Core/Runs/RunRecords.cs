@@ -1,10 +1,13 @@
 namespace Bbn.Core.Runs;
 
-/// <summary>One line of metrics.jsonl: Epoch counts over every stage of the run; EmaTop1 is the moving average's test top-1 (Bbn:Training:EmaDecay).</summary>
+/// <summary>
+/// One line of metrics.jsonl: Epoch counts over every stage of the run; EmaTop1 is the moving average's test top-1
+/// (Bbn:Training:EmaDecay); Method holds what the method reports of its own by name (BBN: its adaptor's weight), or null.
+/// </summary>
 public sealed record EpochMetrics(
-    int Epoch, double Alpha, double Lr, double TrainLoss, double? Top1, double? Many, double? Medium, double? Few,
+    int Epoch, double Lr, double TrainLoss, double? Top1, double? Many, double? Medium, double? Few,
     double ImagesPerSecond, double EpochSeconds, int Steps, int Stage = 1, double? EmaTop1 = null,
-    double? ValidationTop1 = null, double? ValidationScore = null);
+    double? ValidationTop1 = null, double? ValidationScore = null, IReadOnlyDictionary<string, double>? Method = null);
 
 /// <summary>
 /// The epoch the validation split selected (selection.json, and summary.json's "selection"): the
@@ -76,7 +79,8 @@ public sealed record RefitRecord(string SelectionRun, int TrainImages, int HeldO
 
 /// <summary>status.json: where a run stands, replaced atomically so another program can poll it.</summary>
 public sealed record RunStatus(
-    string State, int Epoch, int Step, int Epochs, double? Alpha, double? Lr, EpochMetrics? Last, double? EtaSeconds, DateTimeOffset Updated, string? Error = null)
+    string State, int Epoch, int Step, int Epochs, IReadOnlyDictionary<string, double>? Method, double? Lr, EpochMetrics? Last, double? EtaSeconds, DateTimeOffset Updated,
+    string? Error = null)
 {
     /// <summary>Signs that the run is not learning, as the log warned of them (null: none).</summary>
     public IReadOnlyList<Training.RunWarning>? Warnings { get; init; }

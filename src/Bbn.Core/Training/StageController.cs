@@ -118,8 +118,9 @@ public sealed class StageController(TrainingSetup setup, TrainingOptions options
         return double.PositiveInfinity;
     }
 
-    /// <summary>The method's first-branch weight for an epoch of the active stage, as metrics report it.</summary>
-    public double Alpha(int epoch) => setup.Method.ReportedAlpha(epoch, this[Active].Epochs);
+    /// <summary>What the method reports for an epoch of the active stage (<see cref="ITrainingMethod.ReportedMetrics"/>); null when nothing.</summary>
+    public IReadOnlyDictionary<string, double>? MethodMetrics(int epoch) =>
+        setup.Method.ReportedMetrics(epoch, this[Active].Epochs) is { Count: > 0 } metrics ? metrics : null;
 
     /// <summary>
     /// The active stage's index sequence per branch for <paramref name="epoch"/>, and the augmentation streams: one input per

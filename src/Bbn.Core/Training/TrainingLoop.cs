@@ -87,11 +87,10 @@ public static class TrainingLoop
                 double epochSeconds = epochWatch.Elapsed.TotalSeconds;
                 epochClock.Add(epochSeconds);
                 var report = end.Report;
-                // The epoch-level alpha (for a schedule drawn per step, the distribution's mean).
-                end.Metrics = new EpochMetrics(runEpoch, stages.Alpha(epoch), lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
+                end.Metrics = new EpochMetrics(runEpoch, lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
                     report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochTrainingSeconds), epochSeconds, steps,
                     stage, end.AverageReport?.Top1, end.ValidationReport?.Top1,
-                    end.ValidationReport is { } validation ? ModelSelection.Score(validation, selectionMetric) : null);
+                    end.ValidationReport is { } validation ? ModelSelection.Score(validation, selectionMetric) : null, stages.MethodMetrics(epoch));
                 position = lastOfStage && !final
                     ? position with { Stage = stage + 1, Epoch = 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 }
                     : position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };

@@ -41,16 +41,22 @@ public static class RunPlots
             var top1 = plot.Add.Scatter(evaluated.Select(m => (double)m.Epoch).ToArray(), evaluated.Select(m => m.Top1!.Value).ToArray());
             top1.LegendText = "test top-1";
         }
-        var alpha = plot.Add.Scatter(epochs, metrics.Select(m => m.Alpha).ToArray());
-        alpha.LegendText = "alpha (right axis)";
-        alpha.Axes.YAxis = plot.Axes.Right;
-        alpha.LinePattern = LinePattern.Dashed;
+        // Each figure the method reports (BBN's alpha) on the right axis, over the epochs that have it.
+        string[] names = [.. metrics.SelectMany(m => m.Method?.Keys ?? Enumerable.Empty<string>()).Distinct()];
+        foreach (var name in names)
+        {
+            var reported = metrics.Where(m => m.Method?.ContainsKey(name) == true).ToArray();
+            var figure = plot.Add.Scatter(reported.Select(m => (double)m.Epoch).ToArray(), reported.Select(m => m.Method![name]).ToArray());
+            figure.LegendText = $"{name} (right axis)";
+            figure.Axes.YAxis = plot.Axes.Right;
+            figure.LinePattern = LinePattern.Dashed;
+        }
         var lr = plot.Add.Scatter(epochs, metrics.Select(m => m.Lr).ToArray());
         lr.LegendText = "learning rate (right axis)";
         lr.Axes.YAxis = plot.Axes.Right;
         lr.LinePattern = LinePattern.Dotted;
 
-        Label(plot, "Training curves", "epoch", "train loss / test top-1 (fraction)", "alpha / learning rate");
+        Label(plot, "Training curves", "epoch", "train loss / test top-1 (fraction)", names.Length == 0 ? "learning rate" : $"{string.Join(" / ", names)} / learning rate");
         plot.SavePng(path, 1000, 600);
         return path;
     }

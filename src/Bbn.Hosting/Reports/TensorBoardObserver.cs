@@ -36,7 +36,7 @@ public sealed class TensorBoardObserver(string runDirectory, IReadOnlyList<strin
     {
         Scalar("train/loss", metrics.TrainLoss, metrics.Epoch);
         Scalar("schedule/lr", metrics.Lr, metrics.Epoch);
-        Scalar("schedule/alpha", metrics.Alpha, metrics.Epoch);
+        foreach (var (name, value) in metrics.Method ?? new Dictionary<string, double>()) Scalar($"method/{name}", value, metrics.Epoch);
         Scalar("speed/images_per_second", metrics.ImagesPerSecond, metrics.Epoch);
     }
 

@@ -32,7 +32,7 @@ public sealed class ConsoleOutputTests
         int result = TerminalProgress.Run(console, epochs: 2, observer =>
         {
             observer.StepCompleted(new StepProgress(1, 5, 10, 0.6931, 321, TimeSpan.FromSeconds(75)));
-            observer.EpochCompleted(new EpochMetrics(1, 1, 0.1, 0.5, 0.8123, null, null, null, 320, 30, 10), TimeSpan.FromMinutes(2));
+            observer.EpochCompleted(new EpochMetrics(1, 0.1, 0.5, 0.8123, null, null, null, 320, 30, 10), TimeSpan.FromMinutes(2));
             observer.StepCompleted(new StepProgress(2, 10, 10, 0.4321, 330, TimeSpan.Zero));
             return 42;
         });

@@ -138,7 +138,7 @@ public sealed class HostedTrainerTests : IDisposable
         var run = RunDirectory("bbn");
         File.ReadAllText(run.ConfigPath).Should().Contain("\"Name\": \"fashion-mnist\"").And.Contain("\"Epochs\": \"2\"");
         var metrics = run.ReadMetrics();
-        metrics.Select(m => (m.Epoch, m.Alpha)).Should().Equal((1, 1.0), (2, 0.75));
+        metrics.Select(m => (m.Epoch, m.Method!["alpha"])).Should().Equal((1, 1.0), (2, 0.75));
         metrics.Should().OnlyContain(m => m.Steps == 4 && m.Top1 != null && double.IsFinite(m.TrainLoss) && m.ImagesPerSecond > 0);
 
         using var summary = JsonDocument.Parse(File.ReadAllText(run.SummaryPath));
@@ -182,7 +182,7 @@ public sealed class HostedTrainerTests : IDisposable
         var metrics = run.ReadMetrics();
         foreach (var m in metrics)
         {
-            scalars.Should().ContainSingle(e => e.Tag == "schedule/alpha" && e.Step == m.Epoch).Which.Value.Should().BeApproximately((float)m.Alpha, 1e-6f);
+            scalars.Should().ContainSingle(e => e.Tag == "method/alpha" && e.Step == m.Epoch).Which.Value.Should().BeApproximately((float)m.Method!["alpha"], 1e-6f);
             scalars.Should().ContainSingle(e => e.Tag == "schedule/lr" && e.Step == m.Epoch).Which.Value.Should().BeApproximately((float)m.Lr, 1e-6f);
             scalars.Should().ContainSingle(e => e.Tag == "train/loss" && e.Step == m.Epoch).Which.Value.Should().BeApproximately((float)m.TrainLoss, 1e-5f);
             scalars.Should().ContainSingle(e => e.Tag == "test/top1" && e.Step == m.Epoch).Which.Value.Should().BeApproximately((float)m.Top1!.Value, 1e-6f);
@@ -260,7 +260,7 @@ public sealed class HostedTrainerTests : IDisposable
         error.Should().BeEmpty();
         code.Should().Be(0);
         var run = RunDirectory("baseline");
-        run.ReadMetrics().Single().Alpha.Should().Be(1);
+        run.ReadMetrics().Single().Method.Should().BeNull("one branch reports no figure of its own");
         Checkpoint.ReadHeader(run.CheckpointPath).Method.Should().Be("single-branch");
     }
 

@@ -10,16 +10,19 @@ namespace Bbn.Framework.Tests;
 public sealed class LoggingObserverTests
 {
     [Fact]
-    public void An_epoch_is_one_line_with_alpha_lr_loss_top1_groups_throughput_and_eta()
+    public void An_epoch_is_one_line_with_the_method_s_figures_lr_loss_top1_groups_throughput_and_eta()
     {
         var logger = new FakeLogger();
         var observer = new LoggingObserver(logger, epochs: 20);
 
-        observer.EpochCompleted(new EpochMetrics(3, 0.99, 0.0733, 0.5670, 0.4236, 0.5295, 0.0, null, 328.4, 113, 116), TimeSpan.FromMinutes(75));
+        observer.EpochCompleted(new EpochMetrics(3, 0.0733, 0.5670, 0.4236, 0.5295, 0.0, null, 328.4, 113, 116, Method: new Dictionary<string, double> { ["alpha"] = 0.99 }),
+            TimeSpan.FromMinutes(75));
+        observer.EpochCompleted(new EpochMetrics(4, 0.0733, 0.5670, 0.4236, 0.5295, 0.0, null, 328.4, 113, 116), TimeSpan.FromMinutes(75));
 
-        var record = logger.Collector.LatestRecord;
-        record.Level.Should().Be(LogLevel.Information);
-        record.Message.Should().Be("epoch 3/20 alpha 0.9900 lr 0.0733 loss 0.5670 top1 42.36 % many 52.95 % medium 0.00 % few - val - 328 img/s 113s ETA 1h15m");
+        logger.Collector.GetSnapshot().Select(r => r.Message).Should().Equal(
+            "epoch 3/20 alpha 0.9900 lr 0.0733 loss 0.5670 top1 42.36 % many 52.95 % medium 0.00 % few - val - 328 img/s 113s ETA 1h15m",
+            "epoch 4/20 lr 0.0733 loss 0.5670 top1 42.36 % many 52.95 % medium 0.00 % few - val - 328 img/s 113s ETA 1h15m");
+        logger.Collector.LatestRecord.Level.Should().Be(LogLevel.Information);
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed class CumulativeLearningTests
             expected += ((alpha * (lse - z[targetsC[n]])) + ((1 - alpha) * (lse - z[targetsR[n]]))) / 2;
         }
         loss.item<float>().Should().BeApproximately((float)expected, 1e-5f);
-        bbn.ReportedAlpha(2, 2).Should().Be(alpha);
+        bbn.ReportedMetrics(2, 2).Should().Equal(new Dictionary<string, double> { ["alpha"] = alpha });
     }
 
     [Fact]

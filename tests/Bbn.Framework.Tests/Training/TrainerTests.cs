@@ -224,7 +224,7 @@ public sealed class TrainerTests : IDisposable
 
         var metrics = run.ReadMetrics();
         metrics.Select(m => m.Epoch).Should().Equal(1, 2);
-        metrics.Should().OnlyContain(m => m.Alpha == 1 && m.Steps == 8 && m.Top1 != null);
+        metrics.Should().OnlyContain(m => m.Method == null && m.Steps == 8 && m.Top1 != null);
         observer.Epochs.Should().HaveCount(2);
         string summary = File.ReadAllText(run.SummaryPath);
         summary.Should().Contain("\"many\": null").And.Contain("\"class_counts\": [").And.NotContain("NaN")

@@ -211,9 +211,9 @@ public sealed class RunRecordsHook(RunDirectory run, StageController stages, Fun
     {
         int stage = Math.Min(position.Stage, stages.Count);
         int epoch = Math.Min(position.Epoch, stages[stage].Epochs);
-        double? alpha = stages.Active == stage ? stages.Alpha(epoch) : null;
+        var method = stages.Active == stage ? stages.MethodMetrics(epoch) : null;
         double? lr = stages.Active == stage ? stages.LearningRate(epoch) : null;
-        return new RunStatus(state, stages.RunEpoch(stage, epoch), position.Step, stages.TotalEpochs, alpha, lr, last, etaSeconds, DateTimeOffset.UtcNow)
+        return new RunStatus(state, stages.RunEpoch(stage, epoch), position.Step, stages.TotalEpochs, method, lr, last, etaSeconds, DateTimeOffset.UtcNow)
         {
             Warnings = Warnings,
         };
