@@ -7,10 +7,10 @@ public sealed class MethodsRegistrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components)
     {
-        components.Add<ITrainingMethod>("bbn", c => new BilateralBranch(c.Component<IAdaptorSchedule>("Bbn:Adaptor", "parabolic")),
-            "BBN (Zhou et al. 2020): conventional + re-balancing branch, cumulative learning with Bbn:Adaptor, one stage");
+        components.Add<ITrainingMethod>("bbn", c => new BilateralBranch(c.Component<IAdaptorSchedule>("Bbn:Method:Adaptor", "parabolic")),
+            "BBN (Zhou et al. 2020): conventional + re-balancing branch, cumulative learning with Bbn:Method:Adaptor, one stage");
         components.Add<ITrainingMethod>("single-branch", _ => new SingleBranch(),
-            "one branch, Bbn:Samplers:Conventional and Bbn:Loss: the CE / re-sampling / re-weighting baselines");
+            "one branch, Bbn:Method:Samplers:Conventional and Bbn:Loss: the CE / re-sampling / re-weighting baselines");
         components.Add<ITrainingMethod>("crt", c => Decoupling.ClassifierRetraining(c.Bind<ClassifierStageOptions>(), ClassifierSampler(c)),
             "cRT (Kang et al. 2020): CE, then the classifier re-initialised and retrained on class-balanced batches, representation frozen");
         components.Add<ITrainingMethod>("lws", c => Decoupling.LearnableWeightScaling(c.Bind<ClassifierStageOptions>(), ClassifierSampler(c)),

@@ -29,7 +29,7 @@ public sealed class BetaScheduleOptions
     public double Concentration { get; set; } = 0.2;
 }
 
-/// <summary>Bbn:Adaptor: settings of the decaying schedules (parabolic, linear, cosine, parabolic-increment).</summary>
+/// <summary>Bbn:Method:Adaptor: settings of the decaying schedules (parabolic, linear, cosine, parabolic-increment).</summary>
 public sealed class DecayOptions
 {
     /// <summary>

@@ -18,7 +18,7 @@ public sealed class ComponentContext
     /// <summary>The name the component was selected by.</summary>
     public string Name { get; }
 
-    /// <summary>The component's own configuration section (for example <c>Bbn:Samplers:Rebalancing</c>).</summary>
+    /// <summary>The component's own configuration section (for example <c>Bbn:Method:Samplers:Rebalancing</c>).</summary>
     public IConfigurationSection Settings
     {
         get
@@ -108,10 +108,15 @@ public sealed class ComponentContext
     /// gets its adaptor schedule or a stage's sampler. (Contracts 1.3.)
     /// </summary>
     /// <exception cref="ComponentConfigurationException">No component of that kind has the name; the message lists those that do.</exception>
-    public TComponent Component<TComponent>(string sectionPath, string? defaultName = null) where TComponent : class =>
-        Services.GetService(typeof(IComponentSource)) is IComponentSource source
+    /// <remarks>A section inside this component's own (<c>Bbn:Method:Adaptor</c> of the method at <c>Bbn:Method</c>) counts as one of its read keys.</remarks>
+    public TComponent Component<TComponent>(string sectionPath, string? defaultName = null) where TComponent : class
+    {
+        if (sectionPath.StartsWith(section.Path + ":", StringComparison.OrdinalIgnoreCase))
+            readKeys.Add(sectionPath[(section.Path.Length + 1)..].Split(':')[0]);
+        return Services.GetService(typeof(IComponentSource)) is IComponentSource source
             ? source.Create<TComponent>(sectionPath, defaultName)
             : throw new InvalidOperationException("The host provides no IComponentSource.");
+    }
 
     /// <summary>An error naming the full setting path, the bad value and what is allowed.</summary>
     public ComponentConfigurationException Invalid(string key, string? value, string allowed) =>

@@ -52,7 +52,7 @@ public interface ITrainingMethod
 
 /// <summary>One branch of a method.</summary>
 /// <param name="Name">The branch's name, also the name of its block's parameters (<c>conventional</c>, <c>rebalancing</c>).</param>
-/// <param name="SamplerSection">The configuration section that selects its sampler (<c>Bbn:Samplers:Conventional</c>).</param>
+/// <param name="SamplerSection">The configuration section that selects its sampler (BBN's: <c>Bbn:Method:Samplers:Conventional</c>).</param>
 /// <param name="DefaultSampler">The sampler used when that section names none.</param>
 public sealed record MethodBranch(string Name, string SamplerSection, string DefaultSampler);
 

@@ -152,6 +152,7 @@ public static class BbnApplication
         Recipes.Layer(builder.Configuration, builder.Configuration);
         // A verb given a run directory or checkpoint reads the data the run was trained on, unless told otherwise.
         if (RunSettings.Layer(builder.Configuration, builder.Configuration) is { } run) builder.Services.AddSingleton(run);
+        builder.Services.AddSingleton(RenamedSettings.Layer(builder.Configuration, builder.Configuration));
         builder.Logging.ClearProviders();
         // Start-up failures are reported once, as a plain message, by RunAsync.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);

@@ -17,8 +17,6 @@ public sealed class BbnOptions
 
     public DatasetSelection Dataset { get; set; } = new();
     public BackboneSelection Backbone { get; set; } = new();
-    public SamplerSelections Samplers { get; set; } = new();
-    public ComponentSelection Adaptor { get; set; } = new();
     public ComponentSelection Loss { get; set; } = new();
 
     /// <summary>The optimiser of every stage that brings none of its own (sgd, adamw, or a plugin's); its rate, momentum and decay are Bbn:Training's.</summary>
@@ -113,8 +111,3 @@ public static class MethodSetting
         configuration[Section + ":Name"] ?? configuration.GetSection(Section).Value ?? Default;
 }
 
-public sealed class SamplerSelections
-{
-    public ComponentSelection Conventional { get; set; } = new();
-    public ComponentSelection Rebalancing { get; set; } = new();
-}

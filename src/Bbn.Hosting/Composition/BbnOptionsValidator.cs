@@ -16,7 +16,8 @@ namespace Bbn.Hosting.Composition;
 /// value and the range), every component name against the catalog (the message lists the names
 /// available), and each selected component's own settings by creating it once.
 /// </summary>
-public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, ComponentResolver resolver, IConfiguration configuration, ILogger<BbnOptionsValidator> logger) : IValidateOptions<BbnOptions>
+public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, ComponentResolver resolver, IConfiguration configuration, ILogger<BbnOptionsValidator> logger,
+    RenamedSettings? renamed = null) : IValidateOptions<BbnOptions>
 {
     private readonly HashSet<string> reported = [];
 
@@ -104,11 +105,12 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
             foreach (var branch in method.Branches)
                 Check(ComponentSlot.SamplerOf(branch), resolver.SelectedName(branch.SamplerSection, branch.DefaultSampler), failures);
         }
+        foreach (string line in (renamed?.Warnings ?? []).Where(reported.Add)) UnknownSettingLog.Moved(logger, line);
         if (options.UnknownSettings is not (UnknownSettings.Error or UnknownSettings.Warn))
             failures.Add($"Bbn:UnknownSettings = '{options.UnknownSettings}' is invalid: expected error (a setting nothing reads stops the host) or warn.");
         else if (failures.Count == 0)
         {
-            var unknown = UnknownSettings.Find(configuration, resolver.Contexts);
+            var unknown = UnknownSettings.Find(configuration, resolver.Contexts, renamed);
             if (options.UnknownSettings == UnknownSettings.Warn)
             {
                 foreach (string line in unknown.Where(reported.Add)) UnknownSettingLog.Ignored(logger, line);
@@ -154,4 +156,7 @@ internal static partial class UnknownSettingLog
 {
     [LoggerMessage(40, LogLevel.Warning, "{Line} It is ignored (Bbn:UnknownSettings = warn).")]
     public static partial void Ignored(ILogger logger, string line);
+
+    [LoggerMessage(50, LogLevel.Warning, "{Line}")]
+    public static partial void Moved(ILogger logger, string line);
 }

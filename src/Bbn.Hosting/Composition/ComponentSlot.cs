@@ -8,9 +8,6 @@ public sealed record ComponentSlot(string Kind, Type Contract, string SectionPat
 {
     public static readonly ComponentSlot Dataset = new(ComponentKinds.Dataset, typeof(IDatasetSource), "Bbn:Dataset", o => o.Dataset.Name);
     public static readonly ComponentSlot Backbone = new(ComponentKinds.Backbone, typeof(IBackbone), "Bbn:Backbone", o => o.Backbone.Name);
-    public static readonly ComponentSlot ConventionalSampler = new(ComponentKinds.Sampler, typeof(ISampler), "Bbn:Samplers:Conventional", o => o.Samplers.Conventional.Name);
-    public static readonly ComponentSlot RebalancingSampler = new(ComponentKinds.Sampler, typeof(ISampler), "Bbn:Samplers:Rebalancing", o => o.Samplers.Rebalancing.Name);
-    public static readonly ComponentSlot Adaptor = new(ComponentKinds.Adaptor, typeof(IAdaptorSchedule), "Bbn:Adaptor", o => o.Adaptor.Name);
     public static readonly ComponentSlot Loss = new(ComponentKinds.Loss, typeof(ILoss), "Bbn:Loss", o => o.Loss.Name);
     public static readonly ComponentSlot Method = new(ComponentKinds.Method, typeof(ITrainingMethod), MethodSetting.Section, o => o.Method.Name);
     public static readonly ComponentSlot BatchTransform = new(ComponentKinds.BatchTransform, typeof(IBatchTransform), "Bbn:BatchTransform", o => o.BatchTransform.Name);

@@ -18,6 +18,8 @@ public static class ConfigurationJson
             return new JsonArray(children.OrderBy(c => int.Parse(c.Key, System.Globalization.CultureInfo.InvariantCulture)).Select(ToNode).ToArray());
         var node = new JsonObject();
         foreach (var child in children) node[child.Key] = ToNode(child);
+        // A plain value beside children (Bbn:Method=single-branch with Bbn:Method:Adaptor:...) is the section's Name, as MethodSetting reads it.
+        if (section.Value is not null && !node.ContainsKey("Name")) node["Name"] = JsonValue.Create(section.Value);
         return node;
     }
 }

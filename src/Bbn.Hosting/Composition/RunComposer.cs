@@ -151,7 +151,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
         var copy = new ValidationOptions { Split = ValidationOptions.None, PerClass = v.PerClass, Fraction = v.Fraction, Seed = v.Seed, SelectBy = v.SelectBy, Refit = v.Refit };
         return new BbnOptions
         {
-            Method = o.Method, BatchTransform = o.BatchTransform, Dataset = o.Dataset, Backbone = o.Backbone, Samplers = o.Samplers, Adaptor = o.Adaptor,
+            Method = o.Method, BatchTransform = o.BatchTransform, Dataset = o.Dataset, Backbone = o.Backbone,
             Loss = o.Loss, Optimizer = o.Optimizer, Training = o.Training, Validation = copy, PostHoc = o.PostHoc, Distributed = o.Distributed,
             UnknownSettings = o.UnknownSettings,
         };

@@ -33,17 +33,20 @@ public static class UnknownSettings
     });
 
     /// <summary>One line per unknown setting, naming it and the nearest known name.</summary>
-    public static IReadOnlyList<string> Find(IConfiguration configuration, IReadOnlyDictionary<string, ComponentContext> components)
+    public static IReadOnlyList<string> Find(IConfiguration configuration, IReadOnlyDictionary<string, ComponentContext> components, RenamedSettings? renamed = null)
     {
-        var slots = new[] { ComponentSlot.Dataset, ComponentSlot.Backbone, ComponentSlot.ConventionalSampler, ComponentSlot.RebalancingSampler, ComponentSlot.Adaptor,
-            ComponentSlot.Loss, ComponentSlot.Method, ComponentSlot.BatchTransform, ComponentSlot.Optimizer }.Select(s => s.SectionPath).Concat(components.Keys).ToArray();
+        var slots = new[] { ComponentSlot.Dataset, ComponentSlot.Backbone, ComponentSlot.Loss, ComponentSlot.Method, ComponentSlot.BatchTransform, ComponentSlot.Optimizer }
+            .Select(s => s.SectionPath).Concat(components.Keys).ToArray();
         var found = new List<string>();
         foreach (var (rawKey, value) in configuration.GetSection(BbnOptions.Section).AsEnumerable())
         {
             if (value is null) continue;
             string key = WithoutIndices(rawKey);
-            if (HostKeys.Value.Contains(key) || ReadElsewhere.Any(p => key.Equals(p, StringComparison.OrdinalIgnoreCase) || Under(key, p)) || slots.Contains(key, StringComparer.OrdinalIgnoreCase)) continue;
+            if (HostKeys.Value.Contains(key) || ReadElsewhere.Any(p => key.Equals(p, StringComparison.OrdinalIgnoreCase) || Under(key, p)) || slots.Contains(key, StringComparer.OrdinalIgnoreCase)
+                || RenamedSettings.IsOld(key)) continue;
             string? owner = components.Keys.Where(s => Under(key, s)).OrderByDescending(s => s.Length).FirstOrDefault();
+            // A value the shim copied from a setting's old place: the old key stands for it (RenamedSettings warns about it).
+            if (renamed?.Mapped.Contains(key) == true) continue;
             IEnumerable<string> candidates = HostKeys.Value;
             if (owner is not null)
             {

@@ -3,7 +3,7 @@ using Bbn.Abstractions;
 
 namespace BbnPlugin;
 
-/// <summary>Settings of the schedule, bound from Bbn:Adaptor and validated at start.</summary>
+/// <summary>Settings of the schedule, bound from Bbn:Method:Adaptor and validated at start.</summary>
 public sealed class AdaptorScheduleOptions
 {
     /// <summary>1 is linear; 2 is BBN's parabolic decay.</summary>

@@ -3,7 +3,7 @@ using Bbn.Abstractions;
 
 namespace BbnPlugin;
 
-/// <summary>Settings of the sampler, bound from its section (for example Bbn:Samplers:Rebalancing) and validated at start.</summary>
+/// <summary>Settings of the sampler, bound from its section (for example Bbn:Method:Samplers:Rebalancing) and validated at start.</summary>
 public sealed class SamplerOptions
 {
     /// <summary>0 draws classes as often as they have images (uniform over images); 1 draws every class equally often.</summary>

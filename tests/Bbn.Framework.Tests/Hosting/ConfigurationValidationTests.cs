@@ -9,10 +9,10 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task An_unknown_component_name_lists_the_available_names_of_that_kind()
     {
-        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Samplers:Rebalancing:Name=reversd");
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Method:Samplers:Rebalancing:Name=reversd");
 
         code.Should().Be(2);
-        error.Should().Contain("Bbn:Samplers:Rebalancing:Name = 'reversd' is not a known sampler. Available samplers: class-balanced, progressive, reversed, square-root, uniform.");
+        error.Should().Contain("Bbn:Method:Samplers:Rebalancing:Name = 'reversd' is not a known sampler. Available samplers: class-balanced, progressive, reversed, square-root, uniform.");
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class ConfigurationValidationTests
         var (code, _, error) = await AppRunner.Run("train", "--Bbn:Method=two-branch", "--Bbn:Training:Device=tpu", "--Bbn:Training:Classifier=normed");
 
         code.Should().Be(2);
-        error.Should().Contain("Bbn:Method:Name = 'two-branch' is not a known method. Available methods: bal-bce, bbn, crt, lws, mislas, single-branch, tau-norm, weight-balancing.")
+        error.Should().Contain("Bbn:Method:Name = 'two-branch' is not a known method. Available methods: bal-bce, bal-scl, bbn, crt, lws, mislas, single-branch, tau-norm, weight-balancing.")
             .And.Contain("Bbn:Training:Device = 'tpu' is invalid: expected auto, cpu, cuda or cuda:N.")
             .And.Contain("Bbn:Training:Classifier = 'normed' is invalid: expected auto, linear, cosine.");
     }
@@ -115,7 +115,7 @@ public sealed class UnknownSettingTests
 {
     [Theory]
     [InlineData("--Bbn:Training:Epoch=3", "Bbn:Training:Epoch is not a setting anything reads; did you mean Bbn:Training:Epochs?")]
-    [InlineData("--Bbn:Sampler:Conventional:Name=uniform", "Bbn:Sampler:Conventional:Name is not a setting anything reads; did you mean Bbn:Samplers:Conventional:Name?")]
+    [InlineData("--Bbn:Method:Adaptr:Name=linear", "Bbn:Method:Adaptr:Name is not a setting anything reads (bbn reads Adaptor); did you mean Bbn:Method:Adaptor?")]
     [InlineData("--Bbn:Validation:PerClas=5", "Bbn:Validation:PerClas is not a setting anything reads; did you mean Bbn:Validation:PerClass?")]
     public async Task A_misspelt_host_setting_stops_the_host_with_the_nearest_name(string setting, string expected)
     {
@@ -135,9 +135,41 @@ public sealed class UnknownSettingTests
     }
 
     [Fact]
+    public void The_samplers_and_adaptor_at_their_old_places_are_read_at_the_new_ones_with_a_warning_and_the_new_place_wins()
+    {
+        var old = Bbn.Hosting.BbnApplication.CreateBuilder(["--Bbn:Adaptor:Name=linear", "--Bbn:Samplers:Rebalancing:Name=square-root", "--Bbn:Samplers:Rebalancing:Power=0.5"]);
+        var both = Bbn.Hosting.BbnApplication.CreateBuilder(["--Bbn:Adaptor:Name=linear", "--Bbn:Method:Adaptor:Name=cosine"]);
+        var none = Bbn.Hosting.BbnApplication.CreateBuilder(["--Bbn:Method:Adaptor:Name=cosine"]);
+
+        old.Configuration["Bbn:Method:Adaptor:Name"].Should().Be("linear");
+        old.Configuration["Bbn:Method:Samplers:Rebalancing:Power"].Should().Be("0.5");
+        Warnings(old).Should().BeEquivalentTo(
+            "Bbn:Samplers:Rebalancing is read as Bbn:Method:Samplers:Rebalancing in this version; move it there (the old place is not read from the next version on).",
+            "Bbn:Adaptor is read as Bbn:Method:Adaptor in this version; move it there (the old place is not read from the next version on).");
+        both.Configuration["Bbn:Method:Adaptor:Name"].Should().Be("cosine");
+        Warnings(both).Should().ContainSingle().Which.Should().StartWith("Bbn:Adaptor is not read: Bbn:Method:Adaptor is set and takes its place.");
+        Warnings(none).Should().BeEmpty();
+
+        static IReadOnlyList<string> Warnings(Microsoft.Extensions.Hosting.HostApplicationBuilder builder) =>
+            ((Bbn.Hosting.Composition.RenamedSettings)builder.Services.Single(d => d.ServiceType == typeof(Bbn.Hosting.Composition.RenamedSettings)).ImplementationInstance!).Warnings;
+    }
+
+    [Fact]
+    public async Task An_old_place_is_not_reported_as_unknown_where_the_method_reads_no_adaptor_but_the_new_place_is()
+    {
+        var (oldCode, _, oldError) = await AppRunner.Run("evaluate", "/nonexistent/run", "--Bbn:Method=single-branch", "--Bbn:Adaptor:Name=linear");
+        var (newCode, _, newError) = await AppRunner.Run("evaluate", "/nonexistent/run", "--Bbn:Method=single-branch", "--Bbn:Method:Adaptor:Name=linear");
+
+        oldError.Should().NotContain("not a setting anything reads", "the old place is a compare's common setting the shim reads");
+        oldCode.Should().Be(1, "it gets as far as the missing checkpoint");
+        newCode.Should().Be(2);
+        newError.Should().Contain("Bbn:Method:Adaptor:Name is not a setting anything reads (single-branch reads no settings)");
+    }
+
+    [Fact]
     public async Task Settings_of_the_chosen_components_and_of_unused_component_sections_pass()
     {
-        // focal reads Gamma; the single-branch method uses no adaptor, so Bbn:Adaptor:Value is nobody's typo (a compare's common settings).
+        // focal reads Gamma; Bbn:Adaptor is the adaptor's old place, read by the shim (RenamedSettings) whatever the method.
         var (code, _, error) = await AppRunner.Run("evaluate", "/nonexistent/run", "--Bbn:Method=single-branch", "--Bbn:Loss:Name=focal", "--Bbn:Loss:Gamma=1",
             "--Bbn:Adaptor:Value=0.3", "--Bbn:Training:LrDecayAt:0=0.5");
 

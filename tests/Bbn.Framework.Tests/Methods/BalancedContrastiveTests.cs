@@ -135,7 +135,7 @@ public sealed class BalancedContrastiveTests
     {
         public List<float[]> Features { get; } = [];
         public List<long[]> Labels { get; } = [];
-        public IReadOnlyList<MethodBranch> Branches { get; } = [new("conventional", "Bbn:Samplers:Conventional", "uniform")];
+        public IReadOnlyList<MethodBranch> Branches { get; } = [new("conventional", "Bbn:Method:Sampler", "uniform")];
         public int Views => views;
 
         public Tensor Loss(BranchOutputs outputs, MethodStep position)

@@ -59,11 +59,11 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
         output.Should().MatchRegex(@"adaptor\s+constant\s+DropInSchedule");
 
         var builder = Bbn.Hosting.BbnApplication.CreateBuilder([
-            .. AppRunner.PluginDirectories(fixtures.DropIn), "--Bbn:Adaptor:Name=constant", "--Bbn:Adaptor:Value=0.25"]);
+            .. AppRunner.PluginDirectories(fixtures.DropIn), "--Bbn:Method:Adaptor:Name=constant", "--Bbn:Method:Adaptor:Value=0.25"]);
         builder.AddBbnKernel();
         using var services = builder.Services.BuildServiceProvider();
-        var options = services.GetRequiredService<IOptions<BbnOptions>>().Value;
-        var adaptor = services.GetRequiredService<ComponentResolver>().Resolve<IAdaptorSchedule>(ComponentSlot.Adaptor, options.Adaptor.Name!);
+        var slot = new ComponentSlot(ComponentKinds.Adaptor, typeof(IAdaptorSchedule), "Bbn:Method:Adaptor", _ => null);
+        var adaptor = services.GetRequiredService<ComponentResolver>().Resolve<IAdaptorSchedule>(slot, builder.Configuration["Bbn:Method:Adaptor:Name"]!);
 
         adaptor.GetType().Assembly.GetName().Name.Should().Be("DropInSchedule");
         adaptor.Alpha(1, 10).Should().Be(0.25);
@@ -96,10 +96,10 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
     [Fact]
     public async Task A_component_setting_out_of_range_is_reported_at_start_with_its_full_path()
     {
-        var (code, _, error) = await AppRunner.Run(["train", .. AppRunner.PluginDirectories(fixtures.DropIn), "--Bbn:Adaptor:Name=constant", "--Bbn:Adaptor:Value=2"]);
+        var (code, _, error) = await AppRunner.Run(["train", .. AppRunner.PluginDirectories(fixtures.DropIn), "--Bbn:Method:Adaptor:Name=constant", "--Bbn:Method:Adaptor:Value=2"]);
 
         code.Should().Be(2);
-        error.Should().Contain("Setting Bbn:Adaptor:Value = '2' is invalid: expected a number from 0 to 1.");
+        error.Should().Contain("Setting Bbn:Method:Adaptor:Value = '2' is invalid: expected a number from 0 to 1.");
     }
 
     [Fact]
@@ -137,10 +137,10 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
     [Fact]
     public async Task A_factory_that_throws_is_reported_at_start_naming_its_plugin()
     {
-        var (code, _, error) = await AppRunner.Run(["train", .. AppRunner.PluginDirectories(fixtures.FailingFactory), "--Bbn:Adaptor:Name=fails-to-start"]);
+        var (code, _, error) = await AppRunner.Run(["train", .. AppRunner.PluginDirectories(fixtures.FailingFactory), "--Bbn:Method:Adaptor:Name=fails-to-start"]);
 
         code.Should().Be(2);
-        error.Should().Contain("Bbn:Adaptor: the adaptor 'fails-to-start' of plugin FailingFactory (").And.Contain("failed to start: NullReferenceException: the factory's own bug");
+        error.Should().Contain("Bbn:Method:Adaptor: the adaptor 'fails-to-start' of plugin FailingFactory (").And.Contain("failed to start: NullReferenceException: the factory's own bug");
     }
 
     [Fact]

@@ -18,8 +18,8 @@ public sealed class PluginTemplateTests : IClassFixture<PackedSdk>
     public PluginTemplateTests(PackedSdk sdk) => this.sdk = sdk;
 
     [Theory]
-    [InlineData("sampler", "--Bbn:Samplers:Rebalancing:Name=template-sampler", "--Bbn:Samplers:Rebalancing:Power=1")]
-    [InlineData("adaptor", "--Bbn:Adaptor:Name=template-adaptor", "--Bbn:Adaptor:Power=2")]
+    [InlineData("sampler", "--Bbn:Method:Samplers:Rebalancing:Name=template-sampler", "--Bbn:Method:Samplers:Rebalancing:Power=1")]
+    [InlineData("adaptor", "--Bbn:Method:Adaptor:Name=template-adaptor", "--Bbn:Method:Adaptor:Power=2")]
     public async Task A_project_from_the_template_builds_against_the_package_passes_its_tests_and_trains_in_the_host(string kind, params string[] choose)
     {
         string name = $"Template{char.ToUpperInvariant(kind[0])}{kind[1..]}Plugin";

@@ -19,9 +19,9 @@ public sealed class ThreeBranches(double fineTuneEpochs) : ITrainingMethod
 {
     public IReadOnlyList<MethodBranch> Branches { get; } =
     [
-        new("conventional", "Bbn:Samplers:Conventional", "uniform"),
-        new("rebalancing", "Bbn:Samplers:Rebalancing", "reversed"),
-        new("square-root", "Bbn:Samplers:SquareRoot", "square-root"),
+        new("conventional", "Bbn:Method:Samplers:Conventional", "uniform"),
+        new("rebalancing", "Bbn:Method:Samplers:Rebalancing", "reversed"),
+        new("square-root", "Bbn:Method:Samplers:SquareRoot", "square-root"),
     ];
 
     public int ClassifierInputSize(int featureSize) => featureSize;
