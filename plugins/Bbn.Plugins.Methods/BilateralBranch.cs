@@ -30,6 +30,10 @@ public sealed class BilateralBranch(IAdaptorSchedule adaptor) : ITrainingMethod
 
     public IReadOnlyList<TrainingStage> Stages(StagePlan plan) => [new("bilateral", plan.Epochs, NetworkParts.All, plan.Optimizer)];
 
+    /// <summary>The inference alpha: the paper fixes 0.5 (cat(f_c, f_r)); post-hoc tuning may search [0, 1] in steps of 0.05.</summary>
+    public InferenceKnob InferenceKnob { get; } = new("alpha", 0.5, [.. Enumerable.Range(0, 21).Select(i => Math.Round(i * 0.05, 6))],
+        (features, alpha) => MixFeatures(features[0], features[1], alpha));
+
     /// <summary>f = 2 * cat(alpha * f_c, (1 - alpha) * f_r).</summary>
     public static Tensor MixFeatures(Tensor conventional, Tensor rebalancing, double alpha)
     {

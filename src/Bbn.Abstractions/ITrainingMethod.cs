@@ -33,6 +33,12 @@ public interface ITrainingMethod
     /// </summary>
     double TrainStep(ITrainingStep training) => training.Update(part => Loss(training.Forward(part), training.Position));
 
+    /// <summary>
+    /// A knob of the method's inference that post-hoc tuning may search on the validation split (Bbn:PostHoc:MethodKnob), or null:
+    /// none. At its <see cref="InferenceKnob.Neutral"/> value the inference is <see cref="InferenceFeatures"/>. (Contracts 2.0.)
+    /// </summary>
+    InferenceKnob? InferenceKnob => null;
+
     /// <summary>The classifier's input at inference from every branch's features of the same images; default: concatenated.</summary>
     Tensor InferenceFeatures(IReadOnlyList<Tensor> features) => features.Count == 1 ? features[0].alias() : cat([.. features], 1);
 
@@ -50,8 +56,15 @@ public interface ITrainingMethod
     IReadOnlyList<TrainingStage> Stages(StagePlan plan);
 }
 
+/// <summary>A knob of a method's inference, searched after training on the validation split.</summary>
+/// <param name="Name">The knob's name in logs, summaries and checkpoints.</param>
+/// <param name="Neutral">The value at which inference is the method's own (<see cref="ITrainingMethod.InferenceFeatures"/>).</param>
+/// <param name="Grid">The values searched.</param>
+/// <param name="Combine">The classifier's input from every branch's features at a value of the knob.</param>
+public sealed record InferenceKnob(string Name, double Neutral, IReadOnlyList<double> Grid, Func<IReadOnlyList<Tensor>, double, Tensor> Combine);
+
 /// <summary>One branch of a method.</summary>
-/// <param name="Name">The branch's name, also the name of its block's parameters (<c>conventional</c>, <c>rebalancing</c>).</param>
+/// <param name="Name">The branch's name, also the name of its block's parameters (BBN's two are named for their samplers).</param>
 /// <param name="SamplerSection">The configuration section that selects its sampler (BBN's: <c>Bbn:Method:Samplers:Conventional</c>).</param>
 /// <param name="DefaultSampler">The sampler used when that section names none.</param>
 public sealed record MethodBranch(string Name, string SamplerSection, string DefaultSampler);

@@ -7,21 +7,21 @@ namespace Bbn.Core.Evaluation;
 
 /// <summary>
 /// Inference knobs tuned after training on the validation split and recorded in the checkpoint. The
-/// identity (alpha 0.5, no tau-normalisation, no logit adjustment, temperature 1) is the network as trained.
+/// identity (the method's own inference, no tau-normalisation, no logit adjustment, temperature 1) is the network as trained.
 /// </summary>
-/// <param name="Alpha">
-/// BBN's inference weight of the conventional branch: the classifier sees 2 cat(alpha f_c, (1 - alpha) f_r);
-/// the paper fixes 0.5, which is cat(f_c, f_r).
-/// </param>
+/// <param name="Method">The method's own knob (<see cref="Abstractions.InferenceKnob"/>) at a value; null: the method's own inference.</param>
 /// <param name="TauNorm">tau of tau-normalisation (Kang et al. 2020): each class's weight vector divided by its norm^tau; linear heads only.</param>
 /// <param name="LogitAdjustment">tau of post-hoc logit adjustment (Menon et al. 2021): logits - tau log(prior of the training classes).</param>
 /// <param name="Temperature">Logits divided by it before the softmax (Guo et al. 2017): calibration only, the predictions stay.</param>
-public sealed record PostHocSettings(double Alpha = 0.5, double TauNorm = 0, double LogitAdjustment = 0, double Temperature = 1)
+public sealed record PostHocSettings(MethodKnobValue? Method = null, double TauNorm = 0, double LogitAdjustment = 0, double Temperature = 1)
 {
     public static PostHocSettings Identity { get; } = new();
 
     public bool IsIdentity => this == Identity;
 }
+
+/// <summary>A method's inference knob at a value.</summary>
+public sealed record MethodKnobValue(string Name, double Value);
 
 /// <summary>The logits of a network under <see cref="PostHocSettings"/>.</summary>
 public sealed class PostHocLogits
@@ -42,8 +42,8 @@ public sealed class PostHocLogits
         logPrior = trainingClassCounts.Select(n => Math.Log(Math.Max(n, 1) / total)).ToArray();
     }
 
-    /// <summary>Whether alpha means anything here: two branches whose inference input is their concatenation (BBN's).</summary>
-    public bool HasAlpha => network.BranchCount == 2 && network.ClassifierInputSize == 2L * network.FeatureSize;
+    /// <summary>The method's inference knob, or null.</summary>
+    public Abstractions.InferenceKnob? Knob => network.Knob;
 
     /// <summary>Whether tau-normalisation applies: a linear head (a cosine head's weights are normalised already).</summary>
     public bool HasTauNorm => network.Head == Abstractions.ClassifierHead.Linear;
@@ -64,10 +64,9 @@ public sealed class PostHocLogits
     public Tensor FromFeatures(IReadOnlyList<Tensor> features, PostHocSettings settings)
     {
         using var scope = NewDisposeScope();
-        using Scalar conventionalWeight = (2 * settings.Alpha).ToScalar(), rebalancingWeight = (2 * (1 - settings.Alpha)).ToScalar();
         using Scalar tauNorm = settings.TauNorm.ToScalar(), adjustment = settings.LogitAdjustment.ToScalar(), temperature = settings.Temperature.ToScalar();
-        var combined = settings.Alpha != 0.5 && HasAlpha
-            ? cat([features[0].mul(conventionalWeight), features[1].mul(rebalancingWeight)], 1)
+        var combined = settings.Method is { } m && network.Knob is { } knob && m.Value != knob.Neutral
+            ? knob.Combine(features, m.Value)
             : network.Combine(features);
         Tensor logits;
         if (settings.TauNorm != 0 && HasTauNorm)

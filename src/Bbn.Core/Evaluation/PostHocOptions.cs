@@ -11,8 +11,8 @@ public sealed class PostHocOptions
     /// <summary>Tune after training (needs a validation split).</summary>
     public bool Tune { get; set; } = true;
 
-    /// <summary>BBN's inference alpha over [0, 1] (the paper fixes 0.5).</summary>
-    public bool Alpha { get; set; } = true;
+    /// <summary>The method's own inference knob over its grid (<see cref="Abstractions.InferenceKnob"/>), where it has one.</summary>
+    public bool MethodKnob { get; set; } = true;
 
     /// <summary>tau of tau-normalisation over [0, 2] (linear heads).</summary>
     public bool TauNorm { get; set; } = true;

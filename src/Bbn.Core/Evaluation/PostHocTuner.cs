@@ -31,14 +31,13 @@ public sealed record PostHocTest(double Top1, double? Many, double? Medium, doub
 }
 
 /// <summary>
-/// Tunes <see cref="PostHocSettings"/> on the validation split, one knob after the other (alpha, then
+/// Tunes <see cref="PostHocSettings"/> on the validation split, one knob after the other (the method's own, then
 /// tau-norm, then logit adjustment, each by the selection metric; then the temperature by negative
 /// log-likelihood). A knob leaves its neutral value only for a strictly better validation figure.
 /// The branches' features are computed once; every grid point reuses them.
 /// </summary>
 public static class PostHocTuner
 {
-    public static IReadOnlyList<double> AlphaGrid { get; } = Steps(0, 1, 0.05);
     public static IReadOnlyList<double> TauNormGrid { get; } = Steps(0, 2, 0.1);
     public static IReadOnlyList<double> LogitAdjustmentGrid { get; } = Steps(0, 2, 0.1);
 
@@ -110,7 +109,7 @@ public static class PostHocTuner
                 searches.Add(new KnobSearch(knob, chosenValue, points));
             }
 
-            if (knobs.Alpha && logits.HasAlpha) Search("alpha", AlphaGrid, (s, v) => s with { Alpha = v }, 0.5);
+            if (knobs.MethodKnob && logits.Knob is { } knob) Search(knob.Name, knob.Grid, (s, v) => s with { Method = new MethodKnobValue(knob.Name, v) }, knob.Neutral);
             if (knobs.TauNorm && logits.HasTauNorm) Search("tau-norm", TauNormGrid, (s, v) => s with { TauNorm = v }, 0);
             if (knobs.LogitAdjustment) Search("logit-adjustment", LogitAdjustmentGrid, (s, v) => s with { LogitAdjustment = v }, 0);
             if (knobs.Temperature)
@@ -138,5 +137,5 @@ public static class PostHocTuner
 
     /// <summary>The settings as one line for the log.</summary>
     public static string Describe(PostHocSettings s) => string.Create(CultureInfo.InvariantCulture,
-        $"alpha {s.Alpha:0.###}, tau-norm {s.TauNorm:0.###}, logit adjustment {s.LogitAdjustment:0.###}, temperature {s.Temperature:0.####}");
+        $"{(s.Method is { } m ? $"{m.Name} {m.Value:0.###}, " : "")}tau-norm {s.TauNorm:0.###}, logit adjustment {s.LogitAdjustment:0.###}, temperature {s.Temperature:0.####}");
 }

@@ -28,8 +28,9 @@ public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
     /// <param name="classifierInputSize">The classifier's input; null: the branches' features concatenated.</param>
     /// <param name="logitScale">Add a per-class logit scale (ones).</param>
     /// <param name="inferenceFeatures">The method's combination of the branches' features at inference; null: concatenated.</param>
+    /// <param name="knob">The method's inference knob, which post-hoc tuning may search; null: none.</param>
     public BranchNetwork(BackboneParts parts, int classCount, IReadOnlyList<string> branchNames, ClassifierHead head = ClassifierHead.Linear,
-        long? classifierInputSize = null, bool logitScale = false, Func<IReadOnlyList<Tensor>, Tensor>? inferenceFeatures = null)
+        long? classifierInputSize = null, bool logitScale = false, Func<IReadOnlyList<Tensor>, Tensor>? inferenceFeatures = null, InferenceKnob? knob = null)
         : base(nameof(BranchNetwork))
     {
         if (branchNames.Count == 0) throw new ArgumentException("A network needs at least one branch.", nameof(branchNames));
@@ -42,6 +43,7 @@ public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
         Head = head;
         classifier = NewClassifier();
         this.inferenceFeatures = inferenceFeatures ?? (features => features.Count == 1 ? features[0].alias() : cat([.. features], 1));
+        Knob = knob;
         register_module("trunk", trunk);
         for (int b = 0; b < branches.Length; b++) register_module(branchNames[b], branches[b]);
         register_module("classifier", classifier);
@@ -54,6 +56,9 @@ public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
     }
 
     public int FeatureSize { get; }
+
+    /// <summary>The method's inference knob (<see cref="ITrainingMethod.InferenceKnob"/>), or null.</summary>
+    public InferenceKnob? Knob { get; }
     public long ClassifierInputSize => classifierInputSize;
     public ClassifierHead Head { get; }
     public IReadOnlyList<string> BranchNames { get; }

@@ -8,5 +8,5 @@ public static class MethodNetworks
     /// <summary>The network <paramref name="method"/> trains, over freshly built backbone <paramref name="parts"/>.</summary>
     public static BranchNetwork Build(ITrainingMethod method, BackboneParts parts, int classCount, ClassifierHead head) =>
         new(parts, classCount, method.Branches.Select(b => b.Name).ToArray(), head, method.ClassifierInputSize(parts.FeatureSize),
-            method.LogitScale, method.InferenceFeatures);
+            method.LogitScale, method.InferenceFeatures, method.InferenceKnob);
 }

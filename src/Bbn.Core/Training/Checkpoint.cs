@@ -211,7 +211,7 @@ public static class Checkpoint
         try
         {
             header = reader.ReadString() == Magic
-                ? JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString(), RunJson.Options)
+                ? JsonSerializer.Deserialize<CheckpointHeader>(TunedKnobUpgrade.Apply(reader.ReadString()), RunJson.Options)
                 : null;
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException)

@@ -16,6 +16,7 @@ public sealed class RenamedSettings(IReadOnlyList<string> warnings, IReadOnlySet
         ("Bbn:Samplers:Conventional", "Bbn:Method:Samplers:Conventional"),
         ("Bbn:Samplers:Rebalancing", "Bbn:Method:Samplers:Rebalancing"),
         ("Bbn:Adaptor", "Bbn:Method:Adaptor"),
+        ("Bbn:PostHoc:Alpha", "Bbn:PostHoc:MethodKnob"),
     ];
 
     /// <summary>One line per old setting found, saying where it now goes.</summary>

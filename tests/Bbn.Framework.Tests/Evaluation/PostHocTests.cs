@@ -15,6 +15,21 @@ public sealed class PostHocTests
     private static TrainingOptions Options(int epochs = 2) => new() { Epochs = epochs, BatchSize = 8, WarmupEpochs = 1, EvaluationBatchSize = 16, Seed = 3, LogEverySteps = 100, MinWarmupSteps = 0, CropPadding = 0 }; // the stripes are rows: a shifted crop would change the class
 
     [Fact]
+    public void A_checkpoint_header_of_before_2_0_has_its_tuned_alpha_read_as_the_method_s_knob()
+    {
+        const string old = """{"format_version":3,"tuned":{"alpha":0.8,"tau_norm":0.5,"logit_adjustment":0,"temperature":1.2}}""";
+        const string neutral = """{"format_version":3,"tuned":{"alpha":0.5,"tau_norm":0,"logit_adjustment":0.3,"temperature":1}}""";
+        const string current = """{"format_version":3,"tuned":{"method":{"name":"alpha","value":0.7},"tau_norm":0,"logit_adjustment":0,"temperature":1}}""";
+
+        PostHocSettings Tuned(string json) =>
+            System.Text.Json.JsonSerializer.Deserialize<PostHocSettings>(System.Text.Json.Nodes.JsonNode.Parse(Bbn.Core.Training.TunedKnobUpgrade.Apply(json))!["tuned"], Bbn.Core.Runs.RunJson.Options)!;
+
+        Tuned(old).Should().Be(new PostHocSettings(new MethodKnobValue("alpha", 0.8), 0.5, 0, 1.2));
+        Tuned(neutral).Should().Be(new PostHocSettings(null, 0, 0.3, 1), "alpha 0.5 is BBN's own inference");
+        Bbn.Core.Training.TunedKnobUpgrade.Apply(current).Should().Be(current, "a header of this version is read as written");
+    }
+
+    [Fact]
     public void Each_knob_is_its_formula_and_the_neutral_values_are_the_network_as_trained()
     {
         using var train = Synthetic.Set(Counts);
@@ -27,11 +42,13 @@ public sealed class PostHocTests
         var features = network.BranchFeatures(images);
         using var asTrained = network.call(images);
 
-        logits.HasAlpha.Should().BeTrue("BBN's two branches feed one classifier over their concatenation");
+        logits.Knob!.Name.Should().Be("alpha", "BBN brings its inference alpha as its knob");
+        logits.Knob.Neutral.Should().Be(0.5);
+        logits.Knob.Grid.Should().HaveCount(21).And.StartWith(0.0).And.EndWith(1.0);
         allclose(logits.FromFeatures(features, PostHocSettings.Identity with { Temperature = 1.0000001 }), asTrained, rtol: 1e-4, atol: 1e-5).Should().BeTrue("alpha 0.5 is cat(f_c, f_r)");
 
         var c = network.ClassifierTensors();
-        using var alpha = logits.FromFeatures(features, new PostHocSettings(Alpha: 0.8));
+        using var alpha = logits.FromFeatures(features, new PostHocSettings(Method: new MethodKnobValue("alpha", 0.8)));
         using var expectedAlpha = nn.functional.linear(cat([features[0].mul(1.6), features[1].mul(0.4)], 1), c.Weight, c.Bias);
         allclose(alpha, expectedAlpha, rtol: 1e-4, atol: 1e-5).Should().BeTrue("2 cat(alpha f_c, (1 - alpha) f_r)");
 
@@ -69,7 +86,7 @@ public sealed class PostHocTests
         tuning.Searches.Select(s => s.Knob).Should().Equal("alpha", "tau-norm", "logit-adjustment", "temperature");
         tuning.Searches.Single(s => s.Knob == "alpha").Grid.Should().HaveCount(21);
         tuning.Searches.Single(s => s.Knob == "temperature").Grid.Select(p => p.Value).Should().Contain(1.0).And.BeInAscendingOrder();
-        var onlyAdjustment = session.Evaluation.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions { Alpha = false, TauNorm = false, Temperature = false })!;
+        var onlyAdjustment = session.Evaluation.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions { MethodKnob = false, TauNorm = false, Temperature = false })!;
         var adjustment = onlyAdjustment.Searches.Single();
         adjustment.Chosen.Should().BeGreaterThan(0, "the head bias is what logit adjustment removes");
         onlyAdjustment.ValidationScoreAfter.Should().BeGreaterThan(onlyAdjustment.ValidationScoreBefore);
@@ -79,7 +96,7 @@ public sealed class PostHocTests
         session.Evaluation.Test(tuning.Settings with { Temperature = 1 }).Top1.Should().Be(session.Evaluation.Test(tuning.Settings).Top1, "temperature changes no prediction");
         before.Top1.Should().Be(session.Evaluation.Test().Top1, "the identity is the network as trained");
 
-        var none = session.Evaluation.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions { Alpha = false, TauNorm = false, LogitAdjustment = false, Temperature = false })!;
+        var none = session.Evaluation.TunePostHoc(ValidationOptions.ByTop1, new PostHocOptions { MethodKnob = false, TauNorm = false, LogitAdjustment = false, Temperature = false })!;
         none.Settings.IsIdentity.Should().BeTrue();
         none.Searches.Should().BeEmpty();
     }

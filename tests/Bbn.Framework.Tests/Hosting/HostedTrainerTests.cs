@@ -85,8 +85,10 @@ public sealed class HostedTrainerTests : IDisposable
         tuning.Searches.Should().OnlyContain(s => s.Grid.Count == 21 && s.Grid.Any(p => p.Value == s.Chosen));
         tuning.ValidationScoreAfter.Should().BeGreaterThanOrEqualTo(tuning.ValidationScoreBefore);
         tuning.TestBefore!.Top1.Should().Be(summary.Top1, "before tuning: the last epoch as trained");
+        // The method's knob is recorded where it beat its neutral value (BBN's alpha 0.5), else left to the method.
         tuning.Settings.Should().Be(new Bbn.Core.Evaluation.PostHocSettings(
-            tuning.Searches[0].Chosen, tuning.Searches[1].Chosen, tuning.Searches[2].Chosen, tuning.Searches[3].Chosen));
+            tuning.Searches[0].Chosen == 0.5 ? null : new Bbn.Core.Evaluation.MethodKnobValue("alpha", tuning.Searches[0].Chosen),
+            tuning.Searches[1].Chosen, tuning.Searches[2].Chosen, tuning.Searches[3].Chosen));
         Checkpoint.ReadHeader(run.CheckpointPath).Tuned.Should().Be(tuning.Settings);
 
         string applied = Path.Combine(root, "applied.json"), plain = Path.Combine(root, "plain.json");
