@@ -18,7 +18,7 @@ public sealed class ComponentContext
     /// <summary>The name the component was selected by.</summary>
     public string Name { get; }
 
-    /// <summary>The component's own configuration section (for example <c>Bbn:Method:Samplers:Rebalancing</c>).</summary>
+    /// <summary>The component's own configuration section (for example <c>Bbn:Loss</c>).</summary>
     public IConfigurationSection Settings
     {
         get

@@ -65,7 +65,7 @@ public sealed record InferenceKnob(string Name, double Neutral, IReadOnlyList<do
 
 /// <summary>One branch of a method.</summary>
 /// <param name="Name">The branch's name, also the name of its block's parameters (BBN's two are named for their samplers).</param>
-/// <param name="SamplerSection">The configuration section that selects its sampler (BBN's: <c>Bbn:Method:Samplers:Conventional</c>).</param>
+/// <param name="SamplerSection">The configuration section that selects its sampler (under the method's own section, such as <c>Bbn:Method:Samplers:NAME</c>).</param>
 /// <param name="DefaultSampler">The sampler used when that section names none.</param>
 public sealed record MethodBranch(string Name, string SamplerSection, string DefaultSampler);
 

@@ -8,7 +8,7 @@ public sealed record StepBatches(IReadOnlyList<Tensor> Images, IReadOnlyList<Ten
 
 /// <summary>
 /// An epoch's index sequence per branch and the seed stream of each branch's augmentation
-/// (<c>augment-conventional</c>, ...; stages after the first prefix <c>stage2-</c>).
+/// (<c>augment-</c> and the branch's name; stages after the first prefix <c>stage2-</c>).
 /// </summary>
 public sealed record EpochPlan(int Epoch, IReadOnlyList<int[]> Orders, IReadOnlyList<string> AugmentStreams);
 
@@ -32,7 +32,7 @@ public interface ITrainingBatches : IDisposable
 /// <summary>Chooses the provider for a training set.</summary>
 public static class TrainingBatches
 {
-    /// <summary>The augmentation stream of a branch: <c>augment-conventional</c> in the first stage, <c>stage2-augment-conventional</c> after.</summary>
+    /// <summary>The augmentation stream of a branch: <c>augment-NAME</c> in the first stage, <c>stage2-augment-NAME</c> after.</summary>
     public static string AugmentStream(int stage, string branch) => StageStream(stage, "augment-" + branch);
 
     /// <summary>A seed stream's name in <paramref name="stage"/>: as is in the first stage (today's runs), prefixed after it.</summary>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Bbn.Core.Evaluation;
 
 /// <summary>
-/// Evaluates on a test set with the method's inference (BBN: both branches, alpha = 0.5), or with tuned <see cref="PostHocSettings"/>.
+/// Evaluates on a test set with the method's inference (<see cref="Abstractions.ITrainingMethod.InferenceFeatures"/>), or with tuned <see cref="PostHocSettings"/>.
 /// In a data-parallel run every rank evaluates its own batches and the tallies are summed, so every rank gets the whole set's report.
 /// </summary>
 public static class Evaluator

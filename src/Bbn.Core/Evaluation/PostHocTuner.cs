@@ -9,7 +9,7 @@ namespace Bbn.Core.Evaluation;
 public sealed record GridPoint(double Value, double Score);
 
 /// <summary>A knob's grid search on the validation split: every value with its score, and the value kept.</summary>
-/// <param name="Knob">alpha, tau-norm, logit-adjustment (scored by the selection metric) or temperature (scored by negative log-likelihood, lower is better).</param>
+/// <param name="Knob">the method's knob (by its name), tau-norm, logit-adjustment (scored by the selection metric) or temperature (scored by negative log-likelihood, lower is better).</param>
 /// <param name="Chosen">The value kept.</param>
 /// <param name="Grid">Every value tried, with its validation figure.</param>
 public sealed record KnobSearch(string Knob, double Chosen, IReadOnlyList<GridPoint> Grid);

@@ -13,7 +13,7 @@ public sealed record Prediction(int ClassIndex, string ClassName, double Probabi
 
 /// <summary>
 /// A trained network rebuilt from its checkpoint alone (no dataset): the method's inference (for BBN
-/// both branches, alpha = 0.5), the loss's inference adjustment, softmax, top-k.
+/// the method's inference over its branches), the loss's inference adjustment, softmax, top-k.
 /// </summary>
 public sealed class Predictor : IDisposable
 {

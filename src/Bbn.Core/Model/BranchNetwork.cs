@@ -6,10 +6,10 @@ namespace Bbn.Core.Model;
 
 /// <summary>
 /// A method's network: a shared trunk, one last block per branch (named after the branch, so BBN's
-/// parameters are <c>trunk.*</c>, <c>conventional.*</c>, <c>rebalancing.*</c>, <c>classifier.*</c>),
+/// parameters are <c>trunk.*</c>, one prefix per branch named by the method, <c>classifier.*</c>),
 /// one classifier (linear with bias, or <see cref="CosineClassifier"/>) and, for LWS, a per-class
 /// logit scale. <see cref="forward"/> is inference: every branch sees the same images and the
-/// method combines their features (for BBN cat(f_c, f_r), i.e. alpha = 0.5).
+/// method combines their features (by default their concatenation).
 /// </summary>
 public sealed class BranchNetwork : nn.Module<Tensor, Tensor>
 {

@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace Bbn.Core.Training;
 
 /// <summary>
-/// One long-lived thread that runs the re-balancing branch's work while the caller runs the
-/// conventional branch's. Long-lived because OpenMP keeps a thread team per calling thread: a
+/// One long-lived thread that runs the second branch's work while the caller runs the
+/// first branch's. Long-lived because OpenMP keeps a thread team per calling thread: a
 /// thread-pool thread per step would leave a team behind each time.
 /// </summary>
 internal sealed class BranchThread : IDisposable

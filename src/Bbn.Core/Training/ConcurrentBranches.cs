@@ -8,11 +8,11 @@ namespace Bbn.Core.Training;
 
 /// <summary>
 /// A two-branch method's branch passes at the same time on the CPU, each with half of the intra-op threads:
-/// the conventional pass (shared trunk + conventional block) on the calling thread, the re-balancing
+/// the first branch's pass (shared trunk + its block) on the calling thread, the second branch's
 /// pass on a <see cref="BranchThread"/>, forward and backward. At batch 128 a ResNet-32 layer is too
 /// small to keep two threads busy on its own (OpenMP fork/join and the serial parts of each operator),
 /// two independent passes do.
-/// The re-balancing pass runs through a replica of the trunk whose parameters share the trunk's storage
+/// The second pass runs through a replica of the trunk whose parameters share the trunk's storage
 /// (so the optimiser's update reaches both) but are separate autograd leaves with their own batch-norm
 /// buffers, so that the two threads never write the same memory. After the step the replica's
 /// gradients are added to the trunk's, and the running statistics are combined exactly as the two
@@ -109,8 +109,8 @@ internal sealed class ConcurrentBranches : IBranchExecutor
         Backward(loss, first, firstLeaf, second, secondLeaf);
     }
 
-    /// <summary>f_c and f_r of one step.</summary>
-    private (Tensor Conventional, Tensor Rebalancing) Forward(Tensor conventionalImages, Tensor rebalancingImages)
+    /// <summary>Both branches' features of one step.</summary>
+    private (Tensor First, Tensor Second) Forward(Tensor firstImages, Tensor secondImages)
     {
         using (no_grad())
         {
@@ -120,36 +120,36 @@ internal sealed class ConcurrentBranches : IBranchExecutor
                 copy.running_var!.zero_();
             }
         }
-        Tensor? rebalancing = null;
+        Tensor? second = null;
         var features = RunBoth(
-            () => network.Features(0, conventionalImages),
+            () => network.Features(0, firstImages),
             () =>
             {
                 using var scope = NewDisposeScope();
-                rebalancing = network.Features(1, rebalancingImages, replica).DetachFromDisposeScope();
+                second = network.Features(1, secondImages, replica).DetachFromDisposeScope();
             });
-        return (features, rebalancing!);
+        return (features, second!);
     }
 
     /// <summary>
-    /// Backpropagates <paramref name="loss"/>, computed from <paramref name="conventionalLeaf"/> and
-    /// <paramref name="rebalancingLeaf"/> (detached copies of Forward's features), into both
+    /// Backpropagates <paramref name="loss"/>, computed from <paramref name="firstLeaf"/> and
+    /// <paramref name="secondLeaf"/> (detached copies of Forward's features), into both
     /// passes, adds the replica's gradients to the trunk's and combines the running statistics.
-    /// Disposes the re-balancing features.
+    /// Disposes the second branch's features.
     /// </summary>
-    private void Backward(Tensor loss, Tensor conventional, Tensor conventionalLeaf, Tensor rebalancing, Tensor rebalancingLeaf)
+    private void Backward(Tensor loss, Tensor first, Tensor firstLeaf, Tensor second, Tensor secondLeaf)
     {
         replica.zero_grad();
         loss.backward();
-        using var conventionalGrad = conventionalLeaf.grad!;
-        using var rebalancingGrad = rebalancingLeaf.grad!;
+        using var firstGrad = firstLeaf.grad!;
+        using var secondGrad = secondLeaf.grad!;
         try
         {
-            RunBoth(() => { conventional.backward([conventionalGrad]); return conventional; }, () => rebalancing.backward([rebalancingGrad]));
+            RunBoth(() => { first.backward([firstGrad]); return first; }, () => second.backward([secondGrad]));
         }
         finally
         {
-            rebalancing.Dispose();
+            second.Dispose();
         }
         using (no_grad())
         {

@@ -9,7 +9,7 @@ namespace Bbn.Hosting.Composition;
 /// <summary>
 /// Settings that nothing reads: a key under Bbn that is neither a setting of the host's options
 /// classes nor one that the component of its section asked for (a typo such as
-/// Bbn:Training:Epoch or Bbn:Sampler:Conventional:Name). Each comes with the nearest known name.
+/// Bbn:Training:Epoch or Bbn:Los:Name). Each comes with the nearest known name.
 /// </summary>
 public static class UnknownSettings
 {

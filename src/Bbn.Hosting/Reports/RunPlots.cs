@@ -41,7 +41,7 @@ public static class RunPlots
             var top1 = plot.Add.Scatter(evaluated.Select(m => (double)m.Epoch).ToArray(), evaluated.Select(m => m.Top1!.Value).ToArray());
             top1.LegendText = "test top-1";
         }
-        // Each figure the method reports (BBN's alpha) on the right axis, over the epochs that have it.
+        // Each figure the method reports on the right axis, over the epochs that have it.
         string[] names = [.. metrics.SelectMany(m => m.Method?.Keys ?? Enumerable.Empty<string>()).Distinct()];
         foreach (var name in names)
         {

@@ -9,7 +9,7 @@ namespace Bbn.Hosting.Reports;
 /// <summary>
 /// TensorBoard event files under the run directory's tensorboard/ folder (TorchSharp's SummaryWriter):
 /// train/loss per progress report (step = images' global step), and per epoch the train loss, lr,
-/// alpha, images/s, top-1, many/medium/few, ECE and per-class accuracy (step = epoch).
+/// the method's own figures (method/NAME), images/s, top-1, many/medium/few, ECE and per-class accuracy (step = epoch).
 /// `tensorboard --logdir runs` shows them.
 /// </summary>
 public sealed class TensorBoardObserver(string runDirectory, IReadOnlyList<string> classNames) : ITrainingObserver

@@ -21,7 +21,7 @@ internal sealed class LoggingObserver(ILogger logger, int epochs, bool stepLines
         TrainLog.Epoch(logger, m.Epoch, epochs, MethodFigures(m.Method), m.Lr, m.TrainLoss, Percent(m.Top1), Percent(m.Many), Percent(m.Medium), Percent(m.Few), Percent(m.ValidationTop1),
             m.ImagesPerSecond, m.EpochSeconds, Duration(runRemaining));
 
-    /// <summary>" alpha 0.9900" for each figure the method reports, in its order.</summary>
+    /// <summary>" name 0.1234" for each figure the method reports, in its order.</summary>
     private static string MethodFigures(IReadOnlyDictionary<string, double>? method) =>
         method is null ? "" : string.Concat(method.Select(f => string.Create(System.Globalization.CultureInfo.InvariantCulture, $" {f.Key} {f.Value:F4}")));
 

@@ -14,7 +14,7 @@ internal static partial class TrainLog
     [LoggerMessage(3, LogLevel.Information, "epoch {Epoch} step {Step}/{Steps} loss {Loss:F4} {ImagesPerSecond:F0} img/s epoch ETA {EpochEta}")]
     public static partial void Progress(ILogger logger, int epoch, int step, int steps, double loss, double imagesPerSecond, string epochEta);
 
-    /// <remarks><paramref name="method"/>: what the method reports of its own, each as " name value" (BBN: " alpha 0.9900"), or empty.</remarks>
+    /// <remarks><paramref name="method"/>: what the method reports of its own, each as " name value"), or empty.</remarks>
     [LoggerMessage(4, LogLevel.Information, "epoch {Epoch}/{Epochs}{Method} lr {Lr:G4} loss {Loss:F4} top1 {Top1} many {Many} medium {Medium} few {Few} val {Validation} {ImagesPerSecond:F0} img/s {Seconds:F0}s ETA {Eta}")]
     public static partial void Epoch(ILogger logger, int epoch, int epochs, string method, double lr, double loss, string top1, string many, string medium, string few, string validation, double imagesPerSecond, double seconds, string eta);
 
