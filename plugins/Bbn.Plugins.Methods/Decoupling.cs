@@ -21,14 +21,8 @@ public sealed class ClassifierStageOptions
     public double ClassifierWeightDecay { get; set; } = -1;
 
     /// <summary>The stage's optimiser: SGD with the run's momentum, cosine from the rate to 0, no warm-up.</summary>
-    public StageOptimizer Optimizer(StageOptimizer recipe) => recipe with
-    {
-        LearningRate = ClassifierLearningRate > 0 ? ClassifierLearningRate : recipe.LearningRate,
-        WeightDecay = ClassifierWeightDecay >= 0 ? ClassifierWeightDecay : recipe.WeightDecay,
-        Schedule = LearningRateShape.Cosine,
-        WarmupEpochs = 0,
-        DecayAt = [],
-    };
+    public StageOptimizer Optimizer(StageOptimizer recipe) =>
+        Branches.ClassifierOptimizer(recipe, ClassifierLearningRate, ClassifierWeightDecay >= 0 ? ClassifierWeightDecay : null);
 }
 
 /// <summary>Bbn:Method for tau-norm.</summary>

@@ -35,11 +35,7 @@ public static class Mislas
     [
         Branches.Representation(plan, transform: mixup),
         new TrainingStage("classifier", options.ClassifierEpochs, NetworkParts.Classifier,
-            plan.Optimizer with
-            {
-                LearningRate = options.ClassifierLearningRate > 0 ? options.ClassifierLearningRate : plan.Optimizer.LearningRate,
-                Schedule = LearningRateShape.Cosine, WarmupEpochs = 0, DecayAt = [],
-            },
+            Branches.ClassifierOptimizer(plan.Optimizer, options.ClassifierLearningRate),
             Samplers: new Dictionary<string, ISampler> { [Branches.Conventional.Name] = classifierSampler },
             Loss: new LabelAwareSmoothing(options.SmoothHead, options.SmoothTail),
             Hooks: [new UpdatingNorms(NetworkParts.Representation)]),

@@ -35,11 +35,7 @@ public static class WeightBalancing
     [
         Branches.Representation(plan, plan.Optimizer with { WeightDecay = options.WeightDecay }),
         new TrainingStage("classifier", options.ClassifierEpochs, NetworkParts.Classifier,
-            plan.Optimizer with
-            {
-                LearningRate = options.ClassifierLearningRate > 0 ? options.ClassifierLearningRate : plan.Optimizer.LearningRate,
-                WeightDecay = options.WeightDecay, Schedule = LearningRateShape.Cosine, WarmupEpochs = 0, DecayAt = [],
-            },
+            Branches.ClassifierOptimizer(plan.Optimizer, options.ClassifierLearningRate, options.WeightDecay),
             Loss: classifierLoss, Hooks: [new MaxNormProjection(options.MaxNorm)]),
     ]);
 
