@@ -30,7 +30,7 @@ public sealed class FashionMnist : IDatasetSource
     public static FashionMnist Create(ComponentContext context)
     {
         string root = context.Get<string?>("Root", null) ?? DefaultRoot;
-        return new FashionMnist(root, (int)context.GetInRange("Padding", DefaultPadding, 0, 16));
+        return new FashionMnist(root, context.Bind<FashionMnistOptions>().Padding);
     }
 
     /// <summary>
@@ -81,4 +81,14 @@ public sealed class FashionMnist : IDatasetSource
             "*-ubyte.gz files of Fashion-MNIST into a folder and set Bbn:Dataset:Root to it " +
             "(--Bbn:Dataset:Root=<folder> or BBN__DATASET__ROOT).");
     }
+}
+
+/// <summary>Bbn:Dataset for fashion-mnist beside the long-tail profile: the padding that brings 28x28 to the networks' 32x32.</summary>
+public sealed class FashionMnistOptions
+{
+    [System.ComponentModel.DataAnnotations.Range(0, 16)]
+    public int Padding { get; set; } = FashionMnist.DefaultPadding;
+
+    /// <summary>The folder of the four IDX files (read separately; bound here so that the section's keys are one class's).</summary>
+    public string? Root { get; set; }
 }

@@ -16,17 +16,14 @@ internal static class FileDatasetSettings
     /// <summary>Recipe = auto (default: the host chooses from the images' size), imagenet (random resized crop) or cifar (resize + pad-and-crop); Size, ResizeTo, Padding, HorizontalFlip.</summary>
     public static ImageRecipe Recipe(ComponentContext context)
     {
-        string name = context.Get("Recipe", FollowImages);
-        bool flip = context.Get("HorizontalFlip", true);
-        // Both recipes' sizes are read whichever is chosen: a setting of the other recipe is then ignored, not reported as unknown.
-        int resizeTo = (int)context.GetInRange("ResizeTo", 256, 8, 8192);
-        int padding = (int)context.GetInRange("Padding", 4, 0, 256);
-        return name switch
+        // Both recipes' sizes are bound whichever is chosen: a setting of the other recipe is then ignored, not reported as unknown.
+        var o = context.Bind<FileRecipeOptions>();
+        return o.Recipe switch
         {
-            "imagenet" => ImageRecipe.ImageNet((int)context.GetInRange("Size", 224, 8, 4096), resizeTo) with { HorizontalFlip = flip },
-            "cifar" => ImageRecipe.Cifar((int)context.GetInRange("Size", 32, 8, 4096), padding) with { HorizontalFlip = flip },
-            FollowImages => ImageRecipe.FollowImages() with { HorizontalFlip = flip },
-            _ => throw context.Invalid("Recipe", name, "auto (chosen from the images' size), imagenet (random resized crop 224, scale 0.08-1, ratio 3/4-4/3, flip; test: resize 256, centre crop 224) or cifar (resize to Size, pad 4 and random crop, flip)"),
+            "imagenet" => ImageRecipe.ImageNet(o.Size ?? 224, o.ResizeTo) with { HorizontalFlip = o.HorizontalFlip },
+            "cifar" => ImageRecipe.Cifar(o.Size ?? 32, o.Padding) with { HorizontalFlip = o.HorizontalFlip },
+            FollowImages => ImageRecipe.FollowImages() with { HorizontalFlip = o.HorizontalFlip },
+            _ => throw context.Invalid("Recipe", o.Recipe, "auto (chosen from the images' size), imagenet (random resized crop 224, scale 0.08-1, ratio 3/4-4/3, flip; test: resize 256, centre crop 224) or cifar (resize to Size, pad 4 and random crop, flip)"),
         };
     }
 
@@ -53,4 +50,24 @@ internal static class FileDatasetSettings
         if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative)) return null;
         return (full, relative.Replace(Path.DirectorySeparatorChar, '/'));
     }
+}
+
+/// <summary>The augmentation recipe's settings of a file dataset's section.</summary>
+public sealed class FileRecipeOptions
+{
+    public string Recipe { get; set; } = FileDatasetSettings.FollowImages;
+
+    public bool HorizontalFlip { get; set; } = true;
+
+    /// <summary>The training crop's side; null: the recipe's (imagenet 224, cifar 32).</summary>
+    [System.ComponentModel.DataAnnotations.Range(8, 4096)]
+    public int? Size { get; set; }
+
+    /// <summary>imagenet: the test images' shorter side before the centre crop.</summary>
+    [System.ComponentModel.DataAnnotations.Range(8, 8192)]
+    public int ResizeTo { get; set; } = 256;
+
+    /// <summary>cifar: the padding before the random crop.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 256)]
+    public int Padding { get; set; } = 4;
 }

@@ -1,3 +1,4 @@
+using Bbn.Abstractions;
 namespace Bbn.Core.Evaluation;
 
 /// <summary>
@@ -18,21 +19,25 @@ public sealed class ValidationOptions
     /// Fashion-MNIST), <see cref="PerClass"/> images per class from those; else a stratified
     /// <see cref="Fraction"/> of the training images. none: no validation split.
     /// </summary>
+    [SettingOneOf(Auto, None, Expected = "auto (a split held out of training) or none")]
     public string Split { get; set; } = Auto;
 
     /// <summary>Validation images per class drawn from the images the profile leaves out.</summary>
+    [SettingRange(1, 1_000_000, What = "an integer (validation images per class)")]
     public int PerClass { get; set; } = 20;
 
     /// <summary>
     /// The fraction of each class's training images held out where nothing is left out, and the most a
     /// class gives from its training images where too few are left out (a profile's head class).
     /// </summary>
+    [SettingRange(0, 1, Exclusive = true, Expected = "a fraction between 0 and 1 (exclusive) of each class's training images")]
     public double Fraction { get; set; } = 0.1;
 
     /// <summary>The seed of the validation draw, apart from the training and subset seeds.</summary>
     public int Seed { get; set; }
 
     /// <summary>top1 | group-mean (the mean of the many/medium/few accuracies): what selects the best epoch.</summary>
+    [SettingOneOf(ByTop1, ByGroupMean, Expected = "top1 or group-mean")]
     public string SelectBy { get; set; } = ByTop1;
 
     public static IReadOnlyList<string> SelectionMetrics { get; } = [ByTop1, ByGroupMean];
@@ -46,6 +51,7 @@ public sealed class ValidationOptions
     /// them with the epoch and the inference knobs chosen on the split (docs/results/small-folders.md measured why); always: refit
     /// whenever the split took any training image; never: the selection run is the result.
     /// </summary>
+    [SettingOneOf(RefitAuto, RefitAlways, RefitNever)]
     public string Refit { get; set; } = RefitAuto;
 
     public static IReadOnlyList<string> RefitChoices { get; } = [RefitAuto, RefitAlways, RefitNever];

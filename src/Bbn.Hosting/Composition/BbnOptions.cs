@@ -1,3 +1,4 @@
+using Bbn.Abstractions;
 using Bbn.Core.Evaluation;
 using Bbn.Core.Training;
 using Microsoft.Extensions.Configuration;
@@ -15,24 +16,30 @@ public sealed class BbnOptions
     /// <summary>A batch transform (mixup, cutmix) for every stage that names none; no name: none.</summary>
     public ComponentSelection BatchTransform { get; set; } = new();
 
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
     public DatasetSelection Dataset { get; set; } = new();
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
     public BackboneSelection Backbone { get; set; } = new();
     public ComponentSelection Loss { get; set; } = new();
 
     /// <summary>The optimiser of every stage that brings none of its own (sgd, adamw, or a plugin's); its rate, momentum and decay are Bbn:Training's.</summary>
     public ComponentSelection Optimizer { get; set; } = new() { Name = "sgd" };
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
     public TrainingOptions Training { get; set; } = new();
 
     /// <summary>The validation split and what selects the kept epoch on it.</summary>
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
     public ValidationOptions Validation { get; set; } = new();
 
     /// <summary>The inference knobs tuned on the validation split after training, and whether evaluate and predict apply them.</summary>
     public PostHocOptions PostHoc { get; set; } = new();
 
     /// <summary>Data-parallel training under mpirun.</summary>
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
     public Distributed.DistributedOptions Distributed { get; set; } = new();
 
     /// <summary>error: a setting nothing reads (a typo) stops the host at start; warn: it is logged and the run goes on.</summary>
+    [SettingOneOf(Composition.UnknownSettings.Error, Composition.UnknownSettings.Warn, Expected = "error (a setting nothing reads stops the host) or warn")]
     public string UnknownSettings { get; set; } = Composition.UnknownSettings.Error;
 }
 
@@ -52,9 +59,11 @@ public sealed class BackboneSelection : ComponentSelection
     public bool PretrainedStrict { get; set; } = true;
 
     /// <summary>0: the whole trunk trains; N: its stem and layer1 to layerN stay as they are (4: all of the shared trunk).</summary>
+    [SettingRange(0, 4, What = "a stage count (0: nothing frozen; 4: the whole shared trunk)")]
     public int FreezeStages { get; set; }
 
     /// <summary>The trunk's learning rate as a multiple of the schedule's (0.1 for a pretrained trunk is common).</summary>
+    [SettingRange(1e-6, 10, What = "a multiple of the schedule's rate")]
     public double TrunkLearningRateScale { get; set; } = 1;
 
     /// <summary>The trunk's batch norms stay in evaluation mode, keeping the pretrained running statistics.</summary>
@@ -69,9 +78,11 @@ public sealed class BackboneSelection : ComponentSelection
 public sealed class DatasetSelection : ComponentSelection
 {
     /// <summary>N_max / N_min of the long-tailed training set; 1 keeps the training set as it is.</summary>
+    [SettingRange(1, 100_000)]
     public double ImbalanceRatio { get; set; } = 100;
 
     /// <summary>n_max, the largest class of the long-tailed profile; 0: the split's largest class (the paper's). Makes small long-tailed sets from a large split.</summary>
+    [SettingRange(0, int.MaxValue, What = "an integer (0: the largest class of the split)")]
     public int MaxPerClass { get; set; }
 
     /// <summary>
@@ -91,12 +102,15 @@ public sealed class DatasetSelection : ComponentSelection
     public string? Manifest { get; set; }
 
     /// <summary>fail | skip: what to do with an image file that cannot be decoded (file datasets).</summary>
+    [SettingOneOf("fail", "skip", Expected = "fail or skip")]
     public string OnBadImage { get; set; } = "fail";
 
     /// <summary>Images decoded in parallel (file datasets); 0: every core.</summary>
+    [SettingRange(0, 1024, What = "an integer (0: every core)")]
     public int Workers { get; set; }
 
     /// <summary>Training steps decoded ahead of the training step (file datasets).</summary>
+    [SettingRange(1, 256, What = "an integer")]
     public int Prefetch { get; set; } = 4;
 }
 

@@ -23,78 +23,27 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
 
     public ValidateOptionsResult Validate(string? name, BbnOptions options)
     {
+        // Every setting's own range or names, declared on the options classes ([SettingRange], [SettingOneOf]) and checked by
+        // the source-generated validator; what follows here are the rules across settings and the components.
         var failures = new List<string>();
-        void Range(string key, double value, double min, double max, string? what = null)
-        {
-            if (double.IsNaN(value) || value < min || value > max)
-                failures.Add($"Bbn:{key} = {value.ToString(CultureInfo.InvariantCulture)} is out of range: expected {what ?? "a number"} from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}.");
-        }
+        var declared = new BbnOptionsDeclaredRules().Validate(BbnOptions.Section, options);
+        if (declared.Failed) failures.AddRange(declared.Failures);
 
         var t = options.Training;
-        Range("Training:Epochs", t.Epochs, 1, 100_000, "an integer");
-        Range("Backbone:FreezeStages", options.Backbone.FreezeStages, 0, 4, "a stage count (0: nothing frozen; 4: the whole shared trunk)");
-        Range("Backbone:TrunkLearningRateScale", options.Backbone.TrunkLearningRateScale, 1e-6, 10, "a multiple of the schedule's rate");
         if (options.Backbone.Pretrained is { Length: > 0 } pretrained && !File.Exists(pretrained))
             failures.Add($"Bbn:Backbone:Pretrained = '{pretrained}': {Path.GetFullPath(pretrained)} does not exist; give a torchvision or timm ResNet .pth or .safetensors file.");
-        Range("Training:BatchSize", t.BatchSize, 1, 65_536, "an integer");
-        Range("Training:LearningRate", t.LearningRate, 1e-8, 10);
-        Range("Training:Momentum", t.Momentum, 0, 0.999);
-        Range("Training:WeightDecay", t.WeightDecay, 0, 1);
-        Range("Training:WarmupEpochs", t.WarmupEpochs, 0, 100_000, "an integer");
-        Range("Training:MinWarmupSteps", t.MinWarmupSteps, 0, 10_000_000, "an integer (0: the per-epoch warm-up only)");
-        Range("Training:ShortWarmupClipNorm", t.ShortWarmupClipNorm, 0, 1e6, "a norm (0: no clipping of short warm-ups)");
-        for (int i = 0; i < t.LrDecayAt.Length; i++) Range($"Training:LrDecayAt:{i}", t.LrDecayAt[i], 0, 1, "a fraction of the run");
-        Range("Training:LrDecayFactor", t.LrDecayFactor, 1e-6, 1);
-        if (!Bbn.Core.Training.LearningRateShapes.IsValid(t.LrSchedule))
-            failures.Add($"Bbn:Training:LrSchedule = '{t.LrSchedule}' is invalid: expected {string.Join(", ", Bbn.Core.Training.LearningRateShapes.All)}.");
-        Range("Training:Threads", t.Threads, 0, 1024, "an integer (0: libtorch's default)");
-        Range("Training:CropPadding", t.CropPadding, 0, 64, "an integer");
-        var d = options.Distributed;
-        if (d.Backend is not (Distributed.DistributedOptions.Auto or Distributed.DistributedOptions.None or Distributed.DistributedOptions.Mpi))
-            failures.Add($"Bbn:Distributed:Backend = '{d.Backend}' is invalid: expected auto, none or mpi.");
-        Range("Distributed:BucketMegabytes", d.BucketMegabytes, 0.001, 1_000_000);
-        Range("Distributed:StopTimeoutSeconds", d.StopTimeoutSeconds, 0.1, 86_400);
-        Range("Distributed:CheckWeightsEvery", d.CheckWeightsEvery, 0, int.MaxValue, "an integer (0: never)");
-        Range("Training:EvaluationBatchSize", t.EvaluationBatchSize, 1, 65_536, "an integer");
-        Range("Training:EvaluateEvery", t.EvaluateEvery, 1, 100_000, "an integer");
-        Range("Training:FewShotThreshold", t.FewShotThreshold, 0, int.MaxValue, "an integer");
-        Range("Training:ManyShotThreshold", t.ManyShotThreshold, t.FewShotThreshold, int.MaxValue, "an integer (at least FewShotThreshold)");
-        Range("Training:MaxStepsPerEpoch", t.MaxStepsPerEpoch, 0, int.MaxValue, "an integer (0: every full batch)");
-        Range("Training:LogEverySteps", t.LogEverySteps, 1, int.MaxValue, "an integer");
-        Range("Training:SkipNonFiniteSteps", t.SkipNonFiniteSteps, 0, int.MaxValue, "an integer (0: stop at the first non-finite step)");
-        if (t.ClassifierInit is not ("default" or "zero"))
-            failures.Add($"Bbn:Training:ClassifierInit = '{t.ClassifierInit}' is invalid: expected default or zero.");
-        Range("Training:MemoryGrowthTolerance", t.MemoryGrowthTolerance, 0, 10, "a fraction (0: give free memory back after every epoch)");
-        Range("Dataset:ImbalanceRatio", options.Dataset.ImbalanceRatio, 1, 100_000);
-        Range("Dataset:MaxPerClass", options.Dataset.MaxPerClass, 0, int.MaxValue, "an integer (0: the largest class of the split)");
-        Range("Dataset:Workers", options.Dataset.Workers, 0, 1024, "an integer (0: every core)");
-        Range("Dataset:Prefetch", options.Dataset.Prefetch, 1, 256, "an integer");
-        var v = options.Validation;
-        if (v.Split is not (ValidationOptions.Auto or ValidationOptions.None))
-            failures.Add($"Bbn:Validation:Split = '{v.Split}' is invalid: expected auto (a split held out of training) or none.");
-        Range("Validation:PerClass", v.PerClass, 1, 1_000_000, "an integer (validation images per class)");
-        if (!(v.Fraction > 0 && v.Fraction < 1))
-            failures.Add($"Bbn:Validation:Fraction = {v.Fraction.ToString(CultureInfo.InvariantCulture)} is out of range: expected a fraction between 0 and 1 (exclusive) of each class's training images.");
-        if (!ValidationOptions.SelectionMetrics.Contains(v.SelectBy))
-            failures.Add($"Bbn:Validation:SelectBy = '{v.SelectBy}' is invalid: expected {string.Join(" or ", ValidationOptions.SelectionMetrics)}.");
-        if (!ValidationOptions.RefitChoices.Contains(v.Refit))
-            failures.Add($"Bbn:Validation:Refit = '{v.Refit}' is invalid: expected {string.Join(", ", ValidationOptions.RefitChoices)}.");
-        if (options.Dataset.OnBadImage is not ("fail" or "skip"))
-            failures.Add($"Bbn:Dataset:OnBadImage = '{options.Dataset.OnBadImage}' is invalid: expected fail or skip.");
-        if (!ClassifierHeadNames.IsValid(t.Classifier))
-            failures.Add($"Bbn:Training:Classifier = '{t.Classifier}' is invalid: expected {string.Join(", ", ClassifierHeadNames.All)}.");
+        if (t.ManyShotThreshold < t.FewShotThreshold)
+            failures.Add($"Bbn:Training:ManyShotThreshold = {t.ManyShotThreshold} is out of range: expected an integer (at least FewShotThreshold) from {t.FewShotThreshold} to {int.MaxValue}.");
         if (!DevicePattern().IsMatch(t.Device ?? ""))
             failures.Add($"Bbn:Training:Device = '{t.Device}' is invalid: expected auto, cpu, cuda or cuda:N.");
         if (string.IsNullOrWhiteSpace(t.OutputDirectory))
             failures.Add("Bbn:Training:OutputDirectory is empty: give the folder that receives run directories (default: runs).");
         if (!string.IsNullOrEmpty(t.RunName) && (t.RunName.IndexOfAny(['/', '\\']) >= 0 || t.RunName is "." or ".."))
             failures.Add($"Bbn:Training:RunName = '{t.RunName}' is invalid: expected a folder name without path separators.");
-
-        Range("Training:AccumulationSteps", t.AccumulationSteps, 1, t.BatchSize, "an integer (at most BatchSize)");
-        if (t.AccumulationSteps >= 1 && t.BatchSize % t.AccumulationSteps != 0)
+        if (t.AccumulationSteps < 1 || t.AccumulationSteps > t.BatchSize)
+            failures.Add($"Bbn:Training:AccumulationSteps = {t.AccumulationSteps} is out of range: expected an integer (at most BatchSize) from 1 to {t.BatchSize}.");
+        else if (t.BatchSize % t.AccumulationSteps != 0)
             failures.Add($"Bbn:Training:AccumulationSteps = {t.AccumulationSteps} does not divide Bbn:Training:BatchSize = {t.BatchSize}: choose a divisor, so that every micro-batch has the same size.");
-        Range("Training:ClipGradientNorm", t.ClipGradientNorm, 0, 1e6, "a norm (0: no clipping)");
-        Range("Training:EmaDecay", t.EmaDecay, 0, 0.999999, "a decay below 1 (0: no moving average)");
 
         var slots = ComponentSlot.Common.ToList();
         if (!string.IsNullOrWhiteSpace(options.BatchTransform.Name)) slots.Add(ComponentSlot.BatchTransform);
@@ -106,9 +55,7 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
                 Check(ComponentSlot.SamplerOf(branch), resolver.SelectedName(branch.SamplerSection, branch.DefaultSampler), failures);
         }
         foreach (string line in (renamed?.Warnings ?? []).Where(reported.Add)) UnknownSettingLog.Moved(logger, line);
-        if (options.UnknownSettings is not (UnknownSettings.Error or UnknownSettings.Warn))
-            failures.Add($"Bbn:UnknownSettings = '{options.UnknownSettings}' is invalid: expected error (a setting nothing reads stops the host) or warn.");
-        else if (failures.Count == 0)
+        if (failures.Count == 0)
         {
             var unknown = UnknownSettings.Find(configuration, resolver.Contexts, renamed);
             if (options.UnknownSettings == UnknownSettings.Warn)
@@ -160,3 +107,7 @@ internal static partial class UnknownSettingLog
     [LoggerMessage(50, LogLevel.Warning, "{Line}")]
     public static partial void Moved(ILogger logger, string line);
 }
+
+/// <summary>The ranges and names the options classes declare on their properties, checked by the options source generator.</summary>
+[OptionsValidator]
+internal sealed partial class BbnOptionsDeclaredRules : IValidateOptions<BbnOptions>;

@@ -1,3 +1,4 @@
+using Bbn.Abstractions;
 namespace Bbn.Hosting.Distributed;
 
 /// <summary>Bbn:Distributed: whether and how a run trains data-parallel over MPI ranks.</summary>
@@ -6,18 +7,22 @@ public sealed class DistributedOptions
     public const string Auto = "auto", None = "none", Mpi = "mpi";
 
     /// <summary>auto: MPI when the process was started by mpirun with more than one rank; none: never (each process is a run of its own); mpi: always (fails without an MPI library).</summary>
+    [SettingOneOf(Auto, None, Mpi, Expected = "auto, none or mpi")]
     public string Backend { get; set; } = Auto;
 
     /// <summary>Open MPI's libmpi, by file name (searched as dlopen searches) or path.</summary>
     public string Library { get; set; } = "libmpi.so.40";
 
     /// <summary>The largest gradient bucket of one all-reduce call, in MiB (DistributedDataParallel's bucket_cap_mb).</summary>
+    [SettingRange(0.001, 1_000_000)]
     public double BucketMegabytes { get; set; } = 25;
 
     /// <summary>Every how many steps the ranks compare a digest of their weights and stop if one differs; 0: never (a check for tests and new transports).</summary>
+    [SettingRange(0, int.MaxValue, What = "an integer (0: never)")]
     public int CheckWeightsEvery { get; set; }
 
     /// <summary>How long a rank may take to stop after a stop request before it exits anyway (a rank whose peer died never would).</summary>
+    [SettingRange(0.1, 86_400)]
     public double StopTimeoutSeconds { get; set; } = 30;
 }
 

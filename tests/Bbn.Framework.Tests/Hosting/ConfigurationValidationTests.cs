@@ -16,6 +16,24 @@ public sealed class ConfigurationValidationTests
     }
 
     [Fact]
+    public async Task Ranges_and_names_declared_on_the_options_classes_name_the_setting_its_value_and_what_is_allowed()
+    {
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Training:Epochs=0", "--Bbn:Training:LrDecayAt:0=0.5", "--Bbn:Training:LrDecayAt:1=2",
+            "--Bbn:Validation:Fraction=1", "--Bbn:Validation:Refit=sometimes", "--Bbn:Distributed:BucketMegabytes=0", "--Bbn:Backbone:FreezeStages=5",
+            "--Bbn:Training:ManyShotThreshold=5", "--Bbn:Training:FewShotThreshold=10");
+
+        code.Should().Be(2);
+        error.Should().Contain("Bbn:Training:Epochs = 0 is out of range: expected an integer from 1 to 100000.")
+            .And.Contain("Bbn:Training:LrDecayAt:1 = 2 is out of range: expected a fraction of the run from 0 to 1.")
+            .And.NotContain("Bbn:Training:LrDecayAt:0")
+            .And.Contain("Bbn:Validation:Fraction = 1 is out of range: expected a fraction between 0 and 1 (exclusive) of each class's training images.")
+            .And.Contain("Bbn:Validation:Refit = 'sometimes' is invalid: expected auto, always, never.")
+            .And.Contain("Bbn:Distributed:BucketMegabytes = 0 is out of range: expected a number from 0.001 to 1000000.")
+            .And.Contain("Bbn:Backbone:FreezeStages = 5 is out of range: expected a stage count (0: nothing frozen; 4: the whole shared trunk) from 0 to 4.")
+            .And.Contain("Bbn:Training:ManyShotThreshold = 5 is out of range: expected an integer (at least FewShotThreshold) from 10 to");
+    }
+
+    [Fact]
     public async Task An_unknown_optimizer_and_an_adamw_setting_out_of_range_are_refused_at_start()
     {
         var (code, _, error) = await AppRunner.Run("train", "--Bbn:Optimizer:Name=adam");

@@ -1,0 +1,75 @@
+using System.Collections;
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+
+namespace Bbn.Abstractions;
+
+/// <summary>
+/// A setting's numeric range, as the kernel's options and a plugin's options class declare it (contracts 2.0): the message names
+/// the setting's full path, its value and the range ("Bbn:Training:Epochs = 0 is out of range: expected an integer from 1 to
+/// 100000."). On an array, each element is checked. Validated at start by the source-generated options validators.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false)]
+public sealed class SettingRangeAttribute(double minimum, double maximum) : ValidationAttribute
+{
+    /// <summary>The smallest value allowed.</summary>
+    public double Minimum { get; } = minimum;
+
+    /// <summary>The largest value allowed.</summary>
+    public double Maximum { get; } = maximum;
+
+    /// <summary>What the value is, before "from MIN to MAX" ("an integer", "a fraction of the run"); default "a number".</summary>
+    public string What { get; set; } = "a number";
+
+    /// <summary>The whole expectation instead of "WHAT from MIN to MAX" (for a range with open ends).</summary>
+    public string? Expected { get; set; }
+
+    /// <summary>The range excludes its ends.</summary>
+    public bool Exclusive { get; set; }
+
+    /// <inheritdoc/>
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext)
+    {
+        string path = SettingPath.Of(validationContext);
+        if (value is IEnumerable items and not string)
+        {
+            int index = 0;
+            foreach (var item in items)
+                if (Check(item, $"{path}:{index++}") is { } failure) return failure;
+            return ValidationResult.Success;
+        }
+        return Check(value, path) ?? ValidationResult.Success;
+    }
+
+    private ValidationResult? Check(object? value, string path)
+    {
+        double v = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+        bool inside = Exclusive ? v > Minimum && v < Maximum : v >= Minimum && v <= Maximum;
+        if (inside && !double.IsNaN(v)) return null;
+        string expected = Expected ?? string.Create(CultureInfo.InvariantCulture, $"{What} from {Minimum} to {Maximum}");
+        return new ValidationResult(string.Create(CultureInfo.InvariantCulture, $"{path} = {v} is out of range: expected {expected}."));
+    }
+}
+
+/// <summary>A text setting that takes one of a few names (contracts 2.0): the message names the setting, its value and the names allowed.</summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false)]
+public sealed class SettingOneOfAttribute(params string[] allowed) : ValidationAttribute
+{
+    /// <summary>The names allowed.</summary>
+    public IReadOnlyList<string> Allowed { get; } = allowed;
+
+    /// <summary>The expectation in words ("auto (a split held out of training) or none"); default: the names, comma-separated.</summary>
+    public string? Expected { get; set; }
+
+    /// <inheritdoc/>
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        value is string text && Allowed.Contains(text)
+            ? ValidationResult.Success
+            : new ValidationResult($"{SettingPath.Of(validationContext)} = '{value}' is invalid: expected {Expected ?? string.Join(", ", Allowed)}.");
+}
+
+/// <summary>A setting's path from a validation context: the options validators name members "Bbn.Training.Epochs".</summary>
+internal static class SettingPath
+{
+    public static string Of(ValidationContext context) => (context.DisplayName ?? context.MemberName ?? "").Replace('.', ':');
+}
