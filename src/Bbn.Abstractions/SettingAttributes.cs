@@ -51,7 +51,10 @@ public sealed class SettingRangeAttribute(double minimum, double maximum) : Vali
     }
 }
 
-/// <summary>A text setting that takes one of a few names (contracts 2.0): the message names the setting, its value and the names allowed.</summary>
+/// <summary>
+/// A setting that takes one of a few names (contracts 2.0): the message names the setting, its value and the names allowed.
+/// On an enum property (bound from its names, case-insensitively) it takes no names and refuses a number that names no member.
+/// </summary>
 [AttributeUsage(AttributeTargets.Property, AllowMultiple = false)]
 public sealed class SettingOneOfAttribute(params string[] allowed) : ValidationAttribute
 {
@@ -62,10 +65,28 @@ public sealed class SettingOneOfAttribute(params string[] allowed) : ValidationA
     public string? Expected { get; set; }
 
     /// <inheritdoc/>
-    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
-        value is string text && Allowed.Contains(text)
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext)
+    {
+        if (value is Enum member)
+        {
+            return Enum.IsDefined(member.GetType(), member)
+                ? ValidationResult.Success
+                : new ValidationResult($"{SettingPath.Of(validationContext)} = '{value}' is invalid: expected {Expected ?? SettingNames.Of(member.GetType())}.");
+        }
+        return value is string text && Allowed.Contains(text)
             ? ValidationResult.Success
             : new ValidationResult($"{SettingPath.Of(validationContext)} = '{value}' is invalid: expected {Expected ?? string.Join(", ", Allowed)}.");
+    }
+}
+
+/// <summary>The names an enum setting takes, as written in settings: its members in lower case, hyphenated ("auto, always, never").</summary>
+public static class SettingNames
+{
+    /// <summary>The names of <paramref name="enumType"/>'s members as settings spell them.</summary>
+    public static string Of(Type enumType) => string.Join(", ", Enum.GetNames(enumType).Select(Spell));
+
+    /// <summary>A member's name as settings spell it (<c>WarmupMultiStep</c>: <c>warmup-multi-step</c>).</summary>
+    public static string Spell(string member) => string.Concat(member.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c.ToString()));
 }
 
 /// <summary>A setting's path from a validation context: the options validators name members "Bbn.Training.Epochs".</summary>

@@ -117,7 +117,7 @@ public static class BbnApplication
             }
             catch (InvalidOperationException e) when (e.Message.Contains("configuration value", StringComparison.OrdinalIgnoreCase))
             {
-                await error.WriteLineAsync("Configuration error: " + e.Message);
+                await error.WriteLineAsync("Configuration error: " + Composition.BindingFailure.Describe(e.Message));
                 return ExitBadInput;
             }
             catch (TorchRuntimeException e)

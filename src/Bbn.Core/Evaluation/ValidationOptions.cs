@@ -8,8 +8,6 @@ namespace Bbn.Core.Evaluation;
 public sealed class ValidationOptions
 {
     public const string Section = "Bbn:Validation";
-    public const string Auto = "auto";
-    public const string None = "none";
     public const string ByTop1 = "top1";
     public const string ByGroupMean = "group-mean";
 
@@ -19,8 +17,8 @@ public sealed class ValidationOptions
     /// Fashion-MNIST), <see cref="PerClass"/> images per class from those; else a stratified
     /// <see cref="Fraction"/> of the training images. none: no validation split.
     /// </summary>
-    [SettingOneOf(Auto, None, Expected = "auto (a split held out of training) or none")]
-    public string Split { get; set; } = Auto;
+    [SettingOneOf(Expected = "auto (a split held out of training) or none")]
+    public SplitMode Split { get; set; } = SplitMode.Auto;
 
     /// <summary>Validation images per class drawn from the images the profile leaves out.</summary>
     [SettingRange(1, 1_000_000, What = "an integer (validation images per class)")]
@@ -42,17 +40,34 @@ public sealed class ValidationOptions
 
     public static IReadOnlyList<string> SelectionMetrics { get; } = [ByTop1, ByGroupMean];
 
-    public const string RefitAuto = "auto";
-    public const string RefitAlways = "always";
-    public const string RefitNever = "never";
-
     /// <summary>
     /// auto: where the split took more than <see cref="Training.RefitPolicy.AutoShare"/> of the training subset's images, train again on all of
     /// them with the epoch and the inference knobs chosen on the split (docs/results/small-folders.md measured why); always: refit
     /// whenever the split took any training image; never: the selection run is the result.
     /// </summary>
-    [SettingOneOf(RefitAuto, RefitAlways, RefitNever)]
-    public string Refit { get; set; } = RefitAuto;
+    [SettingOneOf]
+    public RefitMode Refit { get; set; } = RefitMode.Auto;
+}
 
-    public static IReadOnlyList<string> RefitChoices { get; } = [RefitAuto, RefitAlways, RefitNever];
+/// <summary>Bbn:Validation:Split.</summary>
+public enum SplitMode
+{
+    /// <summary>A split held out of training: the dataset's own, the images the profile leaves out, or a stratified fraction.</summary>
+    Auto,
+
+    /// <summary>No validation split.</summary>
+    None,
+}
+
+/// <summary>Bbn:Validation:Refit.</summary>
+public enum RefitMode
+{
+    /// <summary>Refit where the split took more than a small share of the training images.</summary>
+    Auto,
+
+    /// <summary>Refit whenever the split took any training image.</summary>
+    Always,
+
+    /// <summary>The selection run is the result.</summary>
+    Never,
 }

@@ -10,13 +10,13 @@ public static class RefitPolicy
     public const double AutoShare = 0.02;
 
     /// <summary>The decision for a run whose split took <paramref name="heldFromTrain"/> of the subset's <paramref name="subsetImages"/>; the reason is the log's line.</summary>
-    public static (bool Refit, string Reason) Decide(string setting, int heldFromTrain, int subsetImages, int ranks)
+    public static (bool Refit, string Reason) Decide(RefitMode setting, int heldFromTrain, int subsetImages, int ranks)
     {
         double share = subsetImages == 0 ? 0 : heldFromTrain / (double)subsetImages;
         string taken = string.Create(CultureInfo.InvariantCulture, $"the validation split took {heldFromTrain} of the {subsetImages} training images ({share:P1})");
-        if (setting == ValidationOptions.RefitNever || heldFromTrain == 0)
+        if (setting == RefitMode.Never || heldFromTrain == 0)
             return (false, heldFromTrain == 0 ? "no refit: the validation split took no training image" : $"no refit (Bbn:Validation:Refit = never): {taken}");
-        if (setting == ValidationOptions.RefitAuto && share <= AutoShare)
+        if (setting == RefitMode.Auto && share <= AutoShare)
             return (false, string.Create(CultureInfo.InvariantCulture, $"no refit: {taken}, at most {AutoShare:P0} (Bbn:Validation:Refit = always refits anyway)"));
         if (ranks > 1)
             return (false, $"no refit: {taken}, but a refit under mpirun is not supported yet; the selection run is the result");

@@ -36,8 +36,8 @@ public sealed class TrainingOptions
     public double ShortWarmupClipNorm { get; set; } = 2;
 
     /// <summary>default (PyTorch's nn.Linear init, as the official code) or zero (weights and bias 0: the first logits are 0).</summary>
-    [SettingOneOf("default", "zero", Expected = "default or zero")]
-    public string ClassifierInit { get; set; } = "default";
+    [SettingOneOf]
+    public ClassifierInit ClassifierInit { get; set; } = ClassifierInit.Default;
 
     /// <summary>
     /// Where the learning rate is multiplied by <see cref="LrDecayFactor"/>, as fractions of the run
@@ -138,4 +138,14 @@ public sealed class TrainingOptions
     /// <summary>Report progress within an epoch every this many steps.</summary>
     [SettingRange(1, int.MaxValue, What = "an integer")]
     public int LogEverySteps { get; set; } = 20;
+}
+
+/// <summary>Bbn:Training:ClassifierInit.</summary>
+public enum ClassifierInit
+{
+    /// <summary>PyTorch's nn.Linear initialisation, as the official code.</summary>
+    Default,
+
+    /// <summary>Weights and bias 0: the first logits are 0 and the first loss ln C.</summary>
+    Zero,
 }

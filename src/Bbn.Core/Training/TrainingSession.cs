@@ -47,7 +47,7 @@ public sealed class TrainingSession : IDisposable
         if (setup.FineTune?.Pretrained is { } pretrained)
             Pretrained = Interop.PretrainedWeights.Apply(Network, parts.Layout, identity.Backbone, pretrained, setup.FineTune.Strict);
         Layout = parts.Layout;
-        if (options.ClassifierInit == "zero") Network.ZeroClassifier();
+        if (options.ClassifierInit == ClassifierInit.Zero) Network.ZeroClassifier();
         if (setup.Loss.InitialClassifierBias(train.ClassNames.Count) is double bias) Network.FillClassifierBias(bias);
         Network.to(device);
         Stages = new StageController(setup, options, Network, train, Layout);

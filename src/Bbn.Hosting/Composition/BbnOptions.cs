@@ -39,8 +39,8 @@ public sealed class BbnOptions
     public Distributed.DistributedOptions Distributed { get; set; } = new();
 
     /// <summary>error: a setting nothing reads (a typo) stops the host at start; warn: it is logged and the run goes on.</summary>
-    [SettingOneOf(Composition.UnknownSettings.Error, Composition.UnknownSettings.Warn, Expected = "error (a setting nothing reads stops the host) or warn")]
-    public string UnknownSettings { get; set; } = Composition.UnknownSettings.Error;
+    [SettingOneOf(Expected = "error (a setting nothing reads stops the host) or warn")]
+    public UnknownSettingsMode UnknownSettings { get; set; } = UnknownSettingsMode.Error;
 }
 
 /// <summary>A component chosen by name; the rest of its section is the component's own settings.</summary>
@@ -102,8 +102,8 @@ public sealed class DatasetSelection : ComponentSelection
     public string? Manifest { get; set; }
 
     /// <summary>fail | skip: what to do with an image file that cannot be decoded (file datasets).</summary>
-    [SettingOneOf("fail", "skip", Expected = "fail or skip")]
-    public string OnBadImage { get; set; } = "fail";
+    [SettingOneOf]
+    public Bbn.Core.Data.BadImagePolicy OnBadImage { get; set; } = Bbn.Core.Data.BadImagePolicy.Fail;
 
     /// <summary>Images decoded in parallel (file datasets); 0: every core.</summary>
     [SettingRange(0, 1024, What = "an integer (0: every core)")]
@@ -125,3 +125,12 @@ public static class MethodSetting
         configuration[Section + ":Name"] ?? configuration.GetSection(Section).Value ?? Default;
 }
 
+/// <summary>Bbn:UnknownSettings.</summary>
+public enum UnknownSettingsMode
+{
+    /// <summary>A setting nothing reads stops the host at start.</summary>
+    Error,
+
+    /// <summary>It is logged once and the run goes on.</summary>
+    Warn,
+}

@@ -58,7 +58,7 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
         if (failures.Count == 0)
         {
             var unknown = UnknownSettings.Find(configuration, resolver.Contexts, renamed);
-            if (options.UnknownSettings == UnknownSettings.Warn)
+            if (options.UnknownSettings == UnknownSettingsMode.Warn)
             {
                 foreach (string line in unknown.Where(reported.Add)) UnknownSettingLog.Ignored(logger, line);
             }

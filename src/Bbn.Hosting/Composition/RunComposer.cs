@@ -120,7 +120,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
         int[] labels = trainFiles.Files.Select(f => f.Label).ToArray();
         string[] fileIds = trainFiles.Files.Select(f => f.Id).ToArray();
         int[] chosen = ChooseSubset(o, given, labels, trainFiles.ClassNames, fileIds, profileByDefault: false);
-        bool ownSplit = o.Validation.Split != ValidationOptions.None && dataset.Provides(DatasetSplit.Validation)
+        bool ownSplit = o.Validation.Split != SplitMode.None && dataset.Provides(DatasetSplit.Validation)
             && (given?.Validation is null || given.ValidationSource == ValidationDraw.DatasetSource);
         if (ownSplit)
         {
@@ -148,7 +148,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
     private static BbnOptions WithoutSplit(BbnOptions o)
     {
         var v = o.Validation;
-        var copy = new ValidationOptions { Split = ValidationOptions.None, PerClass = v.PerClass, Fraction = v.Fraction, Seed = v.Seed, SelectBy = v.SelectBy, Refit = v.Refit };
+        var copy = new ValidationOptions { Split = SplitMode.None, PerClass = v.PerClass, Fraction = v.Fraction, Seed = v.Seed, SelectBy = v.SelectBy, Refit = v.Refit };
         return new BbnOptions
         {
             Method = o.Method, BatchTransform = o.BatchTransform, Dataset = o.Dataset, Backbone = o.Backbone,
@@ -170,7 +170,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
     private static ValidationDraw? DrawValidation(BbnOptions o, SubsetManifest? given, int[] labels, IReadOnlyList<string> classNames, string[] ids, int[] chosen)
     {
         var v = o.Validation;
-        if (v.Split == ValidationOptions.None) return null;
+        if (v.Split == SplitMode.None) return null;
         if (given?.ResolveValidation(classNames, labels, ids, Path.GetFullPath(o.Dataset.Manifest!)) is { } listed)
         {
             var held = new HashSet<int>(listed);
@@ -197,7 +197,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
     }
 
     private DecodeOptions Decode(BbnOptions o) => new(
-        o.Dataset.OnBadImage == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Fail, o.Dataset.Workers, o.Dataset.Prefetch,
+        o.Dataset.OnBadImage, o.Dataset.Workers, o.Dataset.Prefetch,
         (file, reason) => ComposerLog.ImageSkipped(logger, file.Path, reason));
 
     /// <summary>The training subset: the given manifest's, the long-tailed profile's, or every image.</summary>

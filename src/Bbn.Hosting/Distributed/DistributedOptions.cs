@@ -4,11 +4,9 @@ namespace Bbn.Hosting.Distributed;
 /// <summary>Bbn:Distributed: whether and how a run trains data-parallel over MPI ranks.</summary>
 public sealed class DistributedOptions
 {
-    public const string Auto = "auto", None = "none", Mpi = "mpi";
-
     /// <summary>auto: MPI when the process was started by mpirun with more than one rank; none: never (each process is a run of its own); mpi: always (fails without an MPI library).</summary>
-    [SettingOneOf(Auto, None, Mpi, Expected = "auto, none or mpi")]
-    public string Backend { get; set; } = Auto;
+    [SettingOneOf]
+    public DistributedBackend Backend { get; set; } = DistributedBackend.Auto;
 
     /// <summary>Open MPI's libmpi, by file name (searched as dlopen searches) or path.</summary>
     public string Library { get; set; } = "libmpi.so.40";
@@ -24,6 +22,19 @@ public sealed class DistributedOptions
     /// <summary>How long a rank may take to stop after a stop request before it exits anyway (a rank whose peer died never would).</summary>
     [SettingRange(0.1, 86_400)]
     public double StopTimeoutSeconds { get; set; } = 30;
+}
+
+/// <summary>Bbn:Distributed:Backend.</summary>
+public enum DistributedBackend
+{
+    /// <summary>MPI when mpirun started more than one rank.</summary>
+    Auto,
+
+    /// <summary>Never: each process is a run of its own.</summary>
+    None,
+
+    /// <summary>Always (fails without an MPI library).</summary>
+    Mpi,
 }
 
 /// <summary>What mpirun (Open MPI) or a PMI launcher tells a process of its place in the job, read from the environment.</summary>
@@ -42,10 +53,10 @@ public static class MpiLaunch
     public static int LocalRank => Read("OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID") ?? 0;
 
     /// <summary>Whether the process runs data-parallel under <paramref name="backend"/>.</summary>
-    public static bool Joins(string backend) => backend switch
+    public static bool Joins(DistributedBackend backend) => backend switch
     {
-        DistributedOptions.None => false,
-        DistributedOptions.Mpi => true,
+        DistributedBackend.None => false,
+        DistributedBackend.Mpi => true,
         _ => Size > 1,
     };
 

@@ -19,7 +19,7 @@ public sealed class ConfigurationValidationTests
     public async Task Ranges_and_names_declared_on_the_options_classes_name_the_setting_its_value_and_what_is_allowed()
     {
         var (code, _, error) = await AppRunner.Run("train", "--Bbn:Training:Epochs=0", "--Bbn:Training:LrDecayAt:0=0.5", "--Bbn:Training:LrDecayAt:1=2",
-            "--Bbn:Validation:Fraction=1", "--Bbn:Validation:Refit=sometimes", "--Bbn:Distributed:BucketMegabytes=0", "--Bbn:Backbone:FreezeStages=5",
+            "--Bbn:Validation:Fraction=1", "--Bbn:Distributed:BucketMegabytes=0", "--Bbn:Backbone:FreezeStages=5",
             "--Bbn:Training:ManyShotThreshold=5", "--Bbn:Training:FewShotThreshold=10");
 
         code.Should().Be(2);
@@ -27,10 +27,22 @@ public sealed class ConfigurationValidationTests
             .And.Contain("Bbn:Training:LrDecayAt:1 = 2 is out of range: expected a fraction of the run from 0 to 1.")
             .And.NotContain("Bbn:Training:LrDecayAt:0")
             .And.Contain("Bbn:Validation:Fraction = 1 is out of range: expected a fraction between 0 and 1 (exclusive) of each class's training images.")
-            .And.Contain("Bbn:Validation:Refit = 'sometimes' is invalid: expected auto, always, never.")
             .And.Contain("Bbn:Distributed:BucketMegabytes = 0 is out of range: expected a number from 0.001 to 1000000.")
             .And.Contain("Bbn:Backbone:FreezeStages = 5 is out of range: expected a stage count (0: nothing frozen; 4: the whole shared trunk) from 0 to 4.")
             .And.Contain("Bbn:Training:ManyShotThreshold = 5 is out of range: expected an integer (at least FewShotThreshold) from 10 to");
+    }
+
+    [Theory]
+    [InlineData("--Bbn:Validation:Refit=sometimes", "Bbn:Validation:Refit = 'sometimes' is invalid: expected auto, always, never.")]
+    [InlineData("--Bbn:Distributed:Backend=nccl", "Bbn:Distributed:Backend = 'nccl' is invalid: expected auto, none, mpi.")]
+    [InlineData("--Bbn:Training:ClassifierInit=7", "Bbn:Training:ClassifierInit = '7' is invalid: expected default, zero.")]
+    [InlineData("--Bbn:Training:Epochs=many", "Bbn:Training:Epochs = 'many' is invalid: expected an integer.")]
+    public async Task A_value_that_does_not_bind_names_the_setting_and_what_it_takes(string setting, string expected)
+    {
+        var (code, _, error) = await AppRunner.Run("train", setting);
+
+        code.Should().Be(2);
+        error.Should().Contain(expected).And.NotContain("Bbn.Core", "the message speaks of settings, not .NET types");
     }
 
     [Fact]
@@ -61,12 +73,15 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task The_file_pipeline_settings_are_checked_at_start()
     {
-        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Dataset:OnBadImage=ignore", "--Bbn:Dataset:Prefetch=0", "--Bbn:Dataset:Workers=-1");
+        var (code, _, error) = await AppRunner.Run("train", "--Bbn:Dataset:Prefetch=0", "--Bbn:Dataset:Workers=-1");
+        // A name that binds to no policy stops the binding itself, before the ranges are checked.
+        var (policyCode, _, policyError) = await AppRunner.Run("train", "--Bbn:Dataset:OnBadImage=ignore");
 
         code.Should().Be(2);
-        error.Should().Contain("Bbn:Dataset:OnBadImage = 'ignore' is invalid: expected fail or skip.")
-            .And.Contain("Bbn:Dataset:Prefetch = 0 is out of range: expected an integer from 1 to 256.")
+        error.Should().Contain("Bbn:Dataset:Prefetch = 0 is out of range: expected an integer from 1 to 256.")
             .And.Contain("Bbn:Dataset:Workers = -1 is out of range");
+        policyCode.Should().Be(2);
+        policyError.Should().Contain("Bbn:Dataset:OnBadImage = 'ignore' is invalid: expected fail, skip.");
     }
 
     [Fact]

@@ -316,7 +316,7 @@ public sealed class TrainerTests : IDisposable
         using var train = Synthetic.Set(Counts);
         using var plain = Trainer(Options(epochs: 1), train);
         var options = Options(epochs: 1);
-        options.ClassifierInit = "zero";
+        options.ClassifierInit = ClassifierInit.Zero;
         using var zeroed = Trainer(options, train);
         using var images = TorchSharp.torch.rand(4, 1, 32, 32);
 
