@@ -9,8 +9,9 @@ namespace Bbn.Core.Interop;
 /// <summary>
 /// The network's weights as a PyTorch state_dict (torch.save zip format, through TorchSharp.PyBridge)
 /// under the parameter names of the official BBN code (Megvii-Nanjing/BBN lib/net/network.py):
-/// trunk.X -> backbone.X; the branch blocks -> backbone.cb_block.X / backbone.rb_block.X (BBN), or the
-/// next block of the trunk's last stage (single branch, as res32_cifar has it); classifier.* as is
+/// trunk.X -> backbone.X; the blocks of a two-branch network's first and second branch -> backbone.cb_block.X /
+/// backbone.rb_block.X (BBN's layout), a single branch's block -> the next block of the trunk's last stage (as
+/// res32_cifar has it); classifier.* as is
 /// (a cosine head is stored [classes, features] as the official FCNorm holds it).
 /// </summary>
 public static partial class OfficialBbnWeights
@@ -29,15 +30,16 @@ public static partial class OfficialBbnWeights
                 .OrderBy(x => x.Stage).ThenBy(x => x.Block).LastOrDefault();
             lastStageBlock = last == default ? "cb_block" : $"layer{last.Stage}.{last.Block + 1}";
         }
+        // The official layout by branch position: the first branch's block, then the second's.
+        string[] officialBlocks = network.BranchCount == 2 ? ["cb_block", "rb_block"] : [lastStageBlock!];
         var map = new Dictionary<string, string>();
         foreach (string name in names)
         {
+            int branch = BranchOf(network, name);
             map[name] = name switch
             {
                 _ when name.StartsWith("trunk.", StringComparison.Ordinal) => "backbone." + name["trunk.".Length..],
-                _ when name.StartsWith("conventional.", StringComparison.Ordinal) =>
-                    $"backbone.{((network.BranchCount == 2) ? "cb_block" : lastStageBlock)}.{BlockParameter(name)}",
-                _ when name.StartsWith("rebalancing.", StringComparison.Ordinal) => $"backbone.rb_block.{BlockParameter(name)}",
+                _ when branch >= 0 && branch < officialBlocks.Length => $"backbone.{officialBlocks[branch]}.{BlockParameter(name)}",
                 _ => name,
             };
         }
@@ -120,6 +122,15 @@ public static partial class OfficialBbnWeights
     private static bool IsCosineWeight(BranchNetwork network, string name) =>
         network.Head == Bbn.Abstractions.ClassifierHead.Cosine && name == "classifier.weight";
 
+    /// <summary>The index of the branch whose block holds <paramref name="name"/>, or -1.</summary>
+    private static int BranchOf(BranchNetwork network, string name)
+    {
+        for (int b = 0; b < network.BranchNames.Count; b++)
+            if (name.StartsWith(network.BranchNames[b] + ".", StringComparison.Ordinal)) return b;
+        return -1;
+    }
+
+    /// <summary>NAME.block.conv1.weight -> conv1.weight (the branch's block, whatever its field is called).</summary>
     private static string BlockParameter(string name) => BranchBlock().Match(name) is { Success: true } m ? m.Groups[1].Value : name[(name.IndexOf('.', StringComparison.Ordinal) + 1)..];
 
     private static string Describe(List<string> names) => names.Count == 0 ? "none" : string.Join(", ", names.Take(5)) + (names.Count > 5 ? $" and {names.Count - 5} more" : "");
@@ -127,7 +138,6 @@ public static partial class OfficialBbnWeights
     [GeneratedRegex(@"^trunk\.layer(\d+)\.(\d+)\.")]
     private static partial Regex TrunkBlock();
 
-    /// <summary>conventional.block.conv1.weight -> conv1.weight (the branch's block, whatever its field is called).</summary>
-    [GeneratedRegex(@"^(?:conventional|rebalancing)\.[^.]+\.(.+)$")]
+    [GeneratedRegex(@"^[^.]+\.[^.]+\.(.+)$")]
     private static partial Regex BranchBlock();
 }

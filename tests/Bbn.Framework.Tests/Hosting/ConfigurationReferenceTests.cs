@@ -44,7 +44,12 @@ public sealed partial class ConfigurationReferenceTests
             object? value = property.GetValue(options);
             bool leaf = property.PropertyType.IsValueType || property.PropertyType == typeof(string) || typeof(IEnumerable).IsAssignableFrom(property.PropertyType)
                 || Nullable.GetUnderlyingType(property.PropertyType) is not null;
-            if (leaf) settings[key] = value is string text ? text : Compact(JsonSerializer.Serialize(value));
+            if (leaf) settings[key] = value switch
+            {
+                string text => text,
+                Enum member => Bbn.Abstractions.SettingNames.Spell(member.ToString()), // enums bind from their names as settings spell them
+                _ => Compact(JsonSerializer.Serialize(value)),
+            };
             else Walk(key, value!, settings);
         }
     }
