@@ -8,16 +8,16 @@ namespace Bbn.Plugins.Methods;
 /// BBN (Zhou et al., CVPR 2020; official combiner.bbn_mix): z = W 2 cat(alpha f_c, (1 - alpha) f_r) + b,
 /// loss alpha L(z, y_c) + (1 - alpha) L(z, y_r), alpha from the adaptor per step; inference cat(f_c, f_r).
 /// </summary>
-public sealed class BilateralBranch(IAdaptorSchedule adaptor) : ITrainingMethod
+public sealed class BilateralBranch(IWeightSchedule adaptor) : ITrainingMethod
 {
     public IReadOnlyList<MethodBranch> Branches { get; } = [Methods.Branches.Conventional, Methods.Branches.Rebalancing];
 
     /// <summary>The adaptor's alpha of the epoch (for a schedule drawn per step, the distribution's mean).</summary>
-    public IReadOnlyDictionary<string, double> ReportedMetrics(int epoch, int totalEpochs) => new Dictionary<string, double> { ["alpha"] = adaptor.Alpha(epoch, totalEpochs) };
+    public IReadOnlyDictionary<string, double> ReportedMetrics(int epoch, int totalEpochs) => new Dictionary<string, double> { ["alpha"] = adaptor.Weight(epoch, totalEpochs) };
 
     public Tensor Loss(BranchOutputs outputs, MethodStep position)
     {
-        double alpha = adaptor.Alpha(new AdaptorStep(position.Epoch, position.TotalEpochs, position.Step, position.Random));
+        double alpha = adaptor.Weight(new ScheduleStep(position.Epoch, position.TotalEpochs, position.Step, position.Random));
         using var mixed = MixFeatures(outputs.Features[0], outputs.Features[1], alpha);
         using var logits = outputs.Classify(mixed);
         using var conventional = outputs.LossOf(logits, 0);

@@ -7,7 +7,7 @@ public sealed class MethodsRegistrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components)
     {
-        components.Add<ITrainingMethod>("bbn", c => new BilateralBranch(c.Component<IAdaptorSchedule>("Bbn:Method:Adaptor", "parabolic")),
+        components.Add<ITrainingMethod>("bbn", c => new BilateralBranch(c.Component<IWeightSchedule>("Bbn:Method:Adaptor", "parabolic")),
             "BBN (Zhou et al. 2020): conventional + re-balancing branch, cumulative learning with Bbn:Method:Adaptor, one stage");
         components.Add<ITrainingMethod>("single-branch", _ => new SingleBranch(),
             "one branch, Bbn:Method:Samplers:Conventional and Bbn:Loss: the CE / re-sampling / re-weighting baselines");

@@ -11,56 +11,56 @@ public sealed class SchedulesRegistrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components)
     {
-        components.Add<IAdaptorSchedule>("parabolic", c => new ParabolicDecay(c.Bind<DecayOptions>()), "alpha = 1 - ((e-1)/D)^2 (the paper's choice; D = E, or 100 (E div 100 + 1) at 90 and 180 epochs as the official code)");
-        components.Add<IAdaptorSchedule>("linear", c => new LinearDecay(c.Bind<DecayOptions>()), "alpha = 1 - (e-1)/D");
-        components.Add<IAdaptorSchedule>("cosine", c => new CosineDecay(c.Bind<DecayOptions>()), "alpha = cos((e-1)/D * pi/2)");
-        components.Add<IAdaptorSchedule>("parabolic-increment", c => new ParabolicIncrement(c.Bind<DecayOptions>()), "alpha = ((e-1)/D)^2 (re-balancing first)");
-        components.Add<IAdaptorSchedule>("fixed", c => new FixedAlpha(c.Bind<FixedAlphaOptions>().Value), "alpha = Value for every step (default 0.5)");
-        components.Add<IAdaptorSchedule>("step", c => new StepSchedule(c.Bind<StepScheduleOptions>()), "alpha = 1 before epoch SwitchEpoch (or while (e-1)/E < SwitchAt), then 0: the paper's separated stages");
-        components.Add<IAdaptorSchedule>("beta", c => new BetaSchedule(c.Bind<BetaScheduleOptions>().Concentration), "alpha drawn per step from Beta(a, a), a = Concentration (default 0.2)");
+        components.Add<IWeightSchedule>("parabolic", c => new ParabolicDecay(c.Bind<DecayOptions>()), "alpha = 1 - ((e-1)/D)^2 (the paper's choice; D = E, or 100 (E div 100 + 1) at 90 and 180 epochs as the official code)");
+        components.Add<IWeightSchedule>("linear", c => new LinearDecay(c.Bind<DecayOptions>()), "alpha = 1 - (e-1)/D");
+        components.Add<IWeightSchedule>("cosine", c => new CosineDecay(c.Bind<DecayOptions>()), "alpha = cos((e-1)/D * pi/2)");
+        components.Add<IWeightSchedule>("parabolic-increment", c => new ParabolicIncrement(c.Bind<DecayOptions>()), "alpha = ((e-1)/D)^2 (re-balancing first)");
+        components.Add<IWeightSchedule>("fixed", c => new FixedAlpha(c.Bind<FixedAlphaOptions>().Value), "alpha = Value for every step (default 0.5)");
+        components.Add<IWeightSchedule>("step", c => new StepSchedule(c.Bind<StepScheduleOptions>()), "alpha = 1 before epoch SwitchEpoch (or while (e-1)/E < SwitchAt), then 0: the paper's separated stages");
+        components.Add<IWeightSchedule>("beta", c => new BetaSchedule(c.Bind<BetaScheduleOptions>().Concentration), "alpha drawn per step from Beta(a, a), a = Concentration (default 0.2)");
     }
 }
 
-public sealed class ParabolicDecay(DecayOptions options) : IAdaptorSchedule
+public sealed class ParabolicDecay(DecayOptions options) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs)
+    public double Weight(int epoch, int totalEpochs)
     {
         double t = Progress.Decay(epoch, totalEpochs, options);
         return 1 - (t * t);
     }
 }
 
-public sealed class LinearDecay(DecayOptions options) : IAdaptorSchedule
+public sealed class LinearDecay(DecayOptions options) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => 1 - Progress.Decay(epoch, totalEpochs, options);
+    public double Weight(int epoch, int totalEpochs) => 1 - Progress.Decay(epoch, totalEpochs, options);
 }
 
-public sealed class CosineDecay(DecayOptions options) : IAdaptorSchedule
+public sealed class CosineDecay(DecayOptions options) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => Math.Cos(Progress.Decay(epoch, totalEpochs, options) * Math.PI / 2);
+    public double Weight(int epoch, int totalEpochs) => Math.Cos(Progress.Decay(epoch, totalEpochs, options) * Math.PI / 2);
 }
 
-public sealed class ParabolicIncrement(DecayOptions options) : IAdaptorSchedule
+public sealed class ParabolicIncrement(DecayOptions options) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs)
+    public double Weight(int epoch, int totalEpochs)
     {
         double t = Progress.Decay(epoch, totalEpochs, options);
         return t * t;
     }
 }
 
-public sealed class FixedAlpha(double value) : IAdaptorSchedule
+public sealed class FixedAlpha(double value) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs)
+    public double Weight(int epoch, int totalEpochs)
     {
         Progress.Of(epoch, totalEpochs);
         return value;
     }
 }
 
-public sealed class StepSchedule(StepScheduleOptions options) : IAdaptorSchedule
+public sealed class StepSchedule(StepScheduleOptions options) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs)
+    public double Weight(int epoch, int totalEpochs)
     {
         double progress = Progress.Of(epoch, totalEpochs);
         bool conventional = options.SwitchEpoch > 0 ? epoch < options.SwitchEpoch : progress < options.SwitchAt;
@@ -69,15 +69,15 @@ public sealed class StepSchedule(StepScheduleOptions options) : IAdaptorSchedule
 }
 
 /// <summary>alpha ~ Beta(a, a) per step; the epoch-level value is the distribution's mean, 0.5.</summary>
-public sealed class BetaSchedule(double concentration) : IAdaptorSchedule
+public sealed class BetaSchedule(double concentration) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs)
+    public double Weight(int epoch, int totalEpochs)
     {
         Progress.Of(epoch, totalEpochs);
         return 0.5;
     }
 
-    public double Alpha(AdaptorStep position)
+    public double Weight(ScheduleStep position)
     {
         Progress.Of(position.Epoch, position.TotalEpochs);
         double x = GammaSampler.Sample(concentration, position.Random);

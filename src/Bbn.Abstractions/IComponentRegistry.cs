@@ -2,7 +2,7 @@ namespace Bbn.Abstractions;
 
 /// <summary>
 /// Collects named components. The kind of a component is its contract type
-/// (<see cref="IBackbone"/>, <see cref="ISampler"/>, <see cref="IAdaptorSchedule"/>, <see cref="ITrainingMethod"/>, <see cref="IBatchTransform"/>,
+/// (<see cref="IBackbone"/>, <see cref="ISampler"/>, <see cref="IWeightSchedule"/>, <see cref="ITrainingMethod"/>, <see cref="IBatchTransform"/>,
 /// <see cref="ILoss"/> or <see cref="IDatasetSource"/>); names are unique within a kind.
 /// </summary>
 public interface IComponentRegistry

@@ -33,7 +33,7 @@ public sealed class ComponentCatalog
         {
             string kind = ComponentKinds.Of(typeof(TComponent)) ?? throw new PluginLoadException(
                 $"Plugin {plugin.AssemblyName} ({plugin.Location}) registers '{name}' as {typeof(TComponent).FullName}, which is not a component contract. " +
-                "Register it as IBackbone, ISampler, IAdaptorSchedule, ILoss, IDatasetSource, ITrainingMethod, IBatchTransform or IOptimizerFactory.");
+                "Register it as IBackbone, ISampler, IWeightSchedule, ILoss, IDatasetSource, ITrainingMethod, IBatchTransform or IOptimizerFactory.");
             if (string.IsNullOrWhiteSpace(name) || name.Trim() != name)
                 throw new PluginLoadException($"Plugin {plugin.AssemblyName} ({plugin.Location}) registers a {kind} with the name '{name}': names must be non-empty and have no surrounding spaces.");
             if (catalog.components.TryGetValue((kind, name), out var existing))

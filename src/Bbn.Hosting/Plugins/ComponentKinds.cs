@@ -18,7 +18,7 @@ public static class ComponentKinds
     {
         [typeof(IBackbone)] = Backbone,
         [typeof(ISampler)] = Sampler,
-        [typeof(IAdaptorSchedule)] = Adaptor,
+        [typeof(IWeightSchedule)] = Adaptor,
         [typeof(ILoss)] = Loss,
         [typeof(IDatasetSource)] = Dataset,
         [typeof(ITrainingMethod)] = Method,

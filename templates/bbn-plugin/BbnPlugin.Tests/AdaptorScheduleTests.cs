@@ -11,7 +11,7 @@ public sealed class AdaptorScheduleTests
     public void Alpha_falls_from_one_by_the_power(double power, int epoch, double expected)
     {
         var schedule = new AdaptorSchedule(new AdaptorScheduleOptions { Power = power });
-        Assert.Equal(1.0, schedule.Alpha(1, 10), 12);
-        Assert.Equal(expected, schedule.Alpha(epoch, 10), 12);
+        Assert.Equal(1.0, schedule.Weight(1, 10), 12);
+        Assert.Equal(expected, schedule.Weight(epoch, 10), 12);
     }
 }

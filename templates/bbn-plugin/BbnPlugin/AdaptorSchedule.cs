@@ -12,7 +12,7 @@ public sealed class AdaptorScheduleOptions
 }
 
 /// <summary>alpha = 1 - ((epoch - 1) / totalEpochs)^Power: 1 at the first epoch, falling towards 0.</summary>
-public sealed class AdaptorSchedule(AdaptorScheduleOptions options) : IAdaptorSchedule
+public sealed class AdaptorSchedule(AdaptorScheduleOptions options) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => 1 - Math.Pow((epoch - 1) / (double)totalEpochs, options.Power);
+    public double Weight(int epoch, int totalEpochs) => 1 - Math.Pow((epoch - 1) / (double)totalEpochs, options.Power);
 }

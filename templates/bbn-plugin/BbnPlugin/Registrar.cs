@@ -13,7 +13,7 @@ public sealed class Registrar : IPluginRegistrar
             "class i with probability proportional to N_i^-Power, then an image of it uniformly");
 #elif (kind == "adaptor")
         // Chosen with --Bbn:Method:Adaptor:Name=my-component.
-        components.Add<IAdaptorSchedule>("my-component", c => new AdaptorSchedule(c.Bind<AdaptorScheduleOptions>()),
+        components.Add<IWeightSchedule>("my-component", c => new AdaptorSchedule(c.Bind<AdaptorScheduleOptions>()),
             "alpha = 1 - (t/T)^Power: from the conventional branch to the re-balancing branch");
 #endif
     }

@@ -20,17 +20,17 @@ public sealed class AdaptorScheduleTests
     [InlineData("cosine", 10, 0.15643446504023087)] // cos(0.9 * pi/2)
     public void Alpha_matches_the_hand_computation(string schedule, int epoch, double expected)
     {
-        var adaptor = BuiltInComponents.Create<IAdaptorSchedule>(schedule);
+        var adaptor = BuiltInComponents.Create<IWeightSchedule>(schedule);
 
-        adaptor.Alpha(epoch, 10).Should().BeApproximately(expected, 1e-12);
+        adaptor.Weight(epoch, 10).Should().BeApproximately(expected, 1e-12);
     }
 
     [Fact]
     public void Parabolic_alpha_falls_from_one_towards_zero_over_the_run()
     {
-        var adaptor = BuiltInComponents.Create<IAdaptorSchedule>("parabolic");
+        var adaptor = BuiltInComponents.Create<IWeightSchedule>("parabolic");
 
-        var alphas = Enumerable.Range(1, 200).Select(e => adaptor.Alpha(e, 200)).ToArray();
+        var alphas = Enumerable.Range(1, 200).Select(e => adaptor.Weight(e, 200)).ToArray();
 
         alphas.Should().BeInDescendingOrder();
         alphas[0].Should().Be(1);
@@ -46,25 +46,25 @@ public sealed class AdaptorScheduleTests
     [InlineData("parabolic-increment", 180, 0.801025)] // (179/200)^2
     public void The_last_alpha_divides_by_the_official_div_epoch(string schedule, int epochs, double expected)
     {
-        var adaptor = BuiltInComponents.Create<IAdaptorSchedule>(schedule);
+        var adaptor = BuiltInComponents.Create<IWeightSchedule>(schedule);
 
-        adaptor.Alpha(epochs, epochs).Should().BeApproximately(expected, 1e-12);
+        adaptor.Weight(epochs, epochs).Should().BeApproximately(expected, 1e-12);
     }
 
     [Fact]
     public void Without_the_official_divisor_a_180_epoch_run_divides_by_its_length()
     {
-        var adaptor = BuiltInComponents.Create<IAdaptorSchedule>("parabolic", new Dictionary<string, string?> { ["OfficialDivisor"] = "false" });
+        var adaptor = BuiltInComponents.Create<IWeightSchedule>("parabolic", new Dictionary<string, string?> { ["OfficialDivisor"] = "false" });
 
-        adaptor.Alpha(180, 180).Should().BeApproximately(1 - Math.Pow(179 / 180.0, 2), 1e-12);
+        adaptor.Weight(180, 180).Should().BeApproximately(1 - Math.Pow(179 / 180.0, 2), 1e-12);
     }
 
     [Fact]
     public void An_epoch_outside_the_run_is_refused()
     {
-        var adaptor = BuiltInComponents.Create<IAdaptorSchedule>("linear");
+        var adaptor = BuiltInComponents.Create<IWeightSchedule>("linear");
 
-        var act = () => adaptor.Alpha(11, 10);
+        var act = () => adaptor.Weight(11, 10);
 
         act.Should().Throw<ArgumentOutOfRangeException>();
     }
@@ -79,31 +79,31 @@ public sealed class ToolboxScheduleTests
     [InlineData(10, 0.81)]
     public void Parabolic_increment_is_the_square_of_the_progress(int epoch, double expected)
     {
-        BuiltInComponents.Create<IAdaptorSchedule>("parabolic-increment").Alpha(epoch, 10).Should().BeApproximately(expected, 1e-12);
+        BuiltInComponents.Create<IWeightSchedule>("parabolic-increment").Weight(epoch, 10).Should().BeApproximately(expected, 1e-12);
     }
 
     [Fact]
     public void Fixed_returns_its_value_and_step_switches_at_its_fraction()
     {
-        var fixedAlpha = BuiltInComponents.Create<IAdaptorSchedule>("fixed", new Dictionary<string, string?> { ["Value"] = "0.3" });
-        var step = BuiltInComponents.Create<IAdaptorSchedule>("step", new Dictionary<string, string?> { ["SwitchAt"] = "0.5" });
+        var fixedAlpha = BuiltInComponents.Create<IWeightSchedule>("fixed", new Dictionary<string, string?> { ["Value"] = "0.3" });
+        var step = BuiltInComponents.Create<IWeightSchedule>("step", new Dictionary<string, string?> { ["SwitchAt"] = "0.5" });
 
-        Enumerable.Range(1, 10).Select(e => fixedAlpha.Alpha(e, 10)).Should().AllBeEquivalentTo(0.3);
-        Enumerable.Range(1, 10).Select(e => step.Alpha(e, 10)).Should().Equal(1, 1, 1, 1, 1, 0, 0, 0, 0, 0);
-        var byDefault = BuiltInComponents.Create<IAdaptorSchedule>("step");
-        Enumerable.Range(1, 200).Count(e => byDefault.Alpha(e, 200) == 1).Should().Be(120, "the official combiner: l = 1 if epoch <= 120 else 0");
-        byDefault.Alpha(121, 200).Should().Be(0);
-        var byEpoch = BuiltInComponents.Create<IAdaptorSchedule>("step", new Dictionary<string, string?> { ["SwitchEpoch"] = "3" });
-        Enumerable.Range(1, 5).Select(e => byEpoch.Alpha(e, 5)).Should().Equal(1, 1, 0, 0, 0);
+        Enumerable.Range(1, 10).Select(e => fixedAlpha.Weight(e, 10)).Should().AllBeEquivalentTo(0.3);
+        Enumerable.Range(1, 10).Select(e => step.Weight(e, 10)).Should().Equal(1, 1, 1, 1, 1, 0, 0, 0, 0, 0);
+        var byDefault = BuiltInComponents.Create<IWeightSchedule>("step");
+        Enumerable.Range(1, 200).Count(e => byDefault.Weight(e, 200) == 1).Should().Be(120, "the official combiner: l = 1 if epoch <= 120 else 0");
+        byDefault.Weight(121, 200).Should().Be(0);
+        var byEpoch = BuiltInComponents.Create<IWeightSchedule>("step", new Dictionary<string, string?> { ["SwitchEpoch"] = "3" });
+        Enumerable.Range(1, 5).Select(e => byEpoch.Weight(e, 5)).Should().Equal(1, 1, 0, 0, 0);
     }
 
     [Fact]
     public void Beta_draws_per_step_with_the_mean_and_variance_of_beta_a_a()
     {
         const double a = 0.2;
-        var beta = BuiltInComponents.Create<IAdaptorSchedule>("beta", new Dictionary<string, string?> { ["Concentration"] = "0.2" });
+        var beta = BuiltInComponents.Create<IWeightSchedule>("beta", new Dictionary<string, string?> { ["Concentration"] = "0.2" });
 
-        double[] draws = Enumerable.Range(0, 20000).Select(s => beta.Alpha(new AdaptorStep(1, 2, s, SeedStreams.Random(1, "adaptor", 1, s)))).ToArray();
+        double[] draws = Enumerable.Range(0, 20000).Select(s => beta.Weight(new ScheduleStep(1, 2, s, SeedStreams.Random(1, "adaptor", 1, s)))).ToArray();
 
         draws.Should().OnlyContain(x => x >= 0 && x <= 1);
         double mean = draws.Average();
@@ -111,22 +111,22 @@ public sealed class ToolboxScheduleTests
         double expectedVariance = 1 / (4 * ((2 * a) + 1)); // a^2 / ((2a)^2 (2a + 1))
         mean.Should().BeApproximately(0.5, 5 * Math.Sqrt(expectedVariance / draws.Length));
         variance.Should().BeApproximately(expectedVariance, 0.01);
-        beta.Alpha(new AdaptorStep(1, 2, 7, new Random(3))).Should().Be(beta.Alpha(new AdaptorStep(1, 2, 7, new Random(3))));
-        beta.Alpha(1, 2).Should().Be(0.5, "the epoch-level value is the distribution's mean");
+        beta.Weight(new ScheduleStep(1, 2, 7, new Random(3))).Should().Be(beta.Weight(new ScheduleStep(1, 2, 7, new Random(3))));
+        beta.Weight(1, 2).Should().Be(0.5, "the epoch-level value is the distribution's mean");
     }
 
     [Fact]
     public void Per_epoch_schedules_give_the_same_alpha_for_every_step()
     {
-        var parabolic = BuiltInComponents.Create<IAdaptorSchedule>("parabolic");
+        var parabolic = BuiltInComponents.Create<IWeightSchedule>("parabolic");
 
-        parabolic.Alpha(new AdaptorStep(3, 10, 17, new Random(1))).Should().Be(parabolic.Alpha(3, 10));
+        parabolic.Weight(new ScheduleStep(3, 10, 17, new Random(1))).Should().Be(parabolic.Weight(3, 10));
     }
 
     [Fact]
     public void A_schedule_option_out_of_range_names_the_setting_value_and_range()
     {
-        var act = () => BuiltInComponents.Create<IAdaptorSchedule>("fixed", new Dictionary<string, string?> { ["Value"] = "1.5" });
+        var act = () => BuiltInComponents.Create<IWeightSchedule>("fixed", new Dictionary<string, string?> { ["Value"] = "1.5" });
 
         act.Should().Throw<ComponentConfigurationException>()
             .WithMessage("Setting Test:Component:Value = '1.5' is invalid: expected a number from 0 to 1.*");

@@ -62,12 +62,12 @@ public sealed class PluginKernelTests(PluginFixtures fixtures)
             .. AppRunner.PluginDirectories(fixtures.DropIn), "--Bbn:Method:Adaptor:Name=constant", "--Bbn:Method:Adaptor:Value=0.25"]);
         builder.AddBbnKernel();
         using var services = builder.Services.BuildServiceProvider();
-        var slot = new ComponentSlot(ComponentKinds.Adaptor, typeof(IAdaptorSchedule), "Bbn:Method:Adaptor", _ => null);
-        var adaptor = services.GetRequiredService<ComponentResolver>().Resolve<IAdaptorSchedule>(slot, builder.Configuration["Bbn:Method:Adaptor:Name"]!);
+        var slot = new ComponentSlot(ComponentKinds.Adaptor, typeof(IWeightSchedule), "Bbn:Method:Adaptor", _ => null);
+        var adaptor = services.GetRequiredService<ComponentResolver>().Resolve<IWeightSchedule>(slot, builder.Configuration["Bbn:Method:Adaptor:Name"]!);
 
         adaptor.GetType().Assembly.GetName().Name.Should().Be("DropInSchedule");
-        adaptor.Alpha(1, 10).Should().Be(0.25);
-        adaptor.Alpha(10, 10).Should().Be(0.25);
+        adaptor.Weight(1, 10).Should().Be(0.25);
+        adaptor.Weight(10, 10).Should().Be(0.25);
     }
 
     [Fact]

@@ -6,10 +6,10 @@ namespace DropInSchedule;
 public sealed class Registrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components) =>
-        components.Add<IAdaptorSchedule>("constant", c => new Constant(c.GetInRange("Value", 0.5, 0, 1)), "alpha fixed at Value");
+        components.Add<IWeightSchedule>("constant", c => new Constant(c.GetInRange("Value", 0.5, 0, 1)), "alpha fixed at Value");
 }
 
-public sealed class Constant(double value) : IAdaptorSchedule
+public sealed class Constant(double value) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => value;
+    public double Weight(int epoch, int totalEpochs) => value;
 }

@@ -6,5 +6,5 @@ namespace FailingFactory;
 public sealed class Registrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components) =>
-        components.Add<IAdaptorSchedule>("fails-to-start", _ => throw new NullReferenceException("the factory's own bug"), "a schedule whose factory throws");
+        components.Add<IWeightSchedule>("fails-to-start", _ => throw new NullReferenceException("the factory's own bug"), "a schedule whose factory throws");
 }

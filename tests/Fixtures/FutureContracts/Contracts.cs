@@ -10,7 +10,7 @@ public interface IPluginRegistrar
     void Register(IComponentRegistry components);
 }
 
-public interface IAdaptorSchedule
+public interface IWeightSchedule
 {
-    double Alpha(int epoch, int totalEpochs);
+    double Weight(int epoch, int totalEpochs);
 }

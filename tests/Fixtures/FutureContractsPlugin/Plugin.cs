@@ -5,10 +5,10 @@ namespace FutureContractsPlugin;
 public sealed class Registrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components) =>
-        components.Add<IAdaptorSchedule>("from-the-future", _ => new Schedule(), "built against contracts 2.0", priority: 1);
+        components.Add<IWeightSchedule>("from-the-future", _ => new Schedule(), "built against contracts 2.0", priority: 1);
 }
 
-public sealed class Schedule : IAdaptorSchedule
+public sealed class Schedule : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => 1;
+    public double Weight(int epoch, int totalEpochs) => 1;
 }

@@ -7,10 +7,10 @@ namespace NeedsDependency;
 public sealed class Registrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components) =>
-        components.Add<IAdaptorSchedule>("needs-helper", _ => new Schedule(Helper.Half), $"alpha fixed at {Helper.Half}");
+        components.Add<IWeightSchedule>("needs-helper", _ => new Schedule(Helper.Half), $"alpha fixed at {Helper.Half}");
 }
 
-public sealed class Schedule(double value) : IAdaptorSchedule
+public sealed class Schedule(double value) : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => value;
+    public double Weight(int epoch, int totalEpochs) => value;
 }

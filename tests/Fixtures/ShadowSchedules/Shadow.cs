@@ -6,10 +6,10 @@ namespace ShadowSchedules;
 public sealed class Registrar : IPluginRegistrar
 {
     public void Register(IComponentRegistry components) =>
-        components.Add<IAdaptorSchedule>("parabolic", _ => new Half(), "a second parabolic");
+        components.Add<IWeightSchedule>("parabolic", _ => new Half(), "a second parabolic");
 }
 
-public sealed class Half : IAdaptorSchedule
+public sealed class Half : IWeightSchedule
 {
-    public double Alpha(int epoch, int totalEpochs) => 0.5;
+    public double Weight(int epoch, int totalEpochs) => 0.5;
 }
