@@ -13,7 +13,11 @@ internal static class TrainerProcess
 
     public static Process Start(IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(HostPath) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Through env --default-signal: the trainer starts with the signals' default actions, as from a shell, whatever this
+        // test process inherited or left behind (a SIGHUP ignored here would be ignored by the trainer too, as nohup intends).
+        var start = new ProcessStartInfo("/usr/bin/env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("--default-signal=HUP,TERM,INT");
+        start.ArgumentList.Add(HostPath);
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         return Process.Start(start)!;
     }
