@@ -10,10 +10,11 @@ namespace Bbn.Core.Training;
 /// <summary>
 /// The optimiser of the active stage and everything around its update, as mmengine's OptimWrapper: the micro-batches of
 /// gradient accumulation, the average over the ranks, clipping, the non-finite guard, the update, the stage's constraint on
-/// the classifier and the moving average of the weights. A step gives it the loss of each micro-batch; it does the rest.
+/// the classifier. A step gives it the loss of each micro-batch; it does the rest (the moving average of the weights follows
+/// in <see cref="Hooks.WeightAverageHook"/>).
 /// </summary>
 /// <remarks><c>configured</c> is Bbn:Optimizer's factory (null: SGD), used by stages that name none of their own.</remarks>
-public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParallel parallel, BranchNetwork network, WeightAverage? average,
+public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParallel parallel, BranchNetwork network,
     IOptimizerFactory? configured = null, double trunkRateScale = 1) : IDisposable
 {
     /// <summary>The trunk's parameters, which train at <c>trunkRateScale</c> times the schedule's rate (Bbn:Backbone:TrunkLearningRateScale).</summary>
@@ -105,7 +106,6 @@ public sealed class OptimizerStep(TrainingOptions options, Distributed.DataParal
             var classifier = network.ClassifierTensors();
             foreach (var hook in hooks) hook.AfterOptimizerStep(classifier);
         }
-        average?.Update();
         return total;
     }
 

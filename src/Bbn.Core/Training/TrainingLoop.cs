@@ -20,11 +20,14 @@ public static class TrainingLoop
 
     /// <summary>
     /// Runs from <paramref name="start"/> to the last step of the last stage, or until cancellation (then the hooks' Stopped).
-    /// The learning-rate schedule (<see cref="LearningRateHook"/>) runs before <paramref name="hooks"/>.
+    /// The learning-rate schedule (<see cref="LearningRateHook"/>) runs before <paramref name="hooks"/>, and the weight average
+    /// (<see cref="WeightAverageHook"/>, with Bbn:Training:EmaDecay) first after each step.
     /// </summary>
     public static TrainingOutcome Run(TrainingSession session, TrainingPosition start, IReadOnlyList<ITrainingHook> hooks, CancellationToken cancellation)
     {
-        hooks = [new LearningRateHook(session.Stages, session.Optimization), .. hooks];
+        hooks = session.Average is { } average
+            ? [new LearningRateHook(session.Stages, session.Optimization), new WeightAverageHook(average), .. hooks]
+            : [new LearningRateHook(session.Stages, session.Optimization), .. hooks];
         session.Checkpoints.Track(hooks.OfType<IStatefulHook>());
         var position = start;
         var epochClock = new List<double>();

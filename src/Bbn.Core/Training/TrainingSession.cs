@@ -54,7 +54,7 @@ public sealed class TrainingSession : IDisposable
         augmenter = new BatchAugmenter(train.Normalization, train.Shape.Channels, device, options.CropPadding, options.HorizontalFlip);
         var batches = TrainingBatches.Create(train, augmenter, options.BatchSize, options.Seed, device, Parallel.Shard);
         Average = options.EmaDecay > 0 ? new WeightAverage(Network, options.EmaDecay) : null;
-        Optimization = new OptimizerStep(options, Parallel, Network, Average, setup.Optimizer, setup.FineTune?.TrunkLearningRateScale ?? 1);
+        Optimization = new OptimizerStep(options, Parallel, Network, setup.Optimizer, setup.FineTune?.TrunkLearningRateScale ?? 1);
         steps = new BatchStep(setup, options, Network, train, device, Stages, Optimization, batches, Parallel);
         Evaluation = new SessionEvaluation(setup, options, Network, train, test, validation, augmenter, Stages, Parallel, Average);
         Checkpoints = new SessionCheckpoints(setup, options, identity, train, Network, Stages, Optimization, Evaluation, Average, BeginStage);

@@ -73,6 +73,29 @@ public sealed class LoopSettingsTests : IDisposable
     }
 
     [Fact]
+    public void In_a_run_the_average_moves_once_after_every_update_as_the_decay_says()
+    {
+        using var train = Synthetic.Set(Counts);
+        var options = Options(ema: 0.5);
+        var run = RunDirectory.ForNewRun(root, "ema-steps", "t", DateTimeOffset.UnixEpoch);
+        using var session = Sessions.Create("single-branch", options, train);
+        var bias = session.Network.named_parameters().First(p => p.name == "classifier.bias").parameter;
+        var start = bias.detach().clone().data<float>().ToArray();
+        var afterEachStep = new List<float[]>();
+        var observer = new RecordingObserver { OnStep = _ => afterEachStep.Add(bias.detach().clone().data<float>().ToArray()) };
+
+        TrainingLoop.Run(session, run, TrainingPosition.Start, observer, CancellationToken.None);
+
+        // avg_0 = w_0 (the average starts at the initial weights); avg_t = 0.5 avg_(t-1) + 0.5 w_t after every step.
+        afterEachStep.Should().NotBeEmpty();
+        double[] expected = [.. start.Select(v => (double)v)];
+        foreach (var weights in afterEachStep)
+            for (int i = 0; i < expected.Length; i++) expected[i] = (0.5 * expected[i]) + (0.5 * weights[i]);
+        var averaged = session.Average!.WithAverage(() => bias.detach().clone()).data<float>().ToArray();
+        averaged.Should().Equal(expected, (a, e) => Math.Abs(a - e) < 1e-5);
+    }
+
+    [Fact]
     public void A_run_with_a_weight_average_reports_it_and_resumes_it_from_the_checkpoint()
     {
         using var train = Synthetic.Set(Counts);
