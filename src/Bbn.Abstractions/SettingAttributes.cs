@@ -79,6 +79,22 @@ public sealed class SettingOneOfAttribute(params string[] allowed) : ValidationA
     }
 }
 
+/// <summary>A text setting of a given form (contracts 2.0): the message names the setting, its value and the form in words.</summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false)]
+public sealed class SettingPatternAttribute(string pattern, string expected) : ValidationAttribute
+{
+    private readonly System.Text.RegularExpressions.Regex regex = new(pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>The form in words ("auto, cpu, cuda or cuda:N").</summary>
+    public string Expected { get; } = expected;
+
+    /// <inheritdoc/>
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        value is null || (value is string text && regex.IsMatch(text))
+            ? ValidationResult.Success
+            : new ValidationResult($"{SettingPath.Of(validationContext)} = '{value}' is invalid: expected {Expected}.");
+}
+
 /// <summary>The names an enum setting takes, as written in settings: its members in lower case, hyphenated ("auto, always, never").</summary>
 public static class SettingNames
 {

@@ -59,6 +59,7 @@ public sealed class TrainingOptions
     public string LrSchedule { get; set; } = LearningRateShapes.WarmupMultiStep;
 
     /// <summary>auto | cpu | cuda | cuda:N.</summary>
+    [SettingPattern(@"^(auto|cpu|cuda(:[0-9]+)?)$", "auto, cpu, cuda or cuda:N")]
     public string Device { get; set; } = "auto";
 
     /// <summary>libtorch intra-op threads; 0 keeps libtorch's default.</summary>
@@ -85,6 +86,7 @@ public sealed class TrainingOptions
     public string OutputDirectory { get; set; } = "runs";
 
     /// <summary>The run directory's name under <see cref="OutputDirectory"/>; empty: a new timestamped name.</summary>
+    [SettingPattern(@"^(?!\.{1,2}$)[^/\\]*$", "a folder name without path separators")]
     public string? RunName { get; set; }
 
     /// <summary>Continue the run <see cref="RunName"/> (or the newest run in <see cref="OutputDirectory"/>) from its checkpoint.</summary>

@@ -1,6 +1,5 @@
 using Bbn.Core.Evaluation;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Bbn.Abstractions;
 using Bbn.Core.Model;
 using Bbn.Core.Training;
@@ -34,12 +33,8 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
             failures.Add($"Bbn:Backbone:Pretrained = '{pretrained}': {Path.GetFullPath(pretrained)} does not exist; give a torchvision or timm ResNet .pth or .safetensors file.");
         if (t.ManyShotThreshold < t.FewShotThreshold)
             failures.Add($"Bbn:Training:ManyShotThreshold = {t.ManyShotThreshold} is out of range: expected an integer (at least FewShotThreshold) from {t.FewShotThreshold} to {int.MaxValue}.");
-        if (!DevicePattern().IsMatch(t.Device ?? ""))
-            failures.Add($"Bbn:Training:Device = '{t.Device}' is invalid: expected auto, cpu, cuda or cuda:N.");
         if (string.IsNullOrWhiteSpace(t.OutputDirectory))
             failures.Add("Bbn:Training:OutputDirectory is empty: give the folder that receives run directories (default: runs).");
-        if (!string.IsNullOrEmpty(t.RunName) && (t.RunName.IndexOfAny(['/', '\\']) >= 0 || t.RunName is "." or ".."))
-            failures.Add($"Bbn:Training:RunName = '{t.RunName}' is invalid: expected a folder name without path separators.");
         if (t.AccumulationSteps < 1 || t.AccumulationSteps > t.BatchSize)
             failures.Add($"Bbn:Training:AccumulationSteps = {t.AccumulationSteps} is out of range: expected an integer (at most BatchSize) from 1 to {t.BatchSize}.");
         else if (t.BatchSize % t.AccumulationSteps != 0)
@@ -94,9 +89,6 @@ public sealed partial class BbnOptionsValidator(ComponentCatalog catalog, Compon
             return null;
         }
     }
-
-    [GeneratedRegex("^(auto|cpu|cuda|cuda:[0-9]+)$")]
-    private static partial Regex DevicePattern();
 }
 
 internal static partial class UnknownSettingLog

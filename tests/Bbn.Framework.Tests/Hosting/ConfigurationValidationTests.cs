@@ -20,7 +20,7 @@ public sealed class ConfigurationValidationTests
     {
         var (code, _, error) = await AppRunner.Run("train", "--Bbn:Training:Epochs=0", "--Bbn:Training:LrDecayAt:0=0.5", "--Bbn:Training:LrDecayAt:1=2",
             "--Bbn:Validation:Fraction=1", "--Bbn:Distributed:BucketMegabytes=0", "--Bbn:Backbone:FreezeStages=5",
-            "--Bbn:Training:ManyShotThreshold=5", "--Bbn:Training:FewShotThreshold=10");
+            "--Bbn:Training:ManyShotThreshold=5", "--Bbn:Training:FewShotThreshold=10", "--Bbn:Training:RunName=../elsewhere");
 
         code.Should().Be(2);
         error.Should().Contain("Bbn:Training:Epochs = 0 is out of range: expected an integer from 1 to 100000.")
@@ -29,7 +29,8 @@ public sealed class ConfigurationValidationTests
             .And.Contain("Bbn:Validation:Fraction = 1 is out of range: expected a fraction between 0 and 1 (exclusive) of each class's training images.")
             .And.Contain("Bbn:Distributed:BucketMegabytes = 0 is out of range: expected a number from 0.001 to 1000000.")
             .And.Contain("Bbn:Backbone:FreezeStages = 5 is out of range: expected a stage count (0: nothing frozen; 4: the whole shared trunk) from 0 to 4.")
-            .And.Contain("Bbn:Training:ManyShotThreshold = 5 is out of range: expected an integer (at least FewShotThreshold) from 10 to");
+            .And.Contain("Bbn:Training:ManyShotThreshold = 5 is out of range: expected an integer (at least FewShotThreshold) from 10 to")
+            .And.Contain("Bbn:Training:RunName = '../elsewhere' is invalid: expected a folder name without path separators.");
     }
 
     [Theory]
