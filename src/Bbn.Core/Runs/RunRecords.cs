@@ -13,7 +13,7 @@ public sealed record EpochMetrics(
 /// The epoch the validation split selected (selection.json, and summary.json's "selection"): the
 /// metric, its value, and that epoch's test figures. Nothing is chosen on the test set.
 /// </summary>
-/// <param name="Metric">Bbn:Validation:SelectBy: top1 or group-mean.</param>
+/// <param name="Metric">Bbn:Validation:SelectBy: balanced-top1, top1 or group-mean.</param>
 /// <param name="Epoch">The selected epoch, counted over every stage.</param>
 /// <param name="Score">Its validation score.</param>
 /// <param name="Top1">Its test top-1.</param>

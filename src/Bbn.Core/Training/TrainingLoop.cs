@@ -31,7 +31,7 @@ public static class TrainingLoop
         session.Checkpoints.Track(hooks.OfType<IStatefulHook>());
         var position = start;
         var epochClock = new List<double>();
-        string selectionMetric = hooks.OfType<SelectionHook>().FirstOrDefault()?.Metric ?? ValidationOptions.ByTop1;
+        string selectionMetric = hooks.OfType<SelectionHook>().FirstOrDefault()?.Metric ?? new ValidationOptions().SelectBy;
         foreach (var hook in hooks) hook.RunStarting(position);
         var stages = session.Stages;
         for (int stage = position.Stage; stage <= stages.Count; stage++)

@@ -49,4 +49,38 @@ public sealed class EvaluationReportTests
         report.ShotGroups.FewClasses.Should().Equal(7, 8, 9);
         report.ShotGroups.Few.Should().BeApproximately((0.8 + 0.9 + 1.0) / 3, 1e-12);
     }
+
+    [Fact]
+    public void On_a_long_tailed_split_balanced_top1_scores_the_head_only_model_at_one_class_s_share_where_top1_prefers_it()
+    {
+        // A stratified tenth of a 120/40/20/8/6-image folder: 12, 4, 2, 1, 1 validation images.
+        long[][] headOnly = [[12, 0, 0, 0, 0], [4, 0, 0, 0, 0], [2, 0, 0, 0, 0], [1, 0, 0, 0, 0], [1, 0, 0, 0, 0]];
+        long[][] learned = [[5, 7, 0, 0, 0], [1, 3, 0, 0, 0], [0, 0, 1, 1, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1]];
+        int[] counts = [120, 40, 20, 8, 6];
+        var thresholds = new ShotThresholds(100, 20);
+        var head = EvaluationReport.From(headOnly, 0, counts, thresholds);
+        var model = EvaluationReport.From(learned, 0, counts, thresholds);
+
+        ModelSelection.Score(head, ValidationOptions.ByTop1).Should().BeGreaterThan(ModelSelection.Score(model, ValidationOptions.ByTop1));
+        ModelSelection.Score(head, ValidationOptions.ByBalancedTop1).Should().Be(0.2);
+        ModelSelection.Score(model, ValidationOptions.ByBalancedTop1).Should().BeApproximately((5 / 12.0 + 0.75 + 0.5 + 1 + 1) / 5, 1e-12);
+        new ValidationOptions().SelectBy.Should().Be(ValidationOptions.ByBalancedTop1);
+    }
+
+    [Fact]
+    public void Where_every_class_has_as_many_validation_images_balanced_top1_is_top1_to_the_last_bit()
+    {
+        var random = new Random(7);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int classes = random.Next(2, 12), each = random.Next(1, 30);
+            long[][] confusion = Enumerable.Range(0, classes).Select(_ => new long[classes]).ToArray();
+            for (int c = 0; c < classes; c++)
+                for (int i = 0; i < each; i++) confusion[c][random.Next(classes)]++;
+            var report = EvaluationReport.From(confusion, 0, Enumerable.Repeat(10, classes).ToArray(), new ShotThresholds(100, 20));
+
+            // Equal scores must stay equal, so that a balanced split (the paper's profiles) selects the same epoch as top1.
+            ModelSelection.Score(report, ValidationOptions.ByBalancedTop1).Should().Be(report.Top1);
+        }
+    }
 }

@@ -55,7 +55,7 @@ public sealed class HostedTrainerTests : IDisposable
         var best = metrics.Where(m => m.ValidationTop1 == metrics.Max(x => x.ValidationTop1)).First();
         var summary = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(run.SummaryPath), RunJson.Options)!;
         summary.Selection!.Epoch.Should().Be(best.Epoch, "the first epoch of the best validation top-1");
-        summary.Selection.Metric.Should().Be("top1");
+        summary.Selection.Metric.Should().Be("balanced-top1", "the default; on this class-balanced split it scores as top1 does");
         summary.Selection.Top1.Should().Be(best.Top1!.Value, "the test figure of the selected epoch, not of the last");
         summary.Selection.ValidationImages.Should().Be(100);
         summary.ValidationTop1.Should().Be(metrics[^1].ValidationTop1);

@@ -95,6 +95,7 @@ public sealed class EvaluationHook(SessionEvaluation evaluation, int evaluateEve
 /// Keeps the best epoch by the validation split (Bbn:Validation:SelectBy): its weights in best.bbn
 /// and, in selection.json, which epoch, its score and its test figures. The first of equal scores stays.
 /// The best so far travels in the checkpoint; a checkpoint without it (written before) falls back to selection.json.
+/// A resumed run goes on selecting by the metric its best was scored by, so that scores compare, whatever the default is now.
 /// </summary>
 public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckpoints checkpoints) : ITrainingHook, IStatefulHook, ISelectionRecord
 {
@@ -102,7 +103,7 @@ public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckp
 
     public SelectedEpoch? Best { get; private set; }
 
-    public string Metric => metric;
+    public string Metric { get; private set; } = metric;
 
     public string StateKey => "selection";
 
@@ -111,6 +112,7 @@ public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckp
     public void LoadState(JsonElement state)
     {
         Best = state.Deserialize<SelectedEpoch?>(RunJson.Options);
+        if (Best is not null) Metric = Best.Metric;
         restored = true;
     }
 
@@ -126,7 +128,7 @@ public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckp
         double score = epoch.Metrics!.ValidationScore!.Value; // the loop scored it by this hook's metric
         if (Best is not null && !(score > Best.Score)) return;
         checkpoints.Save(run.BestCheckpointPath, epoch.Position!, completed: epoch.Final);
-        Best = new SelectedEpoch(metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples);
+        Best = new SelectedEpoch(Metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples);
         run.WriteSelection(Best);
     }
 }
