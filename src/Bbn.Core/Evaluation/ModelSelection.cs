@@ -6,9 +6,31 @@ public static class ModelSelection
 {
     /// <summary>
     /// Below this many validation images, one image moves an accuracy by more than a point and the chosen epoch and knobs are
-    /// mostly noise: the log and compare's table warn.
+    /// mostly noise: the log and compare's table warn, and likewise wherever one image moves the selection score by more than a point.
     /// </summary>
     public const int FewValidationImages = 100;
+
+    /// <summary>Whether one validation image moves the selection score by more than a point (<paramref name="scoreStep"/> a fraction).</summary>
+    public static bool TooCoarse(double scoreStep) => scoreStep > 1.0 / FewValidationImages;
+
+    /// <summary>
+    /// The most one validation image moves <paramref name="metric"/>'s score: 1/images for top1; for balanced-top1 and
+    /// group-mean, an image of the class with the fewest images, weighted as the metric weighs it.
+    /// </summary>
+    public static double OneImage(EvaluationReport report, string metric)
+    {
+        long[] seen = report.ConfusionMatrix.Select(row => row.Sum()).ToArray();
+        if (metric == ValidationOptions.ByTop1 || seen.Sum() == 0) return 1.0 / Math.Max(1, seen.Sum());
+        if (metric == ValidationOptions.ByBalancedTop1)
+        {
+            var present = seen.Where(n => n > 0).ToArray();
+            return present.All(n => n == present[0]) ? 1.0 / present.Sum() : 1.0 / (present.Length * (double)present.Min());
+        }
+        var groups = new[] { report.ShotGroups.ManyClasses, report.ShotGroups.MediumClasses, report.ShotGroups.FewClasses }
+            .Select(g => g.Where(c => seen[c] > 0).ToArray()).Where(g => g.Length > 0).ToArray();
+        if (groups.Length == 0) return 1.0 / seen.Sum();
+        return groups.Max(g => 1.0 / (groups.Length * (double)g.Length * g.Min(c => seen[c])));
+    }
 
     /// <summary>
     /// top1; balanced-top1, the mean of the accuracies of the classes the split has images of; or the mean of the

@@ -22,7 +22,16 @@ public sealed record EpochMetrics(
 /// <param name="Few">Its test few-shot accuracy.</param>
 /// <param name="Checkpoint">best.bbn, the weights of that epoch.</param>
 /// <param name="ValidationImages">The validation split's size.</param>
-public sealed record SelectedEpoch(string Metric, int Epoch, double Score, double Top1, double? Many, double? Medium, double? Few, string Checkpoint, long ValidationImages);
+/// <param name="OneImage">
+/// The most one validation image moves the score (a fraction): 1/images for top1, 1/(classes x the fewest images of a class)
+/// for balanced-top1; null in records written before it was kept.
+/// </param>
+public sealed record SelectedEpoch(string Metric, int Epoch, double Score, double Top1, double? Many, double? Medium, double? Few, string Checkpoint, long ValidationImages,
+    double? OneImage = null)
+{
+    /// <summary><see cref="OneImage"/>, or 1/images where the record predates it.</summary>
+    public double ScoreStep => OneImage ?? 1.0 / Math.Max(1, ValidationImages);
+}
 
 /// <summary>summary.json: the final evaluation and the run's throughput.</summary>
 public sealed record RunSummary(

@@ -36,6 +36,9 @@ public sealed record ComparisonTable(IReadOnlyList<CompositionRow> Rows, IReadOn
     /// <summary>The fewest validation images a run's selection and tuning rested on; null without a validation split.</summary>
     public long? ValidationImages { get; init; }
 
+    /// <summary>The most one validation image moved a run's selection score (a fraction); null without a validation split.</summary>
+    public double? OneValidationImage { get; init; }
+
     /// <summary>The fewest test images a run's figures rested on.</summary>
     public long TestImages { get; init; }
 
@@ -81,6 +84,7 @@ public sealed record ComparisonTable(IReadOnlyList<CompositionRow> Rows, IReadOn
         return new ComparisonTable(rows, differences, baseline)
         {
             ValidationImages = all.Select(s => s.Selection?.ValidationImages).Where(v => v.HasValue).DefaultIfEmpty().Min(),
+            OneValidationImage = all.Select(s => s.Selection?.ScoreStep).Where(v => v.HasValue).DefaultIfEmpty().Max(),
             TestImages = all.Length == 0 ? 0 : all.Min(s => s.TestImages),
         };
     }
@@ -117,11 +121,11 @@ public sealed record ComparisonTable(IReadOnlyList<CompositionRow> Rows, IReadOn
         var lines = new List<string>
         {
             string.Create(inv, $"The test figures rest on {TestImages} images a run; ") + (ValidationImages is { } v
-                ? string.Create(inv, $"the selection and the tuning on {v} validation images a run (one image: {100.0 / Math.Max(1, v):0.##} points).")
+                ? string.Create(inv, $"the selection and the tuning on {v} validation images a run (one image: up to {100 * Step(v):0.##} points of the selection score).")
                 : "no run had a validation split (no selection, no tuning)."),
         };
-        if (ValidationImages is { } few && few < FewValidationImages)
-            lines.Add(string.Create(inv, $"Warning: {few} validation images are too few to choose an epoch or tune a knob reliably (under {FewValidationImages}): read the last-epoch figures first, or give the data set a larger val/ folder."));
+        if (ValidationImages is { } few && Bbn.Core.Evaluation.ModelSelection.TooCoarse(Step(few)))
+            lines.Add(string.Create(inv, $"Warning: {few} validation images are too few to choose an epoch or tune a knob reliably (one image moves the selection score by up to {100 * Step(few):0.##} points, more than 1): read the last-epoch figures first, or give the data set a larger val/ folder."));
         foreach (var d in Differences)
         {
             double bound = ResolvableDifference(d.Seeds.Length);
@@ -131,6 +135,9 @@ public sealed record ComparisonTable(IReadOnlyList<CompositionRow> Rows, IReadOn
         }
         return lines;
     }
+
+    // Tables made before OneValidationImage was kept: one image of a top-1.
+    private double Step(long validationImages) => OneValidationImage ?? 1.0 / Math.Max(1, validationImages);
 
     public string ToJson() => JsonSerializer.Serialize(this, RunJson.Indented);
 }

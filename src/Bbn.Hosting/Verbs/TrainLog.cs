@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Bbn.Core.Runs;
 
 namespace Bbn.Hosting.Verbs;
 
@@ -94,10 +95,10 @@ internal static partial class TrainLog
     [LoggerMessage(48, LogLevel.Information, "Pretrained: {Tensors} tensors from {File} (the trunk, and every branch's block from the file's last block), {Ignored} of its classifier left for the data set's fresh one{Stem}{Partial}")]
     public static partial void Pretrained(ILogger logger, string file, int tensors, int ignored, string stem, string partial);
 
-    [LoggerMessage(49, LogLevel.Warning, "The selection and the tuning rested on {Images} validation images (fewer than {Few}; one image is {Points:F1} points): the selected epoch and the tuned knobs may not carry over to new images; the last epoch's figures do not depend on them")]
-    private static partial void FewValidationImages(ILogger logger, long images, int few, double points);
+    [LoggerMessage(49, LogLevel.Warning, "The selection and the tuning rested on {Images} validation images (one image moves the {Metric} score by up to {Points:F1} points, more than 1): the selected epoch and the tuned knobs may not carry over to new images; the last epoch's figures do not depend on them")]
+    private static partial void FewValidationImages(ILogger logger, long images, string metric, double points);
 
-    public static void FewValidationImages(ILogger logger, long images, int few) => FewValidationImages(logger, images, few, 100.0 / Math.Max(1, images));
+    public static void FewValidationImages(ILogger logger, SelectedEpoch selected) => FewValidationImages(logger, selected.ValidationImages, selected.Metric, 100 * selected.ScoreStep);
 
     [LoggerMessage(44, LogLevel.Debug, "libtorch's own log: {Level} and above ({Source}); NNPACK available: {Nnpack} (probed once, quietly; without it libtorch uses its other convolution kernels)")]
     public static partial void NativeLog(ILogger logger, string level, string source, string nnpack);

@@ -147,8 +147,8 @@ public sealed class TrainerService(
                 if (summary.Selection is { } selected)
                 {
                     TrainLog.Selected(logger, selected.Epoch, selected.Metric, selected.Score, selected.ValidationImages, selected.Top1, selected.Checkpoint);
-                    if (selected.ValidationImages < Bbn.Core.Evaluation.ModelSelection.FewValidationImages)
-                        TrainLog.FewValidationImages(logger, selected.ValidationImages, Bbn.Core.Evaluation.ModelSelection.FewValidationImages);
+                    if (Bbn.Core.Evaluation.ModelSelection.TooCoarse(selected.ScoreStep))
+                        TrainLog.FewValidationImages(logger, selected);
                 }
                 if (summary.PostHoc is { TestBefore: { } before, TestAfter: { } after } tuned)
                     TrainLog.Tuned(logger, Bbn.Core.Evaluation.PostHocTuner.Describe(tuned.Settings), tuned.ValidationScoreBefore, tuned.ValidationScoreAfter,

@@ -134,11 +134,16 @@ public sealed class CompareTests : IDisposable
         table.ResolvableDifference(3).Should().BeApproximately(2 * Math.Sqrt(0.5 / 1200), 1e-15);
         var lines = table.Resolution();
 
-        lines[0].Should().Be("The test figures rest on 400 images a run; the selection and the tuning on 54 validation images a run (one image: 1.85 points).");
+        lines[0].Should().Be("The test figures rest on 400 images a run; the selection and the tuning on 54 validation images a run (one image: up to 1.85 points of the selection score).");
         lines.Should().Contain(l => l.StartsWith("Warning: 54 validation images are too few"));
         lines.Should().ContainSingle(l => l.Contains("small − ce, last top-1: 3.00 points is within two standard errors") && l.Contains("(4.08 points)"));
         lines.Should().NotContain(l => l.Contains("large − ce"), "20 points is well outside the noise");
         (table with { ValidationImages = 500 }).Resolution().Should().NotContain(l => l.Contains("too few"));
+
+        // Balanced top-1 on a long-tailed split of 500 images whose smallest class has 2 of 10 classes: one image is 5 points.
+        var balanced = table with { ValidationImages = 500, OneValidationImage = 1 / (10 * 2.0) };
+        balanced.Resolution()[0].Should().EndWith("(one image: up to 5 points of the selection score).");
+        balanced.Resolution().Should().Contain(l => l.StartsWith("Warning: 500 validation images are too few") && l.Contains("by up to 5 points"));
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);

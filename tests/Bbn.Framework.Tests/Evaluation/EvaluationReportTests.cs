@@ -64,6 +64,11 @@ public sealed class EvaluationReportTests
         ModelSelection.Score(head, ValidationOptions.ByTop1).Should().BeGreaterThan(ModelSelection.Score(model, ValidationOptions.ByTop1));
         ModelSelection.Score(head, ValidationOptions.ByBalancedTop1).Should().Be(0.2);
         ModelSelection.Score(model, ValidationOptions.ByBalancedTop1).Should().BeApproximately((5 / 12.0 + 0.75 + 0.5 + 1 + 1) / 5, 1e-12);
+
+        // One image of a one-image class is a fifth of the balanced score; of a top-1, a twentieth.
+        ModelSelection.OneImage(model, ValidationOptions.ByBalancedTop1).Should().Be(0.2);
+        ModelSelection.OneImage(model, ValidationOptions.ByTop1).Should().Be(1 / 20.0);
+        ModelSelection.TooCoarse(ModelSelection.OneImage(model, ValidationOptions.ByBalancedTop1)).Should().BeTrue();
         new ValidationOptions().SelectBy.Should().Be(ValidationOptions.ByBalancedTop1);
     }
 
@@ -81,6 +86,22 @@ public sealed class EvaluationReportTests
 
             // Equal scores must stay equal, so that a balanced split (the paper's profiles) selects the same epoch as top1.
             ModelSelection.Score(report, ValidationOptions.ByBalancedTop1).Should().Be(report.Top1);
+            ModelSelection.OneImage(report, ValidationOptions.ByBalancedTop1).Should().Be(ModelSelection.OneImage(report, ValidationOptions.ByTop1));
         }
+    }
+
+    [Fact]
+    public void A_resumed_run_goes_on_selecting_by_the_metric_its_best_epoch_was_scored_by()
+    {
+        var run = new Bbn.Core.Runs.RunDirectory(Path.Combine(Path.GetTempPath(), "bbn-selection-" + Guid.NewGuid().ToString("N")));
+        var fresh = new Bbn.Core.Training.Hooks.SelectionHook(run, ValidationOptions.ByBalancedTop1, null!);
+        fresh.Metric.Should().Be(ValidationOptions.ByBalancedTop1);
+
+        var resumed = new Bbn.Core.Training.Hooks.SelectionHook(run, ValidationOptions.ByBalancedTop1, null!);
+        var best = new Bbn.Core.Runs.SelectedEpoch(ValidationOptions.ByTop1, 3, 0.6, 0.5, null, null, null, "best.bbn", 20);
+        resumed.LoadState(System.Text.Json.JsonSerializer.SerializeToElement(best, Bbn.Core.Runs.RunJson.Options));
+
+        resumed.Metric.Should().Be(ValidationOptions.ByTop1, "its best score of 0.6 is a top-1, which a balanced top-1 must not be compared with");
+        resumed.Best.Should().Be(best);
     }
 }

@@ -128,7 +128,8 @@ public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckp
         double score = epoch.Metrics!.ValidationScore!.Value; // the loop scored it by this hook's metric
         if (Best is not null && !(score > Best.Score)) return;
         checkpoints.Save(run.BestCheckpointPath, epoch.Position!, completed: epoch.Final);
-        Best = new SelectedEpoch(Metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples);
+        Best = new SelectedEpoch(Metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples,
+            ModelSelection.OneImage(validation, Metric));
         run.WriteSelection(Best);
     }
 }
