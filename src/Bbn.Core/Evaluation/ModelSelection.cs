@@ -19,17 +19,44 @@ public static class ModelSelection
     /// </summary>
     public static double OneImage(EvaluationReport report, string metric)
     {
-        long[] seen = report.ConfusionMatrix.Select(row => row.Sum()).ToArray();
-        if (metric == ValidationOptions.ByTop1 || seen.Sum() == 0) return 1.0 / Math.Max(1, seen.Sum());
-        if (metric == ValidationOptions.ByBalancedTop1)
-        {
-            var present = seen.Where(n => n > 0).ToArray();
-            return present.All(n => n == present[0]) ? 1.0 / present.Sum() : 1.0 / (present.Length * (double)present.Min());
-        }
+        long[] seen = Seen(report);
+        double[] weights = ClassWeights(report, metric, seen);
+        return Enumerable.Range(0, seen.Length).Where(c => seen[c] > 0).Select(c => weights[c] / seen[c]).DefaultIfEmpty(1).Max();
+    }
+
+    /// <summary>
+    /// The score's standard error: every metric is a weighted sum of the classes' accuracies, each a binomial proportion over
+    /// the class's images, so its variance is the sum of weight^2 x p(1 - p) / images, with p pooled as the score itself (a
+    /// class's own accuracy of 0 or 1, as an epoch that answers one class gives, would claim no error at all).
+    /// </summary>
+    public static double StandardError(EvaluationReport report, string metric)
+    {
+        long[] seen = Seen(report);
+        double[] weights = ClassWeights(report, metric, seen);
+        double p = Score(report, metric);
+        double sum = 0;
+        for (int c = 0; c < seen.Length; c++)
+            if (seen[c] > 0) sum += weights[c] * weights[c] / seen[c];
+        return Math.Sqrt(Math.Max(0, p * (1 - p)) * sum);
+    }
+
+    private static long[] Seen(EvaluationReport report) => report.ConfusionMatrix.Select(row => row.Sum()).ToArray();
+
+    // What each class's accuracy counts for in the metric (zero for a class without validation images).
+    private static double[] ClassWeights(EvaluationReport report, string metric, long[] seen)
+    {
+        long total = seen.Sum();
+        int present = seen.Count(n => n > 0);
+        var weights = new double[seen.Length];
         var groups = new[] { report.ShotGroups.ManyClasses, report.ShotGroups.MediumClasses, report.ShotGroups.FewClasses }
             .Select(g => g.Where(c => seen[c] > 0).ToArray()).Where(g => g.Length > 0).ToArray();
-        if (groups.Length == 0) return 1.0 / seen.Sum();
-        return groups.Max(g => 1.0 / (groups.Length * (double)g.Length * g.Min(c => seen[c])));
+        if (metric == ValidationOptions.ByGroupMean && groups.Length > 0)
+            foreach (var g in groups) foreach (int c in g) weights[c] = 1.0 / (groups.Length * g.Length);
+        else if (metric == ValidationOptions.ByBalancedTop1 && present > 0)
+            for (int c = 0; c < seen.Length; c++) weights[c] = seen[c] > 0 ? 1.0 / present : 0;
+        else
+            for (int c = 0; c < seen.Length; c++) weights[c] = total == 0 ? 0 : seen[c] / (double)total;
+        return weights;
     }
 
     /// <summary>

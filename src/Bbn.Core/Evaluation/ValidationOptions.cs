@@ -11,6 +11,8 @@ public sealed class ValidationOptions
     public const string ByTop1 = "top1";
     public const string ByBalancedTop1 = "balanced-top1";
     public const string ByGroupMean = "group-mean";
+    public const string OneStandardError = "one-standard-error";
+    public const string Highest = "highest";
 
     /// <summary>
     /// auto: the dataset's own validation split where it has one (image-folder's val/, inaturalist's
@@ -46,6 +48,14 @@ public sealed class ValidationOptions
     public string SelectBy { get; set; } = ByBalancedTop1;
 
     public static IReadOnlyList<string> SelectionMetrics { get; } = [ByBalancedTop1, ByTop1, ByGroupMean];
+
+    /// <summary>
+    /// Which epoch the scores choose: one-standard-error, the latest epoch whose score is within one standard error of the highest
+    /// (the one-standard-error rule of Hastie, Tibshirani and Friedman, 7.10, preferring the end of the annealed schedule where the
+    /// split cannot tell the epochs apart); highest, the first epoch of the highest score. docs/results/small-folders.md measured both.
+    /// </summary>
+    [SettingOneOf(OneStandardError, Highest, Expected = "one-standard-error or highest")]
+    public string SelectRule { get; set; } = OneStandardError;
 
     /// <summary>
     /// auto: where the split took more than <see cref="Training.RefitPolicy.AutoShare"/> of the training subset's images, train again on all of

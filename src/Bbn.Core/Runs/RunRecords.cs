@@ -2,12 +2,14 @@ namespace Bbn.Core.Runs;
 
 /// <summary>
 /// One line of metrics.jsonl: Epoch counts over every stage of the run; EmaTop1 is the moving average's test top-1
-/// (Bbn:Training:EmaDecay); Method holds what the method reports of its own by name (BBN: its adaptor's weight), or null.
+/// (Bbn:Training:EmaDecay); Method holds what the method reports of its own by name (BBN: its adaptor's weight), or null;
+/// ValidationStandardError is the validation score's (what Bbn:Validation:SelectRule = one-standard-error allows for).
 /// </summary>
 public sealed record EpochMetrics(
     int Epoch, double Lr, double TrainLoss, double? Top1, double? Many, double? Medium, double? Few,
     double ImagesPerSecond, double EpochSeconds, int Steps, int Stage = 1, double? EmaTop1 = null,
-    double? ValidationTop1 = null, double? ValidationScore = null, IReadOnlyDictionary<string, double>? Method = null);
+    double? ValidationTop1 = null, double? ValidationScore = null, IReadOnlyDictionary<string, double>? Method = null,
+    double? ValidationStandardError = null);
 
 /// <summary>
 /// The epoch the validation split selected (selection.json, and summary.json's "selection"): the
@@ -26,8 +28,12 @@ public sealed record EpochMetrics(
 /// The most one validation image moves the score (a fraction): 1/images for top1, 1/(classes x the fewest images of a class)
 /// for balanced-top1; null in records written before it was kept.
 /// </param>
+/// <param name="Rule">Bbn:Validation:SelectRule; null in records written before it: highest.</param>
+/// <param name="HighestEpoch">The epoch of the highest score so far (the rule's reference).</param>
+/// <param name="HighestScore">That score.</param>
+/// <param name="HighestStandardError">Its standard error: one-standard-error keeps the latest epoch scoring at least HighestScore minus it.</param>
 public sealed record SelectedEpoch(string Metric, int Epoch, double Score, double Top1, double? Many, double? Medium, double? Few, string Checkpoint, long ValidationImages,
-    double? OneImage = null)
+    double? OneImage = null, string? Rule = null, int? HighestEpoch = null, double? HighestScore = null, double? HighestStandardError = null)
 {
     /// <summary><see cref="OneImage"/>, or 1/images where the record predates it.</summary>
     public double ScoreStep => OneImage ?? 1.0 / Math.Max(1, ValidationImages);

@@ -93,7 +93,8 @@ public static class TrainingLoop
                 end.Metrics = new EpochMetrics(runEpoch, lr, position.EpochLossSum / Math.Max(1, position.EpochSamples),
                     report?.Top1, report?.Many, report?.Medium, report?.Few, epochImages / Math.Max(1e-9, epochTrainingSeconds), epochSeconds, steps,
                     stage, end.AverageReport?.Top1, end.ValidationReport?.Top1,
-                    end.ValidationReport is { } validation ? ModelSelection.Score(validation, selectionMetric) : null, stages.MethodMetrics(epoch));
+                    end.ValidationReport is { } validation ? ModelSelection.Score(validation, selectionMetric) : null, stages.MethodMetrics(epoch),
+                    end.ValidationReport is { } scored ? ModelSelection.StandardError(scored, selectionMetric) : null);
                 position = lastOfStage && !final
                     ? position with { Stage = stage + 1, Epoch = 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 }
                     : position with { Epoch = epoch + 1, Step = 0, EpochLossSum = 0, EpochSamples = 0 };

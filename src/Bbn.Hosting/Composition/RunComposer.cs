@@ -148,7 +148,7 @@ public sealed class RunComposer(IOptions<BbnOptions> options, ComponentResolver 
     private static BbnOptions WithoutSplit(BbnOptions o)
     {
         var v = o.Validation;
-        var copy = new ValidationOptions { Split = SplitMode.None, PerClass = v.PerClass, Fraction = v.Fraction, Seed = v.Seed, SelectBy = v.SelectBy, Refit = v.Refit };
+        var copy = new ValidationOptions { Split = SplitMode.None, PerClass = v.PerClass, Fraction = v.Fraction, Seed = v.Seed, SelectBy = v.SelectBy, SelectRule = v.SelectRule, Refit = v.Refit };
         return new BbnOptions
         {
             Method = o.Method, BatchTransform = o.BatchTransform, Dataset = o.Dataset, Backbone = o.Backbone,

@@ -65,6 +65,9 @@ internal static partial class TrainLog
     [LoggerMessage(32, LogLevel.Information, "Selected epoch {Epoch} by validation {Metric} {Score:P2} on {Images} images: test top-1 {Top1:P2}; its weights: {Checkpoint}")]
     public static partial void Selected(ILogger logger, int epoch, string metric, double score, long images, double top1, string checkpoint);
 
+    [LoggerMessage(51, LogLevel.Information, "Epoch {Highest} scored highest ({Score:P2}, standard error {Error:P2}); epoch {Epoch}, the latest within one standard error of it, is kept: the split cannot tell them apart (Bbn:Validation:SelectRule = highest keeps the highest)")]
+    public static partial void WithinOneStandardError(ILogger logger, int highest, double score, double error, int epoch);
+
     [LoggerMessage(33, LogLevel.Information, "Tuned on the validation split: {Settings} (validation {Before:P2} -> {After:P2}); test top-1 {TestBefore:P2} -> {TestAfter:P2}, ECE {EceBefore:F4} -> {EceAfter:F4}; checkpoint.bbn records them for evaluate and predict (Bbn:PostHoc:Apply)")]
     public static partial void Tuned(ILogger logger, string settings, double before, double after, double testBefore, double testAfter, double eceBefore, double eceAfter);
 

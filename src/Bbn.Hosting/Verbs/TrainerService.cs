@@ -147,6 +147,8 @@ public sealed class TrainerService(
                 if (summary.Selection is { } selected)
                 {
                     TrainLog.Selected(logger, selected.Epoch, selected.Metric, selected.Score, selected.ValidationImages, selected.Top1, selected.Checkpoint);
+                    if (selected.HighestEpoch is { } highest && highest != selected.Epoch)
+                        TrainLog.WithinOneStandardError(logger, highest, selected.HighestScore ?? selected.Score, selected.HighestStandardError ?? 0, selected.Epoch);
                     if (Bbn.Core.Evaluation.ModelSelection.TooCoarse(selected.ScoreStep))
                         TrainLog.FewValidationImages(logger, selected);
                 }

@@ -69,6 +69,12 @@ public sealed class EvaluationReportTests
         ModelSelection.OneImage(model, ValidationOptions.ByBalancedTop1).Should().Be(0.2);
         ModelSelection.OneImage(model, ValidationOptions.ByTop1).Should().Be(1 / 20.0);
         ModelSelection.TooCoarse(ModelSelection.OneImage(model, ValidationOptions.ByBalancedTop1)).Should().BeTrue();
+
+        // The balanced score's error: sqrt(s(1 - s) x sum over classes of (1/5)^2 / images), images 12, 4, 2, 1, 1.
+        double s = ModelSelection.Score(model, ValidationOptions.ByBalancedTop1);
+        ModelSelection.StandardError(model, ValidationOptions.ByBalancedTop1).Should().BeApproximately(Math.Sqrt(s * (1 - s) * (1 / 12.0 + 1 / 4.0 + 1 / 2.0 + 1 + 1) / 25), 1e-12);
+        ModelSelection.StandardError(model, ValidationOptions.ByTop1).Should().BeApproximately(Math.Sqrt(0.55 * 0.45 / 20), 1e-12);
+        ModelSelection.StandardError(head, ValidationOptions.ByBalancedTop1).Should().BeGreaterThan(0, "an epoch answering one class is not certain");
         new ValidationOptions().SelectBy.Should().Be(ValidationOptions.ByBalancedTop1);
     }
 

@@ -52,9 +52,13 @@ public sealed class HostedTrainerTests : IDisposable
 
         var metrics = run.ReadMetrics();
         metrics.Should().OnlyContain(m => m.ValidationTop1 != null && m.ValidationScore == m.ValidationTop1);
-        var best = metrics.Where(m => m.ValidationTop1 == metrics.Max(x => x.ValidationTop1)).First();
+        // 10 classes of 10 images, each weighed 1/10: the binomial error of 100 images.
+        metrics.Should().OnlyContain(m => Math.Abs(m.ValidationStandardError!.Value - Math.Sqrt(m.ValidationScore!.Value * (1 - m.ValidationScore.Value) / 100)) < 1e-12);
+        var highest = metrics.First(m => m.ValidationScore == metrics.Max(x => x.ValidationScore));
+        var best = metrics.Last(m => m.ValidationScore >= highest.ValidationScore - highest.ValidationStandardError);
         var summary = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(run.SummaryPath), RunJson.Options)!;
-        summary.Selection!.Epoch.Should().Be(best.Epoch, "the first epoch of the best validation top-1");
+        summary.Selection!.Epoch.Should().Be(best.Epoch, "the latest epoch within one standard error of the highest validation score");
+        (summary.Selection.Rule, summary.Selection.HighestEpoch, summary.Selection.HighestScore).Should().Be(("one-standard-error", highest.Epoch, highest.ValidationScore));
         summary.Selection.Metric.Should().Be("balanced-top1", "the default; on this class-balanced split it scores as top1 does");
         summary.Selection.Top1.Should().Be(best.Top1!.Value, "the test figure of the selected epoch, not of the last");
         summary.Selection.ValidationImages.Should().Be(100);
@@ -108,7 +112,7 @@ public sealed class HostedTrainerTests : IDisposable
     [Fact]
     public async Task Group_mean_selection_and_no_validation_split_are_settings()
     {
-        var (code, _, error) = await AppRunner.Run(["train", .. Settings("group-mean", epochs: 2, "--Bbn:Validation:SelectBy=group-mean", "--Bbn:Validation:Refit=never")]);
+        var (code, _, error) = await AppRunner.Run(["train", .. Settings("group-mean", epochs: 2, "--Bbn:Validation:SelectBy=group-mean", "--Bbn:Validation:SelectRule=highest", "--Bbn:Validation:Refit=never")]);
         error.Should().BeEmpty();
         code.Should().Be(0);
         var metrics = RunDirectory("group-mean").ReadMetrics();
@@ -116,6 +120,8 @@ public sealed class HostedTrainerTests : IDisposable
         var summary = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(RunDirectory("group-mean").SummaryPath), RunJson.Options)!;
         summary.Selection!.Metric.Should().Be("group-mean");
         summary.Selection.Score.Should().Be(metrics.Max(m => m.ValidationScore!.Value));
+        summary.Selection.Epoch.Should().Be(metrics.First(m => m.ValidationScore == summary.Selection.Score).Epoch, "highest: the first epoch of the highest score");
+        summary.Selection.Rule.Should().Be("highest");
 
         (code, _, error) = await AppRunner.Run(["train", .. Settings("none", epochs: 1, "--Bbn:Validation:Split=none")]);
         error.Should().BeEmpty();

@@ -11,7 +11,7 @@ public static class TrainingHooks
     public static IReadOnlyList<ITrainingHook> Standard(TrainingSession session, RunDirectory run, ITrainingObserver observer, TrainerInstruments? instruments,
         ValidationOptions? validation = null, PostHocOptions? postHoc = null)
     {
-        var selection = new SelectionHook(run, (validation ?? new()).SelectBy, session.Checkpoints);
+        var selection = new SelectionHook(run, (validation ?? new()).SelectBy, session.Checkpoints, (validation ?? new()).SelectRule);
         return Around(session, run, observer, instruments, selection, new PostHocHook(selection.Metric, postHoc ?? new(), session.Evaluation), null);
     }
 
@@ -92,18 +92,22 @@ public sealed class EvaluationHook(SessionEvaluation evaluation, int evaluateEve
 }
 
 /// <summary>
-/// Keeps the best epoch by the validation split (Bbn:Validation:SelectBy): its weights in best.bbn
-/// and, in selection.json, which epoch, its score and its test figures. The first of equal scores stays.
-/// The best so far travels in the checkpoint; a checkpoint without it (written before) falls back to selection.json.
-/// A resumed run goes on selecting by the metric its best was scored by, so that scores compare, whatever the default is now.
+/// Chooses an epoch by the validation split (Bbn:Validation:SelectBy, Bbn:Validation:SelectRule): its weights in best.bbn
+/// and, in selection.json, which epoch, its score and its test figures. Under highest the first of equal scores stays; under
+/// one-standard-error each epoch scoring within one standard error of the highest so far replaces the choice, so that the choice
+/// is the latest such epoch. The choice so far travels in the checkpoint; a checkpoint without it (written before) falls back to
+/// selection.json. A resumed run goes on with the metric and the rule it began with, so that scores compare, whatever the defaults are now.
 /// </summary>
-public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckpoints checkpoints) : ITrainingHook, IStatefulHook, ISelectionRecord
+public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckpoints checkpoints, string rule = ValidationOptions.Highest)
+    : ITrainingHook, IStatefulHook, ISelectionRecord
 {
     private bool restored;
 
     public SelectedEpoch? Best { get; private set; }
 
     public string Metric { get; private set; } = metric;
+
+    public string Rule { get; private set; } = rule;
 
     public string StateKey => "selection";
 
@@ -112,7 +116,7 @@ public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckp
     public void LoadState(JsonElement state)
     {
         Best = state.Deserialize<SelectedEpoch?>(RunJson.Options);
-        if (Best is not null) Metric = Best.Metric;
+        if (Best is not null) (Metric, Rule) = (Best.Metric, Best.Rule ?? ValidationOptions.Highest);
         restored = true;
     }
 
@@ -126,10 +130,16 @@ public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckp
     {
         if (epoch.ValidationReport is not { } validation || epoch.Report is not { } test) return;
         double score = epoch.Metrics!.ValidationScore!.Value; // the loop scored it by this hook's metric
-        if (Best is not null && !(score > Best.Score)) return;
+        double highest = Best?.HighestScore ?? Best?.Score ?? double.NegativeInfinity;
+        bool higher = score > highest;
+        bool within = Rule == ValidationOptions.OneStandardError && Best is not null && score >= highest - (Best.HighestStandardError ?? 0);
+        if (!higher && !within) return;
         checkpoints.Save(run.BestCheckpointPath, epoch.Position!, completed: epoch.Final);
         Best = new SelectedEpoch(Metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples,
-            ModelSelection.OneImage(validation, Metric));
+            ModelSelection.OneImage(validation, Metric), Rule,
+            higher ? epoch.RunEpoch : Best!.HighestEpoch ?? Best.Epoch,
+            higher ? score : highest,
+            higher ? ModelSelection.StandardError(validation, Metric) : Best!.HighestStandardError ?? 0);
         run.WriteSelection(Best);
     }
 }
