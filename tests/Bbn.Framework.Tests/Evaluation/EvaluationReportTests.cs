@@ -110,4 +110,26 @@ public sealed class EvaluationReportTests
         resumed.Metric.Should().Be(ValidationOptions.ByTop1, "its best score of 0.6 is a top-1, which a balanced top-1 must not be compared with");
         resumed.Best.Should().Be(best);
     }
+
+    [Theory]
+    [InlineData("one-standard-error", 5, 2)]
+    [InlineData("highest", 2, 2)]
+    public void One_standard_error_keeps_the_latest_epoch_within_the_highest_s_error_and_highest_the_first_highest(string rule, int expected, int highestEpoch)
+    {
+        // Scores of epochs 1-5 with their standard errors: epoch 2 is highest (0.70 ± 0.05); epochs 3 and 5 are within 0.65, epoch 4 is not.
+        (double Score, double Error)[] epochs = [(0.50, 0.05), (0.70, 0.05), (0.68, 0.05), (0.60, 0.05), (0.66, 0.05)];
+        Bbn.Core.Runs.SelectedEpoch? chosen = null;
+        for (int e = 1; e <= epochs.Length; e++)
+        {
+            var (score, error) = epochs[e - 1];
+            if (!Bbn.Core.Training.Hooks.SelectionHook.Replaces(chosen, score, rule)) continue;
+            bool higher = chosen is null || score > (chosen.HighestScore ?? chosen.Score);
+            chosen = new Bbn.Core.Runs.SelectedEpoch("balanced-top1", e, score, 0, null, null, null, "best.bbn", 100, null, rule,
+                higher ? e : chosen!.HighestEpoch, higher ? score : chosen!.HighestScore, higher ? error : chosen!.HighestStandardError);
+        }
+
+        chosen!.Epoch.Should().Be(expected);
+        chosen.HighestEpoch.Should().Be(highestEpoch);
+        Bbn.Core.Training.Hooks.SelectionHook.Replaces(chosen, 0.70, ValidationOptions.Highest).Should().BeFalse("under highest, the first of equal scores stays");
+    }
 }

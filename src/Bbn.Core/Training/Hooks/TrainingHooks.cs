@@ -126,14 +126,24 @@ public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckp
         else if (!restored) Best = run.ReadSelection();
     }
 
+    /// <summary>
+    /// Whether an epoch scoring <paramref name="score"/> becomes the choice: a score above the highest so far always does; under
+    /// one-standard-error, so does one within the highest's standard error of it (epochs come in order, so the last such is the latest).
+    /// </summary>
+    public static bool Replaces(SelectedEpoch? chosen, double score, string rule)
+    {
+        if (chosen is null) return true;
+        double highest = chosen.HighestScore ?? chosen.Score;
+        return score > highest || (rule == ValidationOptions.OneStandardError && score >= highest - (chosen.HighestStandardError ?? 0));
+    }
+
     public void EpochCompleted(EpochEnd epoch)
     {
         if (epoch.ValidationReport is not { } validation || epoch.Report is not { } test) return;
         double score = epoch.Metrics!.ValidationScore!.Value; // the loop scored it by this hook's metric
         double highest = Best?.HighestScore ?? Best?.Score ?? double.NegativeInfinity;
         bool higher = score > highest;
-        bool within = Rule == ValidationOptions.OneStandardError && Best is not null && score >= highest - (Best.HighestStandardError ?? 0);
-        if (!higher && !within) return;
+        if (!Replaces(Best, score, Rule)) return;
         checkpoints.Save(run.BestCheckpointPath, epoch.Position!, completed: epoch.Final);
         Best = new SelectedEpoch(Metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples,
             ModelSelection.OneImage(validation, Metric), Rule,
