@@ -77,7 +77,7 @@ public static class ModelSelection
     /// </summary>
     public static double BalancedTop1(EvaluationReport report)
     {
-        long[] seen = report.ConfusionMatrix.Select(row => row.Sum()).Where(n => n > 0).ToArray();
+        long[] seen = Seen(report).Where(n => n > 0).ToArray();
         if (seen.Length == 0 || seen.All(n => n == seen[0])) return report.Top1;
         return report.PerClass.Where(a => a.HasValue).Average(a => a!.Value);
     }

@@ -122,14 +122,14 @@ public sealed class EvaluationReportTests
         for (int e = 1; e <= epochs.Length; e++)
         {
             var (score, error) = epochs[e - 1];
-            if (!Bbn.Core.Training.Hooks.SelectionHook.Replaces(chosen, score, rule)) continue;
-            bool higher = chosen is null || score > (chosen.HighestScore ?? chosen.Score);
+            if (Bbn.Core.Training.Hooks.SelectionHook.Choose(chosen, e, score, error, rule) is not { } highest) continue;
             chosen = new Bbn.Core.Runs.SelectedEpoch("balanced-top1", e, score, 0, null, null, null, "best.bbn", 100, null, rule,
-                higher ? e : chosen!.HighestEpoch, higher ? score : chosen!.HighestScore, higher ? error : chosen!.HighestStandardError);
+                highest.Epoch, highest.Score, highest.StandardError);
         }
 
         chosen!.Epoch.Should().Be(expected);
         chosen.HighestEpoch.Should().Be(highestEpoch);
-        Bbn.Core.Training.Hooks.SelectionHook.Replaces(chosen, 0.70, ValidationOptions.Highest).Should().BeFalse("under highest, the first of equal scores stays");
+        (chosen.HighestScore, chosen.HighestStandardError).Should().Be((0.70, 0.05));
+        Bbn.Core.Training.Hooks.SelectionHook.Choose(chosen, 6, 0.70, 0.05, ValidationOptions.Highest).Should().BeNull("under highest, the first of equal scores stays");
     }
 }

@@ -127,29 +127,29 @@ public sealed class SelectionHook(RunDirectory run, string metric, SessionCheckp
     }
 
     /// <summary>
-    /// Whether an epoch scoring <paramref name="score"/> becomes the choice: a score above the highest so far always does; under
-    /// one-standard-error, so does one within the highest's standard error of it (epochs come in order, so the last such is the latest).
+    /// Whether epoch <paramref name="epoch"/>, scoring <paramref name="score"/> with <paramref name="error"/>, becomes the choice, and
+    /// the highest epoch the choice is then measured against; null: the choice stays. A score above the highest so far always
+    /// replaces it; under one-standard-error, so does one within the highest's standard error of it (epochs come in order, so the last
+    /// such is the latest).
     /// </summary>
-    public static bool Replaces(SelectedEpoch? chosen, double score, string rule)
+    public static (int Epoch, double Score, double StandardError)? Choose(SelectedEpoch? chosen, int epoch, double score, double error, string rule)
     {
-        if (chosen is null) return true;
+        if (chosen is null) return (epoch, score, error);
         double highest = chosen.HighestScore ?? chosen.Score;
-        return score > highest || (rule == ValidationOptions.OneStandardError && score >= highest - (chosen.HighestStandardError ?? 0));
+        if (score > highest) return (epoch, score, error);
+        if (rule == ValidationOptions.OneStandardError && score >= highest - (chosen.HighestStandardError ?? 0))
+            return (chosen.HighestEpoch ?? chosen.Epoch, highest, chosen.HighestStandardError ?? 0);
+        return null;
     }
 
     public void EpochCompleted(EpochEnd epoch)
     {
         if (epoch.ValidationReport is not { } validation || epoch.Report is not { } test) return;
-        double score = epoch.Metrics!.ValidationScore!.Value; // the loop scored it by this hook's metric
-        double highest = Best?.HighestScore ?? Best?.Score ?? double.NegativeInfinity;
-        bool higher = score > highest;
-        if (!Replaces(Best, score, Rule)) return;
+        var metrics = epoch.Metrics!; // the loop scored the split by this hook's metric
+        if (Choose(Best, epoch.RunEpoch, metrics.ValidationScore!.Value, metrics.ValidationStandardError!.Value, Rule) is not { } highest) return;
         checkpoints.Save(run.BestCheckpointPath, epoch.Position!, completed: epoch.Final);
-        Best = new SelectedEpoch(Metric, epoch.RunEpoch, score, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath, validation.Samples,
-            ModelSelection.OneImage(validation, Metric), Rule,
-            higher ? epoch.RunEpoch : Best!.HighestEpoch ?? Best.Epoch,
-            higher ? score : highest,
-            higher ? ModelSelection.StandardError(validation, Metric) : Best!.HighestStandardError ?? 0);
+        Best = new SelectedEpoch(Metric, epoch.RunEpoch, metrics.ValidationScore.Value, test.Top1, test.Many, test.Medium, test.Few, run.BestCheckpointPath,
+            validation.Samples, ModelSelection.OneImage(validation, Metric), Rule, highest.Epoch, highest.Score, highest.StandardError);
         run.WriteSelection(Best);
     }
 }
