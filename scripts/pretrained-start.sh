@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-runs/pretrained-start}")
 seeds=${2:-3}
 scripts/install-dataset.sh >/dev/null
+# scripts/small-folders.py writes the folders with numpy (Debian's python3-numpy; a fresh machine lacks it).
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || scripts/apt-install.sh python3-numpy >/dev/null
 scripts/install-test-tools.sh >/dev/null
 if [ -z "${BBN_HOST:-}" ]; then
   dotnet build hosts/Bbn.Trainer -c Release -nologo -v:q >/dev/null

@@ -18,6 +18,8 @@ shift 2 || shift $# || true
 sets=("$@")
 [ ${#sets[@]} -gt 0 ] || sets=(grey10-ir10 grey10-ir100 colour5-ir20 colour10-ir50-val grey50-ir20 colour20-ir10-val)
 scripts/install-dataset.sh >/dev/null
+# scripts/small-folders.py writes the folders with numpy (Debian's python3-numpy; a fresh machine lacks it).
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || scripts/apt-install.sh python3-numpy >/dev/null
 # BBN_HOST: a copy of the built host to run (so that building the repository meanwhile cannot touch it).
 if [ -z "${BBN_HOST:-}" ]; then
   dotnet build hosts/Bbn.Trainer -c Release -nologo -v:q >/dev/null
