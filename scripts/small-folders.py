@@ -4,7 +4,9 @@ where the set has one, val/<class>/*.png) from Fashion-MNIST, the data every mac
 Usage: /usr/bin/python3 scripts/small-folders.py ROOT SET [SEED]; SET is one of the names below, or "list".
 
 Classes beyond Fashion-MNIST's ten are a label seen in a fixed orientation (class k is label k mod 10 rotated by
-90 degrees times k div 10), so a 50-class set is still a classification of distinct images. Colour sets tint each
+90 degrees times (k div 10) mod 4, and inverted, white on black turned black on white, where k div 10 is 4 or more), so a
+50-class set is still a classification of distinct images. (Until 2026-12-06 classes 40-49 were rotated by 360 degrees:
+the same images as classes 0-9, ten pairs no classifier could tell apart.) Colour sets tint each
 image with a hue drawn per image, so colour carries no label. Training counts fall exponentially from HEAD to
 HEAD/IMBALANCE; test and val/ folders are balanced."""
 import gzip
@@ -50,7 +52,9 @@ def counts(classes, head, imbalance):
 
 
 def image(x, k, side, colour, rng):
-    x = np.rot90(x, k // 10)
+    x = np.rot90(x, (k // 10) % 4)
+    if k // 10 >= 4:
+        x = 255 - x
     x = np.pad(x, (side - 28) // 2)
     if not colour:
         return np.ascontiguousarray(x)
