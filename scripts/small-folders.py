@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes one of the small-data benchmark's long-tailed image folders (train/<class>/*.png, test/<class>/*.png and,
 where the set has one, val/<class>/*.png) from Fashion-MNIST, the data every machine here has.
-Usage: /usr/bin/python3 scripts/small-folders.py ROOT SET [SEED]; SET is one of the names below, or "list".
+Usage: /usr/bin/python3 scripts/small-folders.py ROOT SET [SEED]; SET is one of the names below; or "list", or "check"
+(exit 1 if two classes of a set would show the same label the same way).
 
 Classes beyond Fashion-MNIST's ten are a label seen in a fixed orientation (class k is label k mod 10 rotated by
 90 degrees times (k div 10) mod 4, and inverted, white on black turned black on white, where k div 10 is 4 or more), so a
@@ -51,9 +52,21 @@ def counts(classes, head, imbalance):
     return [max(1, int(round(head * imbalance ** (-c / max(1, classes - 1))))) for c in range(classes)]
 
 
+def view(k):
+    """How class k shows its label: quarter turns, and whether inverted."""
+    return (k // 10) % 4, k // 10 >= 4
+
+
+def distinct(name):
+    """Whether no two classes of the set show the same label the same way (the same images: no classifier could tell them apart)."""
+    classes, first = SETS[name][0], (SETS[name][7] if len(SETS[name]) > 7 else 0)
+    return len({((k + first) % 10, view(k)) for k in range(classes)}) == classes
+
+
 def image(x, k, side, colour, rng):
-    x = np.rot90(x, (k // 10) % 4)
-    if k // 10 >= 4:
+    turns, inverted = view(k)
+    x = np.rot90(x, turns)
+    if inverted:
         x = 255 - x
     x = np.pad(x, (side - 28) // 2)
     if not colour:
@@ -63,6 +76,10 @@ def image(x, k, side, colour, rng):
 
 
 def main():
+    if sys.argv[1:2] == ["check"]:
+        twins = [name for name in SETS if not distinct(name)]
+        print(f"sets with two classes of the same images: {', '.join(twins)}" if twins else f"{len(SETS)} sets, every class distinct")
+        sys.exit(1 if twins else 0)
     if sys.argv[1:2] == ["list"]:
         for name, (classes, head, imbalance, side, colour, val, test, *_) in SETS.items():
             print(f"{name}: {classes} classes, {sum(counts(classes, head, imbalance))} training images ({head} to {counts(classes, head, imbalance)[-1]}), "
@@ -71,6 +88,7 @@ def main():
     root, name = sys.argv[1], sys.argv[2]
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     classes, head, imbalance, side, colour, val, test, *first = SETS[name]
+    assert distinct(name), f"{name}: two of its classes would hold the same images"
     offset = first[0] if first else 0
     rng = np.random.RandomState(seed)
     data = "/usr/share/datasets/fashion-mnist"
