@@ -19,7 +19,7 @@ internal static class OperationTimes
         {
             using var scope = NewDisposeScope();
             var conv = nn.Conv2d(inputs, outputs, kernel_size: 3, stride: stride, padding: 1, bias: false);
-            var bn = nn.BatchNorm2d(outputs);
+            var bn = new Bbn.Abstractions.Modules.SafeBatchNorm2d(outputs);
             var x = randn(batch, inputs, side, side);
             if (channelsLast)
             {

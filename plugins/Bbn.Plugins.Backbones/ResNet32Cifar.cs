@@ -1,4 +1,5 @@
 using Bbn.Abstractions;
+using Bbn.Abstractions.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,7 +33,7 @@ internal sealed class ResNetCifarTrunk : nn.Module<Tensor, Tensor>
     public ResNetCifarTrunk(int inputChannels, int blocksPerStage) : base("ResNetCifarTrunk")
     {
         conv1 = nn.Conv2d(inputChannels, 16, kernel_size: 3, stride: 1, padding: 1, bias: false);
-        bn1 = nn.BatchNorm2d(16);
+        bn1 = new SafeBatchNorm2d(16);
         layer1 = Stage(16, 16, blocksPerStage, stride: 1);
         layer2 = Stage(16, 32, blocksPerStage, stride: 2);
         layer3 = Stage(32, 64, blocksPerStage - 1, stride: 2);
@@ -65,22 +66,22 @@ internal sealed class CifarBasicBlock : nn.Module<Tensor, Tensor>, IResidualBloc
     private readonly nn.Module<Tensor, Tensor> conv1;
     private readonly nn.Module<Tensor, Tensor> bn1;
     private readonly nn.Module<Tensor, Tensor> conv2;
-    private readonly TorchSharp.Modules.BatchNorm2d bn2;
+    private readonly SafeBatchNorm2d bn2;
     private readonly bool projectShortcut;
     private readonly long padEachSide;
 
     public CifarBasicBlock(int inPlanes, int planes, int stride) : base("CifarBasicBlock")
     {
         conv1 = nn.Conv2d(inPlanes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = new SafeBatchNorm2d(planes);
         conv2 = nn.Conv2d(planes, planes, kernel_size: 3, stride: 1, padding: 1, bias: false);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = new SafeBatchNorm2d(planes);
         projectShortcut = stride != 1 || inPlanes != planes;
         padEachSide = planes / 4;
         RegisterComponents();
     }
 
-    public TorchSharp.Modules.BatchNorm2d LastNorm => bn2;
+    public SafeBatchNorm2d LastNorm => bn2;
 
     // ReLU and the residual sum in place (torchvision's ReLU(inplace=True) and out += identity): batch
     // norm's backward needs its input, not its output, so autograd allows it, and a step allocates and

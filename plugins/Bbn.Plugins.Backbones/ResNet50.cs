@@ -1,4 +1,5 @@
 using Bbn.Abstractions;
+using Bbn.Abstractions.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,24 +33,24 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
     private readonly nn.Module<Tensor, Tensor> conv2;
     private readonly nn.Module<Tensor, Tensor> bn2;
     private readonly nn.Module<Tensor, Tensor> conv3;
-    private readonly TorchSharp.Modules.BatchNorm2d bn3;
+    private readonly SafeBatchNorm2d bn3;
     private readonly nn.Module<Tensor, Tensor>? downsample;
 
     public Bottleneck(int inPlanes, int planes, int stride) : base("Bottleneck")
     {
         int outPlanes = planes * 4;
         conv1 = nn.Conv2d(inPlanes, planes, kernel_size: 1, bias: false);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = new SafeBatchNorm2d(planes);
         conv2 = nn.Conv2d(planes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = new SafeBatchNorm2d(planes);
         conv3 = nn.Conv2d(planes, outPlanes, kernel_size: 1, bias: false);
-        bn3 = nn.BatchNorm2d(outPlanes);
+        bn3 = new SafeBatchNorm2d(outPlanes);
         if (stride != 1 || inPlanes != outPlanes)
-            downsample = nn.Sequential(("0", nn.Conv2d(inPlanes, outPlanes, kernel_size: 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(outPlanes)));
+            downsample = nn.Sequential(("0", nn.Conv2d(inPlanes, outPlanes, kernel_size: 1, stride: stride, bias: false)), ("1", new SafeBatchNorm2d(outPlanes)));
         RegisterComponents();
     }
 
-    public TorchSharp.Modules.BatchNorm2d LastNorm => bn3;
+    public SafeBatchNorm2d LastNorm => bn3;
 
     // ReLU and the residual sum in place (torchvision's ReLU(inplace=True) and out += identity): batch
     // norm's backward needs its input, not its output, so autograd allows it, and a step allocates and

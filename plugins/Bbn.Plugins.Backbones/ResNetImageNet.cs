@@ -1,4 +1,5 @@
 using Bbn.Abstractions;
+using Bbn.Abstractions.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,7 +39,7 @@ internal sealed class ImageNetTrunk : nn.Module<Tensor, Tensor>
     {
         stem = nn.Sequential(
             ("conv1", nn.Conv2d(inputChannels, 64, kernel_size: 7, stride: 2, padding: 3, bias: false)),
-            ("bn1", nn.BatchNorm2d(64)),
+            ("bn1", new SafeBatchNorm2d(64)),
             ("relu", nn.ReLU(inplace: true)),
             ("maxpool", nn.MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
         var stages = new List<(string, nn.Module<Tensor, Tensor>)>();
@@ -72,21 +73,21 @@ internal sealed class ProjectionBasicBlock : nn.Module<Tensor, Tensor>, IResidua
     private readonly nn.Module<Tensor, Tensor> conv1;
     private readonly nn.Module<Tensor, Tensor> bn1;
     private readonly nn.Module<Tensor, Tensor> conv2;
-    private readonly TorchSharp.Modules.BatchNorm2d bn2;
+    private readonly SafeBatchNorm2d bn2;
     private readonly nn.Module<Tensor, Tensor>? downsample;
 
     public ProjectionBasicBlock(int inPlanes, int planes, int stride) : base("ProjectionBasicBlock")
     {
         conv1 = nn.Conv2d(inPlanes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = new SafeBatchNorm2d(planes);
         conv2 = nn.Conv2d(planes, planes, kernel_size: 3, stride: 1, padding: 1, bias: false);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = new SafeBatchNorm2d(planes);
         if (stride != 1 || inPlanes != planes)
-            downsample = nn.Sequential(("0", nn.Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(planes)));
+            downsample = nn.Sequential(("0", nn.Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false)), ("1", new SafeBatchNorm2d(planes)));
         RegisterComponents();
     }
 
-    public TorchSharp.Modules.BatchNorm2d LastNorm => bn2;
+    public SafeBatchNorm2d LastNorm => bn2;
 
     // ReLU and the residual sum in place (torchvision's ReLU(inplace=True) and out += identity): batch
     // norm's backward needs its input, not its output, so autograd allows it, and a step allocates and

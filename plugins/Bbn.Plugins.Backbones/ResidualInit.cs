@@ -1,3 +1,4 @@
+using Bbn.Abstractions.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,7 +30,7 @@ public sealed class BackboneOptions
 /// <summary>A residual block whose last batch norm feeds the residual sum.</summary>
 internal interface IResidualBlock
 {
-    TorchSharp.Modules.BatchNorm2d LastNorm { get; }
+    SafeBatchNorm2d LastNorm { get; }
 }
 
 internal static class ResidualInit

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Bbn.Abstractions;
+using Bbn.Abstractions.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,7 +25,7 @@ public sealed class TinyCnn(TinyCnnOptions options) : IBackbone
 
     private static nn.Module<Tensor, Tensor> Block(int inChannels, int outChannels) => nn.Sequential(
         ("conv", nn.Conv2d(inChannels, outChannels, kernel_size: 3, stride: 2, padding: 1, bias: false)),
-        ("bn", nn.BatchNorm2d(outChannels)),
+        ("bn", new SafeBatchNorm2d(outChannels)),
         ("relu", nn.ReLU()));
 
     private sealed class Branch : nn.Module<Tensor, Tensor>

@@ -176,7 +176,7 @@ public sealed class MethodFormulaTests
 /// <summary>An <see cref="IStageNetwork"/> that records what a stage hook asks of it; its one batch norm starts in evaluation mode.</summary>
 internal sealed class RecordingStageNetwork : IStageNetwork, IDisposable
 {
-    public TorchSharp.Modules.BatchNorm2d Norm { get; } = nn.BatchNorm2d(2);
+    public Bbn.Abstractions.Modules.SafeBatchNorm2d Norm { get; } = new(2);
     public int Reinitialized { get; private set; }
     public List<NetworkParts> NormsAsked { get; } = [];
 

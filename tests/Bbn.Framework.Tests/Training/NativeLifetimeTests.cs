@@ -123,7 +123,7 @@ public sealed class NativeLifetimeTests
     }
 
     /// <summary>Another thread collecting and running finalizers without pause until disposed.</summary>
-    private sealed class CollectionPressure : IDisposable
+    internal sealed class CollectionPressure : IDisposable
     {
         private readonly CancellationTokenSource stop = new();
         private readonly Thread thread;
